@@ -1,0 +1,175 @@
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+type ev struct{ name, data string }
+
+func readAll(t *testing.T, r io.Reader) ([]ev, error) {
+	t.Helper()
+	sr := NewReader(r)
+	var out []ev
+	for {
+		e, err := sr.Next()
+		if err != nil {
+			if err == io.EOF {
+				return out, nil
+			}
+			return out, err
+		}
+		out = append(out, ev{e.Name, string(e.Data)})
+	}
+}
+
+func TestReaderDialects(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want []ev
+	}{
+		{"data only with done", "data: {\"a\":1}\n\ndata: [DONE]\n\n", []ev{{"", `{"a":1}`}, {"", "[DONE]"}}},
+		{"event and data", "event: message_start\ndata: {\"x\":1}\n\nevent: ping\ndata: {}\n\n", []ev{{"message_start", `{"x":1}`}, {"ping", "{}"}}},
+		{"crlf", "event: a\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n", []ev{{"a", "1"}, {"", "2"}}},
+		{"lone cr", "data: 1\r\rdata: 2\r\r", []ev{{"", "1"}, {"", "2"}}},
+		{"multi-line data", "data: a\ndata: b\n\n", []ev{{"", "a\nb"}}},
+		{"empty first data line", "data\ndata: b\n\n", []ev{{"", "\nb"}}},
+		{"comments and keepalives", ": ping\n\n:keep-alive\ndata: x\n\n", []ev{{"", "x"}}},
+		{"no space after colon", "data:x\n\n", []ev{{"", "x"}}},
+		{"pending at eof", "data: last", []ev{{"", "last"}}},
+		{"retry and id ignored", "retry: 10\nid: 5\ndata: y\n\n", []ev{{"", "y"}}},
+		{"blank lines only", "\n\n\n", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, mode := range []string{"whole", "onebyte"} {
+				var r io.Reader = strings.NewReader(tc.in)
+				if mode == "onebyte" {
+					r = iotest.OneByteReader(r)
+				}
+				got, err := readAll(t, r)
+				if err != nil {
+					t.Fatalf("%s: %v", mode, err)
+				}
+				if len(got) != len(tc.want) {
+					t.Fatalf("%s: got %q want %q", mode, got, tc.want)
+				}
+				for i := range got {
+					if got[i] != tc.want[i] {
+						t.Fatalf("%s: event %d got %q want %q", mode, i, got[i], tc.want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestReaderBrokenStreamReportsError(t *testing.T) {
+	boom := errors.New("connection reset")
+	r := io.MultiReader(strings.NewReader("data: 1\n\ndata: par"), iotest.ErrReader(boom))
+	got, err := readAll(t, r)
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want %v", err, boom)
+	}
+	if len(got) != 1 || got[0].data != "1" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestReaderLongLineGrowsBuffer(t *testing.T) {
+	big := strings.Repeat("x", 100_000)
+	got, err := readAll(t, strings.NewReader("data: "+big+"\n\n"))
+	if err != nil || len(got) != 1 || got[0].data != big {
+		t.Fatalf("err=%v len=%d", err, len(got))
+	}
+	sr := NewReader(strings.NewReader("data: " + big + "\n\n"))
+	sr.SetMaxLine(1000)
+	if _, err := sr.Next(); !errors.Is(err, ErrLineTooLong) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type flushRecorder struct {
+	bytes.Buffer
+	flushes int
+}
+
+func (f *flushRecorder) Flush() { f.flushes++ }
+
+func TestWriterFormatsAndFlushes(t *testing.T) {
+	var rec flushRecorder
+	w := NewWriter(&rec)
+	if err := w.WriteFrame("message_start", []byte(`{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFrames([]Frame{{"", []byte("x\ny")}, {"e", []byte("{}")}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.WriteComment("keep-alive")
+	want := "event: message_start\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\nevent: e\ndata: {}\n\n: keep-alive\n\n"
+	if rec.String() != want {
+		t.Fatalf("got %q", rec.String())
+	}
+	if rec.flushes != 3 {
+		t.Fatalf("flushes = %d", rec.flushes)
+	}
+	// Round trip through the reader.
+	got, err := readAll(t, strings.NewReader(want))
+	if err != nil || len(got) != 3 || got[1].data != "x\ny" {
+		t.Fatalf("round trip: %v %q", err, got)
+	}
+}
+
+func TestIsDone(t *testing.T) {
+	if !IsDone([]byte(" [DONE] ")) || IsDone([]byte(`{"a":1}`)) {
+		t.Fatal("IsDone")
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("event: a\r\ndata: 1\r\n\r\ndata: [DONE]\n\n"))
+	f.Add([]byte("data: a\rdata: b\r\r: c\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sr := NewReader(bytes.NewReader(in))
+		for i := 0; i < len(in)+2; i++ {
+			e, err := sr.Next()
+			if err != nil {
+				return
+			}
+			// Re-encoding and re-reading an event yields the same data.
+			out := AppendFrame(nil, "", e.Data)
+			e2, err := NewReader(bytes.NewReader(out)).Next()
+			if bytes.IndexByte(e.Data, '\r') >= 0 {
+				t.Fatalf("data contains CR: %q", e.Data)
+			}
+			if err != nil || !bytes.Equal(e2.Data, e.Data) {
+				t.Fatalf("round trip %q -> %q (%v)", e.Data, e2.Data, err)
+			}
+		}
+		t.Fatal("reader did not terminate")
+	})
+}
+
+func BenchmarkReaderChatStream(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 1000; i++ {
+		sb.WriteString(`data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hello world "}}]}` + "\n\n")
+	}
+	sb.WriteString("data: [DONE]\n\n")
+	in := sb.String()
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sr := NewReader(strings.NewReader(in))
+		for {
+			if _, err := sr.Next(); err != nil {
+				break
+			}
+		}
+	}
+}
