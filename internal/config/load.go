@@ -1,0 +1,132 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// ErrNotFound is wrapped by Load when the config file does not exist.
+var ErrNotFound = errors.New("config file not found")
+
+// Load reads, migrates and validates the config at path. A missing file
+// wraps ErrNotFound; anything wrong with the content is an *Error listing
+// every problem with its field path (and line and column where known).
+func Load(path string) (*Config, error) {
+	abs, err := filepath.Abs(expandHome(path))
+	if err != nil {
+		return nil, fmt.Errorf("resolving config path %s: %w", path, err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s; run `flowgate init` to create it, or pass --config PATH", ErrNotFound, abs)
+		}
+		return nil, fmt.Errorf("reading config %s: %w", abs, err)
+	}
+	return Parse(abs, data)
+}
+
+// Parse validates config content as if it were read from file (absolute).
+func Parse(file string, data []byte) (*Config, error) {
+	var raw any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		p := Problem{Message: "YAML syntax error: " + err.Error()}
+		var ye yaml.Error
+		if errors.As(err, &ye) {
+			p.Message = "YAML syntax error: " + ye.GetMessage()
+			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+				p.Line, p.Column = tk.Position.Line, tk.Position.Column
+			}
+		}
+		return nil, &Error{File: file, Problems: []Problem{p}}
+	}
+	top, ok := raw.(map[string]any)
+	if !ok {
+		return nil, &Error{File: file, Problems: []Problem{{Message: fmt.Sprintf("the top level must be a mapping of keys (config_version, paths, services, ...), got %s", typeName(raw))}}}
+	}
+	cfg, c := build(file, top)
+	if len(c.problems) > 0 {
+		locate(data, c.problems)
+		return nil, &Error{File: file, Problems: c.sorted()}
+	}
+	return cfg, nil
+}
+
+var pathSegment = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// locate fills in line and column for problems whose path exists in the file.
+func locate(data []byte, problems []Problem) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return
+	}
+	for i := range problems {
+		line, col := find(f, problems[i].Path)
+		problems[i].Line, problems[i].Column = line, col
+	}
+}
+
+func find(f *ast.File, fieldPath string) (int, int) {
+	if fieldPath == "" {
+		return 0, 0
+	}
+	// Walk up to the deepest part of the path present in the file.
+	parts := strings.Split(fieldPath, ".")
+	for n := len(parts); n > 0; n-- {
+		var b strings.Builder
+		b.WriteString("$")
+		ok := true
+		for _, part := range parts[:n] {
+			name, idx, _ := strings.Cut(part, "[")
+			if !pathSegment.MatchString(name) {
+				ok = false
+				break
+			}
+			b.WriteString("." + name)
+			if idx != "" {
+				b.WriteString("[" + idx)
+			}
+		}
+		if !ok {
+			continue
+		}
+		p, err := yaml.PathString(b.String())
+		if err != nil {
+			continue
+		}
+		node, err := p.FilterFile(f)
+		if err != nil || node == nil {
+			continue
+		}
+		if tk := node.GetToken(); tk != nil && tk.Position != nil {
+			return tk.Position.Line, tk.Position.Column
+		}
+	}
+	return 0, 0
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
+	}
+	return p
+}
+
+// resolvePath expands ~ and makes p absolute against dir.
+func resolvePath(dir, p string) string {
+	p = expandHome(p)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return filepath.Clean(p)
+}
