@@ -1,0 +1,106 @@
+package supervisor
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/runtime"
+)
+
+// Defaults applied to zero Spec fields.
+const (
+	DefaultReadyTimeout = 15 * time.Second
+	DefaultStopTimeout  = 10 * time.Second
+	DefaultLogMaxBytes  = 10 << 20
+	DefaultLogKeep      = 3
+	// DefaultSettle is how long a child without a readiness URL or port
+	// must stay alive to count as started.
+	DefaultSettle = 500 * time.Millisecond
+	// LogTailLines is how many log lines a failed start reports.
+	LogTailLines = 20
+)
+
+// Spec describes one supervised service. The CLI builds it from
+// `services.<name>` of the config.
+type Spec struct {
+	// Name is the service key (gateway, cliproxyapi_plus, litellm). It names
+	// the pid, lock and log files. Required.
+	Name string
+	// Args is the command: Args[0] is the executable (resolved via PATH when
+	// it has no slash), run directly without a shell. Required.
+	Args []string
+	// Cwd is the working directory. Default: the caller's working directory.
+	Cwd string
+	// Env holds extra KEY=VALUE entries appended to the inherited
+	// environment (later entries win). Default: none.
+	Env []string
+	// Host is the address the service listens on. Default: 127.0.0.1.
+	Host string
+	// Port is the TCP port the service listens on; 0 means none. When set,
+	// start refuses to run while another process listens on it.
+	Port int
+	// ReadinessURL is probed with HTTP GET after spawn; only a 2xx answer
+	// means ready. Default: none; then an open Port means ready, and without
+	// a Port the child only has to stay alive for DefaultSettle.
+	ReadinessURL string
+	// ReadyTimeout bounds the readiness wait. Default: 15s.
+	ReadyTimeout time.Duration
+	// StopTimeout is the grace period between SIGTERM and SIGKILL.
+	// Default: 10s.
+	StopTimeout time.Duration
+	// LogMaxBytes rotates NAME.log at start when it is larger. Default: 10 MiB.
+	LogMaxBytes int64
+	// LogKeep is how many rotated logs (NAME.log.1..N) are kept. Default: 3.
+	LogKeep int
+}
+
+func (s Spec) withDefaults() Spec {
+	if s.Host == "" {
+		s.Host = "127.0.0.1"
+	}
+	if s.ReadyTimeout <= 0 {
+		s.ReadyTimeout = DefaultReadyTimeout
+	}
+	if s.StopTimeout <= 0 {
+		s.StopTimeout = DefaultStopTimeout
+	}
+	if s.LogMaxBytes <= 0 {
+		s.LogMaxBytes = DefaultLogMaxBytes
+	}
+	if s.LogKeep <= 0 {
+		s.LogKeep = DefaultLogKeep
+	}
+	return s
+}
+
+func (s Spec) validate() error {
+	if s.Name == "" || filepath.Base(s.Name) != s.Name || s.Name == "." || s.Name == ".." {
+		return fmt.Errorf("service name %q is not a plain file name; fix the key under services in the config", s.Name)
+	}
+	if len(s.Args) == 0 || s.Args[0] == "" {
+		return fmt.Errorf("services.%s.command.args is empty; set the command to run", s.Name)
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		return fmt.Errorf("services.%s.port: must be 1-65535", s.Name)
+	}
+	return nil
+}
+
+// Supervisor runs services with their pid files in PidDir and their logs in
+// LogDir (normally .router/runtime/pids and .router/runtime/process-logs).
+// The zero value of Emit drops events. A Supervisor holds no state of its
+// own; it is safe to use from several goroutines and processes at once.
+type Supervisor struct {
+	PidDir string
+	LogDir string
+	Emit   runtime.Emitter
+}
+
+// PidPath is the pid file of service name.
+func (s *Supervisor) PidPath(name string) string { return filepath.Join(s.PidDir, name+".pid") }
+
+// LogPath is the current log file of service name.
+func (s *Supervisor) LogPath(name string) string { return filepath.Join(s.LogDir, name+".log") }
+
+func (s *Supervisor) lockPath(name string) string { return filepath.Join(s.PidDir, name+".lock") }
