@@ -115,6 +115,9 @@ func (s *Supervisor) startLocked(ctx context.Context, spec Spec) Result {
 
 	readyIn, why := waitReady(ctx, spec, exited, spawnedAt)
 	if why == "" {
+		why = foreignListener(spec, newRec)
+	}
+	if why == "" {
 		res.Result, res.Pid, res.ReadyIn = ResultStarted, pid, readyIn
 		return res
 	}
@@ -131,6 +134,23 @@ func (s *Supervisor) startLocked(ctx context.Context, spec Spec) Result {
 }
 
 const whyExited = "exited"
+
+// foreignListener guards against a readiness answer that came from someone
+// else: when the OS names the process listening on Port and it is not in
+// the child's group, the start failed.
+func foreignListener(spec Spec, rec *PidRecord) string {
+	if spec.Port <= 0 {
+		return ""
+	}
+	h := findListener(spec.Host, spec.Port)
+	if h == nil || h.Pid == 0 {
+		return ""
+	}
+	if p, err := readProc(h.Pid); err == nil && isMember(rec, p) {
+		return ""
+	}
+	return fmt.Sprintf("answered readiness, but port %d is held by %s, not by the new child", spec.Port, h)
+}
 
 // prepare rotates and opens the log and builds the command.
 func (s *Supervisor) prepare(spec Spec) (*exec.Cmd, *os.File, int64, error) {
