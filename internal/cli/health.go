@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flowgate/flowgate/internal/config"
+	"github.com/flowgate/flowgate/internal/supervisor"
+)
+
+type healthLine struct {
+	Service   string                 `json:"service"`
+	Liveness  bool                   `json:"liveness_ok"`
+	State     supervisor.State       `json:"state"`
+	Pid       int                    `json:"pid,omitempty"`
+	Readiness supervisor.ProbeResult `json:"readiness"`
+	Hint      string                 `json:"hint,omitempty"`
+}
+
+func (a *app) healthCommand() *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "Check liveness and readiness of every service; exit 1 when anything is not ready",
+		Long: `health checks each service's liveness (its process is alive and still the one
+FlowGate started) and readiness (HTTP GET of its readiness_path; only 2xx is
+ready). A readiness=fail line says why (connection refused, status code,
+timeout) and what to look at.`,
+		Example: "  flowgate health\n  flowgate health --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.load()
+			if err != nil {
+				return err
+			}
+			lines := checkHealth(cmd.Context(), cfg, timeout)
+			ok := true
+			for _, l := range lines {
+				ok = ok && l.Liveness && l.Readiness.OK
+			}
+			if a.jsonOut {
+				if err := a.printJSON(map[string]any{"ok": ok, "services": lines}); err != nil {
+					return err
+				}
+			} else {
+				for _, l := range lines {
+					live, ready := "ok", "ok"
+					if !l.Liveness {
+						live = "fail"
+					}
+					if !l.Readiness.OK {
+						ready = "fail"
+					}
+					code := "n/a"
+					if l.Readiness.Code != 0 {
+						code = fmt.Sprint(l.Readiness.Code)
+					}
+					fmt.Fprintf(a.stdout, "%s: liveness=%s readiness=%s state=%s readiness_code=%s readiness_error=%s readiness_url=%s\n",
+						l.Service, live, ready, l.State, code, orDefault(errKind(l.Readiness), "none"), l.Readiness.URL)
+					if l.Hint != "" {
+						fmt.Fprintf(a.stdout, "  hint: %s\n", l.Hint)
+					}
+				}
+			}
+			if !ok {
+				return silent(ExitFailed)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Second, "per-probe timeout")
+	return cmd
+}
+
+func errKind(p supervisor.ProbeResult) string {
+	if p.OK {
+		return ""
+	}
+	return p.Kind
+}
+
+func checkHealth(ctx context.Context, cfg *config.Config, timeout time.Duration) []healthLine {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sup := supervisorFor(cfg)
+	var lines []healthLine
+	for _, name := range cfg.ServiceOrder {
+		spec := baseSpec(cfg, name)
+		st, _ := sup.Inspect(spec)
+		l := healthLine{Service: name, State: st.State, Pid: st.Pid, Liveness: st.State == supervisor.StateRunning}
+		l.Readiness = supervisor.Probe(ctx, spec.ReadinessURL, timeout)
+		l.Hint = healthHint(cfg, name, st, l.Readiness)
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func healthHint(cfg *config.Config, name string, st supervisor.Status, p supervisor.ProbeResult) string {
+	logs := fmt.Sprintf("see `flowgate logs %s` (.router/runtime/process-logs/%s.log)", name, name)
+	switch {
+	case st.State == supervisor.StateRunning && p.OK:
+		return ""
+	case st.State == supervisor.StateStale:
+		return "the pid file names another process; run `flowgate service restart " + name + "`"
+	case st.State != supervisor.StateRunning && p.OK:
+		return fmt.Sprintf("something not started by FlowGate answers on port %d; `%s` shows who", cfg.Services[name].Port, supervisor.LsofCommand(cfg.Services[name].Port))
+	case st.State == supervisor.StateCrashed:
+		return "the process died; " + logs + ", then `flowgate service start " + name + "`"
+	case st.State == supervisor.StateStopped:
+		return "not running; start it with `flowgate service start " + name + "`"
+	case p.Kind == supervisor.ProbeStatus:
+		return fmt.Sprintf("it answered %d on %s; check readiness_path (services.%s.readiness_path) and %s", p.Code, p.URL, name, logs)
+	case p.Kind == supervisor.ProbeTimeout:
+		return "it did not answer in time; it may be overloaded or stuck: " + logs
+	default:
+		return "it runs but does not answer on its port; " + logs
+	}
+}

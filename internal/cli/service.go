@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flowgate/flowgate/internal/config"
+	rt "github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/supervisor"
+)
+
+func (a *app) serviceCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "service",
+		Short: "Start, stop or restart services (all, gateway, cliproxyapi_plus)",
+		Long: `service supervises FlowGate's children. all starts in dependency order
+(cliproxyapi_plus before the gateway that routes to it) and stops in reverse.
+A start waits until the service answers its readiness probe; a port held by
+another process, a missing binary or a child that exits early is reported with
+what to do next, and the other services are still handled.`,
+		Example: `  flowgate service start all
+  flowgate service restart gateway
+  flowgate service stop all --json`,
+	}
+	for _, action := range []string{supervisor.ActionStart, supervisor.ActionStop, supervisor.ActionRestart} {
+		action := action
+		cmd.AddCommand(&cobra.Command{
+			Use:     action + " [all|NAME]",
+			Short:   action + " services (default all)",
+			Example: fmt.Sprintf("  flowgate service %s\n  flowgate service %s gateway", action, action),
+			Args:    cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				cfg, err := a.load()
+				if err != nil {
+					return err
+				}
+				target := "all"
+				if len(args) == 1 {
+					target = args[0]
+				}
+				names, err := serviceNames(cfg, target)
+				if err != nil {
+					return err
+				}
+				results := a.runServices(cmd.Context(), cfg, action, names)
+				return a.printResults(results)
+			},
+		})
+	}
+	return cmd
+}
+
+// runServices performs action on names (dependency order; stop reverses).
+// Services whose binary is missing fail with the install command and the
+// others are still handled.
+func (a *app) runServices(ctx context.Context, cfg *config.Config, action string, names []string) []supervisor.Result {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	layout := layoutOf(cfg)
+	if err := layout.Ensure(); err != nil {
+		return []supervisor.Result{{Service: "all", Action: action, Result: supervisor.ResultFailed, Error: err.Error()}}
+	}
+	sup := supervisorFor(cfg)
+	var results []supervisor.Result
+	if action == supervisor.ActionStop {
+		for i := len(names) - 1; i >= 0; i-- {
+			results = append(results, sup.Stop(ctx, baseSpec(cfg, names[i])))
+		}
+		return results
+	}
+	for _, name := range names {
+		spec, err := startSpec(cfg, name)
+		if err != nil {
+			r := supervisor.Result{Service: name, Action: action, Result: supervisor.ResultFailed, Error: err.Error()}
+			event := "service_" + action
+			_ = layout.Emit(rt.Event{Event: event, Service: name, Result: "failed", Detail: err.Error()})
+			results = append(results, r)
+			continue
+		}
+		if action == supervisor.ActionRestart {
+			results = append(results, sup.Restart(ctx, spec))
+		} else {
+			results = append(results, sup.Start(ctx, spec))
+		}
+	}
+	return results
+}
+
+func (a *app) printResults(results []supervisor.Result) error {
+	if a.jsonOut {
+		if err := a.printJSON(map[string]any{"ok": supervisor.AllOK(results), "results": results}); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			if r.OK() {
+				fmt.Fprintln(a.stdout, r.String())
+				continue
+			}
+			fmt.Fprintln(a.stderr, r.String())
+			for _, l := range r.LogTail {
+				fmt.Fprintf(a.stderr, "    | %s\n", l)
+			}
+		}
+	}
+	if !supervisor.AllOK(results) {
+		return silent(ExitFailed)
+	}
+	return nil
+}
+
+// stopTimeoutFor is the longest grace period among services, plus slack.
+func stopTimeoutFor(cfg *config.Config) time.Duration {
+	d := time.Duration(0)
+	for _, s := range cfg.Services {
+		if s.StopTimeout > d {
+			d = s.StopTimeout
+		}
+	}
+	return d + 5*time.Second
+}
+
+var errNotRunning = errors.New("not running")

@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/config"
+	rt "github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/supervisor"
+)
+
+// selfBinaryName is the copy of this binary the gateway service runs from,
+// so that `go run ./cmd/flowgate up` leaves a gateway that outlives go run's
+// temporary build folder.
+const selfBinaryName = "flowgate"
+
+func supervisorFor(cfg *config.Config) *supervisor.Supervisor {
+	l := layoutOf(cfg)
+	return &supervisor.Supervisor{PidDir: l.PidDir(), LogDir: l.LogDir(), Emit: l.Emitter()}
+}
+
+// serviceNames resolves `all` or one name to names in dependency order.
+func serviceNames(cfg *config.Config, target string) ([]string, error) {
+	if target == "" || target == "all" {
+		return cfg.ServiceOrder, nil
+	}
+	if _, ok := cfg.Services[target]; !ok {
+		return nil, usage("unknown service %q; services: all, %s", target, strings.Join(cfg.ServiceOrder, ", "))
+	}
+	return []string{target}, nil
+}
+
+// baseSpec is what status and health need: name, address, readiness URL.
+// It builds no command and touches no files.
+func baseSpec(cfg *config.Config, name string) supervisor.Spec {
+	svc := cfg.Services[name]
+	return supervisor.Spec{
+		Name:         name,
+		Cwd:          svc.Command.Cwd,
+		Host:         svc.Host,
+		Port:         svc.Port,
+		ReadinessURL: supervisor.URLFor(svc.Host, svc.Port, svc.ReadinessPath),
+		ReadyTimeout: svc.ReadyTimeout,
+		StopTimeout:  svc.StopTimeout,
+	}
+}
+
+// missingBinary is a start that cannot happen because an executable is not
+// installed; Fix is the command that installs it.
+type missingBinary struct {
+	Path string
+	Fix  string
+}
+
+func (m *missingBinary) Error() string {
+	return fmt.Sprintf("missing binary %s; run `%s`", m.Path, m.Fix)
+}
+
+// startSpec builds the full spec to start a service: command, environment
+// and, for the gateway, the installed copy of this binary.
+func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
+	spec := baseSpec(cfg, name)
+	svc := cfg.Services[name]
+	l := layoutOf(cfg)
+	for _, k := range sortedEnvKeys(svc.Env) {
+		spec.Env = append(spec.Env, k+"="+svc.Env[k])
+	}
+	switch {
+	case svc.CommandSet:
+		spec.Args = svc.Command.Args
+	case name == config.ServiceGateway && svc.Engine == config.EngineLiteLLM:
+		args, env, err := liteLLMCommand(cfg)
+		if err != nil {
+			return spec, err
+		}
+		spec.Args, spec.Env = args, append(spec.Env, env...)
+	case name == config.ServiceGateway:
+		self, err := installSelf(l)
+		if err != nil {
+			return spec, err
+		}
+		spec.Args = []string{self, "--config", cfg.File, "gateway", "serve"}
+	case name == config.ServiceCLIProxy:
+		spec.Args = []string{filepath.Join(l.BinDir(), "CLIProxyAPIPlus"), "-config", svc.ConfigFile}
+	}
+	if name == config.ServiceCLIProxy {
+		pw, err := managementPassword(cfg)
+		if err != nil {
+			return spec, err
+		}
+		spec.Env = append(spec.Env, "MANAGEMENT_PASSWORD="+pw)
+	}
+	if len(spec.Args) == 0 {
+		return spec, fmt.Errorf("services.%s has no command; set services.%s.command.args", name, name)
+	}
+	exe := spec.Args[0]
+	if strings.Contains(exe, "/") {
+		if !filepath.IsAbs(exe) {
+			exe = filepath.Join(spec.Cwd, exe)
+		}
+		if fi, err := os.Stat(exe); err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
+			return spec, &missingBinary{Path: exe, Fix: installCommand(cfg, name, exe)}
+		}
+	}
+	return spec, nil
+}
+
+func installCommand(cfg *config.Config, name, exe string) string {
+	base := filepath.Base(exe)
+	switch {
+	case strings.Contains(strings.ToLower(base), "litellm"):
+		return "flowgate --config " + cfg.File + " bootstrap litellm"
+	case strings.Contains(strings.ToLower(base), "cliproxy") || name == config.ServiceCLIProxy:
+		return "flowgate --config " + cfg.File + " bootstrap download"
+	}
+	return "install " + exe + " or fix services." + name + ".command.args"
+}
+
+func sortedEnvKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// selfExecutable is this binary; FLOWGATE_SELF overrides it (tests run the
+// CLI inside a test binary and point this at a built flowgate).
+func selfExecutable() (string, error) {
+	if p := os.Getenv("FLOWGATE_SELF"); p != "" {
+		return p, nil
+	}
+	return os.Executable()
+}
+
+// installSelf copies this binary to .router/runtime/bin/flowgate when that
+// copy is missing or differs, by rename (a running copy is never written in
+// place), and returns its path.
+func installSelf(l rt.Layout) (string, error) {
+	src, err := selfExecutable()
+	if err != nil {
+		return "", fmt.Errorf("finding the flowgate binary: %w", err)
+	}
+	dst := filepath.Join(l.BinDir(), selfBinaryName)
+	if same, _ := sameFile(src, dst); same {
+		return dst, nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", src, err)
+	}
+	if err := os.MkdirAll(l.BinDir(), 0o755); err != nil {
+		return "", err
+	}
+	if err := rt.WriteFileAtomic(dst, data, 0o755); err != nil {
+		return "", fmt.Errorf("installing the gateway binary: %w", err)
+	}
+	return dst, nil
+}
+
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	if os.SameFile(fa, fb) {
+		return true, nil
+	}
+	if fa.Size() != fb.Size() {
+		return false, nil
+	}
+	ra, err := os.Open(a)
+	if err != nil {
+		return false, err
+	}
+	defer ra.Close()
+	rb, err := os.Open(b)
+	if err != nil {
+		return false, err
+	}
+	defer rb.Close()
+	bufA, bufB := make([]byte, 1<<16), make([]byte, 1<<16)
+	for {
+		na, ea := io.ReadFull(ra, bufA)
+		nb, eb := io.ReadFull(rb, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false, nil
+		}
+		if ea != nil || eb != nil {
+			return ea == eb || (ea == io.ErrUnexpectedEOF && eb == io.ErrUnexpectedEOF), nil
+		}
+	}
+}
+
+// managementPassword reads (or creates once) CLIProxyAPIPlus's management
+// password from .router/secrets; it reaches the child only through its
+// environment.
+func managementPassword(cfg *config.Config) (string, error) {
+	p := filepath.Join(cfg.Paths.SecretsDir, secretMgmtPassword)
+	if data, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(data)) != "" {
+		return strings.TrimSpace(string(data)), nil
+	}
+	if err := os.MkdirAll(cfg.Paths.SecretsDir, 0o700); err != nil {
+		return "", err
+	}
+	pw := randomHex(24)
+	if err := rt.WriteFileAtomic(p, []byte(pw+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return pw, nil
+}

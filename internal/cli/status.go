@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flowgate/flowgate/internal/config"
+	rt "github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/supervisor"
+)
+
+type statusReport struct {
+	CurrentProfile   string               `json:"current_profile"`
+	UpdatedAt        string               `json:"updated_at"`
+	GatewayEngine    string               `json:"gateway_engine"`
+	Services         []supervisor.Status  `json:"services"`
+	SecretIssues     int                  `json:"secret_permission_issues"`
+	SecretIssuePaths []rt.PermissionIssue `json:"secret_permission_issue_paths"`
+	Config           string               `json:"config"`
+	CLIProxyConfig   string               `json:"cliproxyapi_plus_config"`
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show services, the active profile and secret permission issues (read-only)",
+		Long: `status shows, per service, its state (running, stopped, crashed, stale pid),
+pid, uptime, port and whether something else holds that port; the active profile
+and when it was set; the gateway engine; and secret files with permissions wider
+than 0600 (secret_permission_issues=N). It creates no files.`,
+		Example: "  flowgate status\n  flowgate status --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.load()
+			if err != nil {
+				return err
+			}
+			rep := buildStatus(cfg)
+			if a.jsonOut {
+				return a.printJSON(rep)
+			}
+			fmt.Fprintf(a.stdout, "current_profile=%s\nupdated_at=%s\ngateway_engine=%s\n", rep.CurrentProfile, rep.UpdatedAt, rep.GatewayEngine)
+			for _, s := range rep.Services {
+				fmt.Fprintln(a.stdout, s.String())
+				if s.Note != "" {
+					fmt.Fprintf(a.stdout, "  note: %s\n", s.Note)
+				}
+			}
+			fmt.Fprintf(a.stdout, "secret_permission_issues=%d\n", rep.SecretIssues)
+			for _, i := range rep.SecretIssuePaths {
+				fmt.Fprintf(a.stdout, "  %s %s (fix: %s)\n", i.ModeString, i.Path, i.Fix)
+			}
+			return nil
+		},
+	}
+}
+
+func buildStatus(cfg *config.Config) statusReport {
+	st, _ := rt.ReadState(cfg.Paths.StateFile)
+	rep := statusReport{
+		CurrentProfile: orDefault(st.CurrentProfile, "unknown"),
+		UpdatedAt:      "unknown",
+		GatewayEngine:  cfg.Services[config.ServiceGateway].Engine,
+		Config:         cfg.File,
+		CLIProxyConfig: cfg.Services[config.ServiceCLIProxy].ConfigFile,
+	}
+	if !st.UpdatedAt.IsZero() {
+		rep.UpdatedAt = st.UpdatedAt.UTC().Format(time.RFC3339)
+	}
+	sup := supervisorFor(cfg)
+	for _, name := range cfg.ServiceOrder {
+		s, err := sup.Inspect(baseSpec(cfg, name))
+		if err != nil {
+			s = supervisor.Status{Service: name, State: "unknown", Note: err.Error()}
+		}
+		rep.Services = append(rep.Services, s)
+	}
+	rep.SecretIssuePaths = auditSecrets(cfg)
+	rep.SecretIssues = len(rep.SecretIssuePaths)
+	if rep.SecretIssuePaths == nil {
+		rep.SecretIssuePaths = []rt.PermissionIssue{}
+	}
+	return rep
+}
+
+// auditSecrets checks every file that holds a secret: auth files, the
+// secrets folder, credential files, secret_files, CLIProxyAPIPlus's config
+// (client keys) and the generated active config.
+func auditSecrets(cfg *config.Config) []rt.PermissionIssue {
+	extra := append([]string{}, cfg.SecretFiles...)
+	for _, c := range cfg.Credentials.Upstream {
+		if c.File != "" {
+			extra = append(extra, c.File)
+		}
+	}
+	extra = append(extra, cfg.Services[config.ServiceCLIProxy].ConfigFile, cfg.Paths.ActiveConfig)
+	return rt.AuditSecrets(cfg.Paths.AuthDir, cfg.Paths.SecretsDir, extra)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
