@@ -1,6 +1,7 @@
 package litellm_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -69,6 +70,16 @@ func startLiteLLM(venv string) func(t *testing.T, up *contract.Upstream, doc map
 		rt := t.TempDir()
 		if err := litellm.WriteRunner(rt, venv); err != nil {
 			t.Fatal(err)
+		}
+		st := litellm.Status(rt)
+		if !st.Installed {
+			t.Fatalf("Status: %s", st.Reason)
+		}
+		for _, c := range litellm.Check(context.Background(), rt) {
+			if !c.OK {
+				t.Fatalf("doctor check %s: %s", c.Name, c.Detail)
+			}
+			t.Logf("doctor check %s: ok (%s)", c.Name, c.Detail)
 		}
 		credFile := filepath.Join(rt, "upstream.key")
 		if err := os.WriteFile(credFile, []byte(contract.UpstreamKey+"\n"), 0o600); err != nil {

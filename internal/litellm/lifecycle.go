@@ -31,9 +31,9 @@ const (
 	// LivenessPath answers 200 "I'm alive!" while the server runs; no auth.
 	LivenessPath = "/health/liveliness"
 	// DefaultReadinessTimeout is how long to wait for ReadinessPath after
-	// start. Measured here (2 cores, warm disk cache) LiteLLM 1.109.3 became
-	// ready in about 9-10 s (first start after install ~20 s, as Python
-	// compiles bytecode); 120 s leaves room for slow disks and loaded hosts.
+	// start. Measured here (2 shared cores) LiteLLM 1.108.6 became ready in
+	// 10-16 s depending on load; 120 s leaves room for cold disks and busy
+	// hosts. The supervisor should let the user override it.
 	DefaultReadinessTimeout = 120 * time.Second
 	// CanHotReload is false: a config change needs a restart.
 	CanHotReload = false
@@ -54,7 +54,7 @@ func OfflineEnv() []string {
 		"LITELLM_LOCAL_MODEL_COST_MAP=True", // use the bundled model cost map
 		"LITELLM_LOCAL_BLOG_POSTS=True",     // no blog-post fetch for the UI
 		"LITELLM_DONT_SHOW_FEEDBACK_BOX=true",
-		"LITELLM_TELEMETRY=False", // telemetry is a no-op in 1.109; kept for older versions
+		"LITELLM_TELEMETRY=False", // --telemetry is a no-op in 1.108; kept for older versions
 		"DISABLE_ADMIN_UI=True",   // the admin UI needs a database; FlowGate does not use it
 		"NO_PROXY=127.0.0.1,localhost",
 		"PYTHONUNBUFFERED=1", // log lines reach the process log at once
