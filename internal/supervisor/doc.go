@@ -17,4 +17,19 @@
 // Start, stop and restart of one service are serialised across processes by
 // a flock on PidDir/NAME.lock. Inspect, Probe and TailLog are read-only and
 // create no files or folders.
+//
+// A CLI command builds one Spec per service from the config, then calls and
+// prints, for example:
+//
+//	sup := &supervisor.Supervisor{PidDir: pids, LogDir: logs, Emit: emitter}
+//	results := sup.StartAll(ctx, specs) // specs in dependency order
+//	for _, r := range results {
+//		fmt.Println(r) // gateway: started pid=123 ready in 41ms
+//		for _, l := range r.LogTail {
+//			fmt.Fprintln(os.Stderr, "  "+l)
+//		}
+//	}
+//	if !supervisor.AllOK(results) {
+//		return 1
+//	}
 package supervisor

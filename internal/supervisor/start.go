@@ -129,7 +129,7 @@ func (s *Supervisor) startLocked(ctx context.Context, spec Spec) Result {
 	res = failed(spec.Name, ActionStart, "")
 	res.Pid = pid
 	res.LogTail = s.logTailSince(spec.Name, logStart, LogTailLines)
-	res.Error = fmt.Sprintf("%s %s; %s", spec.Name, why, failureHint(spec, res.LogTail))
+	res.Error = fmt.Sprintf("%s %s; %s", spec.Name, why, failureHint(spec, s.LogPath(spec.Name), res.LogTail))
 	return res
 }
 
@@ -301,10 +301,10 @@ func dirMissing(dir string) bool {
 }
 
 // failureHint says what to do after a failed start, using the log tail.
-func failureHint(spec Spec, tail []string) string {
+func failureHint(spec Spec, logPath string, tail []string) string {
 	joined := strings.ToLower(strings.Join(tail, "\n"))
 	if strings.Contains(joined, "address already in use") || strings.Contains(joined, "bind:") {
 		return fmt.Sprintf("its log says the port is taken: check with `%s`, stop that process or change services.%s.port", LsofCommand(spec.Port), spec.Name)
 	}
-	return fmt.Sprintf("see the log tail below or `flowgate logs %s` (%s)", spec.Name, "process-logs/"+spec.Name+".log")
+	return fmt.Sprintf("see the log tail below or `flowgate logs %s` (%s)", spec.Name, logPath)
 }
