@@ -1,0 +1,365 @@
+package translate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// billingHeaderPrefix starts the attribution text block Claude Code puts
+// first in "system"; it carries a per-session hash that only Anthropic
+// understands and that breaks an upstream's prefix cache, so it is dropped.
+const billingHeaderPrefix = "x-anthropic-billing-header:"
+
+// AnthropicToChat translates an Anthropic Messages request (Claude Code's
+// POST /v1/messages body) into a Chat Completions request.
+//
+// system (string or blocks) and role:"system" messages become system
+// messages in place; text and images map to content parts; tool_use becomes
+// assistant tool_calls and tool_result becomes role:"tool" messages with ids
+// and order kept; thinking config becomes reasoning_effort; stream requests
+// ask for usage (stream_options.include_usage). Fields a chat upstream cannot
+// take (cache_control, context_management, top_k, server tools,
+// defer_loading tools) are dropped and listed in Result.Notes.
+func AnthropicToChat(body []byte, opts Options) (*Result, error) {
+	var req anthRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("decoding anthropic request: %w", err)
+	}
+	res := &Result{Stream: req.Stream, ClientModel: req.Model}
+	out := chatRequest{Model: req.Model}
+	if opts.Model != "" {
+		out.Model = opts.Model
+	}
+	out.Messages = make([]chatMessage, 0, len(req.Messages)+2)
+
+	if sys, err := systemText(req.System); err != nil {
+		return nil, fmt.Errorf("decoding anthropic system: %w", err)
+	} else if sys != "" {
+		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(sys)})
+	}
+	for i, m := range req.Messages {
+		var err error
+		out.Messages, err = appendAnthMessage(out.Messages, m, opts, res)
+		if err != nil {
+			return nil, fmt.Errorf("decoding anthropic messages[%d]: %w", i, err)
+		}
+	}
+
+	if req.MaxTokens != nil {
+		if opts.MaxCompletionTokens {
+			out.MaxCompletionTokens = req.MaxTokens
+		} else {
+			out.MaxTokens = req.MaxTokens
+		}
+	}
+	out.Temperature, out.TopP = req.Temperature, req.TopP
+	if req.TopK != nil {
+		res.note("dropped top_k: not part of the chat API")
+	}
+	if len(req.StopSequences) > 0 {
+		out.Stop = mustJSON(req.StopSequences)
+	}
+	if req.Stream {
+		out.Stream = true
+		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
+	}
+	for _, t := range req.Tools {
+		switch {
+		case t.Type != "" && t.Type != "custom":
+			res.note("dropped tool " + t.Name + " (type " + t.Type + "): server tools are not supported by a chat upstream")
+			continue
+		case t.DeferLoading:
+			res.note("dropped tool " + t.Name + ": defer_loading tools are not offered to a chat upstream")
+			continue
+		}
+		params := t.InputSchema
+		if len(trimSpace(params)) == 0 || string(trimSpace(params)) == "null" {
+			params = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		out.Tools = append(out.Tools, chatTool{Type: "function", Function: chatToolFuncDef{
+			Name: t.Name, Description: t.Description, Parameters: params}})
+	}
+	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
+		switch tc.Type {
+		case "auto":
+			out.ToolChoice = json.RawMessage(`"auto"`)
+		case "any":
+			out.ToolChoice = json.RawMessage(`"required"`)
+		case "none":
+			out.ToolChoice = json.RawMessage(`"none"`)
+		case "tool":
+			out.ToolChoice = mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
+		}
+		if tc.DisableParallelToolUse {
+			f := false
+			out.ParallelToolCalls = &f
+		}
+	}
+	if req.Metadata != nil {
+		out.User = userID(req.Metadata.UserID)
+	}
+	out.ReasoningEffort = anthropicEffort(&req)
+	format := req.OutputFormat
+	if req.OutputConfig != nil && len(req.OutputConfig.Format) > 0 {
+		format = req.OutputConfig.Format
+	}
+	if rf := anthFormatToChat(format); rf != nil {
+		out.ResponseFormat = rf
+	}
+	b, err := json.Marshal(&out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding chat request: %w", err)
+	}
+	res.Body = b
+	return res, nil
+}
+
+// systemText joins a system prompt given as a string or as text blocks.
+func systemText(raw json.RawMessage) (string, error) {
+	bs, err := blocks(raw)
+	if err != nil {
+		return "", err
+	}
+	return joinText(bs, true), nil
+}
+
+func joinText(bs []anthBlock, dropBilling bool) string {
+	n := 0
+	for _, b := range bs {
+		if b.Type == "text" {
+			n += len(b.Text) + 1
+		}
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	first := true
+	for _, b := range bs {
+		if b.Type != "text" || dropBilling && strings.HasPrefix(b.Text, billingHeaderPrefix) {
+			continue
+		}
+		if !first {
+			sb.WriteByte('\n')
+		}
+		first = false
+		sb.WriteString(b.Text)
+	}
+	return sb.String()
+}
+
+func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Result) ([]chatMessage, error) {
+	bs, err := blocks(m.Content)
+	if err != nil {
+		return dst, err
+	}
+	switch m.Role {
+	case "system":
+		if s := joinText(bs, true); s != "" {
+			dst = append(dst, chatMessage{Role: "system", Content: jsonString(s)})
+		}
+		return dst, nil
+	case "assistant":
+		return appendAnthAssistant(dst, bs, opts), nil
+	default: // "user"
+		return appendAnthUser(dst, bs, res)
+	}
+}
+
+func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chatMessage {
+	msg := chatMessage{Role: "assistant"}
+	var text, reasoning strings.Builder
+	for _, b := range bs {
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "thinking":
+			reasoning.WriteString(b.Thinking)
+		case "tool_use":
+			args := string(trimSpace(b.Input))
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			msg.ToolCalls = append(msg.ToolCalls, chatToolCall{ID: b.ID, Type: "function",
+				Function: chatFunction{Name: b.Name, Arguments: args}})
+		}
+	}
+	if opts.ReasoningInHistory {
+		msg.ReasoningContent = reasoning.String()
+	}
+	switch {
+	case text.Len() > 0:
+		msg.Content = jsonString(text.String())
+	case len(msg.ToolCalls) > 0:
+		msg.Content = json.RawMessage("null")
+	default:
+		msg.Content = json.RawMessage(`""`)
+	}
+	return append(dst, msg)
+}
+
+// appendAnthUser emits the tool results of a user turn first, as role:"tool"
+// messages in their original order (Chat needs them right after the
+// assistant's tool_calls), then one user message with the remaining text and
+// images (including images returned inside tool results).
+func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessage, error) {
+	var parts []chatPart
+	hasImage := false
+	for _, b := range bs {
+		switch b.Type {
+		case "text":
+			parts = append(parts, chatPart{Type: "text", Text: b.Text})
+		case "image":
+			if p, ok := imagePart(b.Source); ok {
+				parts = append(parts, p)
+				hasImage = true
+			}
+		case "document":
+			res.note("dropped document block: not supported by a chat upstream")
+		case "tool_result":
+			inner, err := blocks(b.Content)
+			if err != nil {
+				return dst, fmt.Errorf("tool_result %s: %w", b.ToolUseID, err)
+			}
+			text := joinText(inner, false)
+			if b.IsError {
+				text = "Error: " + text
+			}
+			for _, ib := range inner {
+				if ib.Type == "image" {
+					if p, ok := imagePart(ib.Source); ok {
+						parts = append(parts, p)
+						hasImage = true
+					}
+				}
+			}
+			dst = append(dst, chatMessage{Role: "tool", ToolCallID: b.ToolUseID, Content: jsonString(text)})
+		}
+	}
+	if len(parts) == 0 {
+		return dst, nil
+	}
+	if !hasImage {
+		var sb strings.Builder
+		for i, p := range parts {
+			if i > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(p.Text)
+		}
+		return append(dst, chatMessage{Role: "user", Content: jsonString(sb.String())}), nil
+	}
+	return append(dst, chatMessage{Role: "user", Content: mustJSON(parts)}), nil
+}
+
+func imagePart(src *anthSource) (chatPart, bool) {
+	if src == nil {
+		return chatPart{}, false
+	}
+	switch src.Type {
+	case "base64":
+		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data}}, true
+	case "url":
+		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: src.URL}}, true
+	}
+	return chatPart{}, false
+}
+
+// maxUserLen bounds the chat "user" field (OpenAI documents 64 characters
+// for its successor fields; longer values are rejected by some upstreams).
+const maxUserLen = 64
+
+// userID turns Anthropic metadata.user_id into a chat "user". Claude Code
+// sends a JSON string holding {device_id, account_uuid, session_id}; the
+// stable device_id (or account_uuid) is used, otherwise the string is
+// truncated to 64 bytes on a UTF-8 boundary.
+func userID(raw json.RawMessage) string {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		s = string(trimSpace(raw))
+		if s == "null" {
+			return ""
+		}
+	}
+	if strings.HasPrefix(strings.TrimSpace(s), "{") {
+		var ids struct {
+			DeviceID    string `json:"device_id"`
+			AccountUUID string `json:"account_uuid"`
+			SessionID   string `json:"session_id"`
+		}
+		if json.Unmarshal([]byte(s), &ids) == nil {
+			switch {
+			case ids.AccountUUID != "":
+				s = ids.AccountUUID
+			case ids.DeviceID != "":
+				s = ids.DeviceID
+			case ids.SessionID != "":
+				s = ids.SessionID
+			}
+		}
+	}
+	return truncateUTF8(s, maxUserLen)
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// anthropicEffort maps Anthropic thinking settings to a chat
+// reasoning_effort: output_config.effort wins (max -> high); otherwise
+// thinking.budget_tokens >= 10000 high, >= 4000 medium, else low. Adaptive
+// thinking without an effort and disabled thinking send nothing.
+func anthropicEffort(req *anthRequest) string {
+	if req.Thinking != nil && req.Thinking.Type == "disabled" {
+		return ""
+	}
+	if req.OutputConfig != nil && req.OutputConfig.Effort != "" {
+		switch req.OutputConfig.Effort {
+		case "max", "xhigh":
+			return "high"
+		case "low", "medium", "high":
+			return req.OutputConfig.Effort
+		}
+		return ""
+	}
+	if req.Thinking == nil || req.Thinking.Type != "enabled" {
+		return ""
+	}
+	switch b := req.Thinking.BudgetTokens; {
+	case b >= 10000:
+		return "high"
+	case b >= 4000:
+		return "medium"
+	default:
+		return "low"
+	}
+}
+
+// anthFormatToChat maps {"type":"json_schema","schema":{...}} to a chat
+// response_format.
+func anthFormatToChat(raw json.RawMessage) json.RawMessage {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	var f struct {
+		Type   string          `json:"type"`
+		Schema json.RawMessage `json:"schema"`
+		Name   string          `json:"name"`
+	}
+	if json.Unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
+		return nil
+	}
+	name := f.Name
+	if name == "" {
+		name = "output"
+	}
+	return mustJSON(map[string]any{"type": "json_schema", "json_schema": map[string]any{
+		"name": name, "schema": f.Schema, "strict": true}})
+}

@@ -1,0 +1,150 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// decodeChatResponse parses a non-streaming chat completion strictly: an
+// unparseable or truncated body, an error object or a body without choices
+// is an error wrapping ErrUpstreamBody (or an *UpstreamError).
+func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
+	var r chatResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
+	}
+	if r.Error != nil {
+		return nil, nil, &UpstreamError{Status: 502, Type: r.Error.Type, Code: rawScalar(r.Error.Code), Message: r.Error.Message}
+	}
+	for i := range r.Choices {
+		if r.Choices[i].Index == 0 && r.Choices[i].Message != nil {
+			return &r, &r.Choices[i], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%w: no choices[0].message in chat completion", ErrUpstreamBody)
+}
+
+// ChatResponseToAnthropic converts a non-streaming Chat Completions answer
+// into an Anthropic message. alias is the model name the client asked for
+// and is reported as "model" (F8). Content order is thinking, text,
+// tool_use (F3); a reasoning signature from the upstream is kept byte-exact.
+func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
+	r, ch, err := decodeChatResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	m := ch.Message
+	out := anthResponse{ID: anthMessageID(r.ID), Type: "message", Role: "assistant", Model: alias,
+		Content: make([]anthBlock, 0, 2+len(m.ToolCalls))}
+	if text, sig := m.reasoning(); text != "" || sig != "" {
+		if sig == "" {
+			sig = UnsignedThinkingSignature
+		}
+		out.Content = append(out.Content, anthBlock{Type: "thinking", Thinking: text, Signature: sig})
+	}
+	text := ""
+	if m.Content != nil {
+		text = *m.Content
+	}
+	if text == "" && m.Refusal != nil {
+		text = *m.Refusal
+	}
+	if text != "" {
+		out.Content = append(out.Content, anthBlock{Type: "text", Text: text})
+	}
+	calls := m.ToolCalls
+	if m.FunctionCall != nil {
+		calls = append(calls, chatToolCall{Function: *m.FunctionCall})
+	}
+	for _, tc := range calls {
+		id := tc.ID
+		if id == "" {
+			id = newID("toolu_")
+		}
+		out.Content = append(out.Content, anthBlock{Type: "tool_use", ID: id, Name: tc.Function.Name,
+			Input: argsObject(tc.Function.Arguments)})
+	}
+	reason, seq := anthropicStop(ch.FinishReason, len(calls) > 0, ch.StopReason, ch.MatchedStop)
+	out.StopReason = &reason
+	out.StopSequence = seq
+	out.Usage = anthropicUsage(r.Usage)
+	b, err := json.Marshal(&out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding anthropic response: %w", err)
+	}
+	return b, nil
+}
+
+// UnsignedThinkingSignature is the signature given to thinking that came
+// from an upstream without signatures. Claude Code discards a thinking
+// block that ends without a signature_delta, so one is always sent; it is
+// not a valid Anthropic signature, so such thinking must not be replayed to
+// a real Anthropic upstream (AnthropicToChat drops thinking anyway).
+const UnsignedThinkingSignature = "flowgate-unsigned-thinking"
+
+// argsObject turns chat tool arguments into an Anthropic "input" object:
+// empty -> {}; a JSON object as is; anything else (a model that produced
+// broken JSON) is wrapped as {"_raw_arguments": "..."} so it is not lost.
+func argsObject(args string) json.RawMessage {
+	a := strings.TrimSpace(args)
+	if a == "" || a == "null" {
+		return json.RawMessage("{}")
+	}
+	if validObject([]byte(a)) {
+		return json.RawMessage(a)
+	}
+	b := append([]byte(nil), `{"_raw_arguments":`...)
+	b = appendString(b, args)
+	return append(b, '}')
+}
+
+func anthMessageID(upstream string) string {
+	if upstream == "" {
+		return newID("msg_")
+	}
+	if strings.HasPrefix(upstream, "msg_") {
+		return upstream
+	}
+	return "msg_" + strings.TrimPrefix(upstream, "chatcmpl-")
+}
+
+// anthropicStop maps a chat finish_reason to an Anthropic stop_reason.
+// stop -> end_turn, or stop_sequence when the upstream names the matched
+// stop string (vLLM stop_reason, SGLang matched_stop); length -> max_tokens;
+// tool_calls / function_call (or any finish with tool calls) -> tool_use;
+// content_filter -> refusal.
+func anthropicStop(finish string, hasTools bool, stopReason, matched json.RawMessage) (string, *string) {
+	switch finish {
+	case "length":
+		return "max_tokens", nil
+	case "tool_calls", "function_call":
+		return "tool_use", nil
+	case "content_filter":
+		return "refusal", nil
+	}
+	if hasTools {
+		return "tool_use", nil
+	}
+	for _, raw := range []json.RawMessage{stopReason, matched} {
+		var s string
+		if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil && s != "" && s != "stop" {
+			return "stop_sequence", &s
+		}
+	}
+	return "end_turn", nil
+}
+
+// anthropicUsage maps chat usage: Anthropic input_tokens excludes cache
+// reads, chat prompt_tokens includes them.
+func anthropicUsage(u *chatUsage) anthUsage {
+	if u == nil {
+		return anthUsage{}
+	}
+	cached := u.cached()
+	in := u.PromptTokens - cached
+	if in < 0 {
+		in = 0
+	}
+	return anthUsage{InputTokens: in, OutputTokens: u.CompletionTokens, CacheReadInputTokens: cached}
+}

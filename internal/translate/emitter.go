@@ -1,0 +1,117 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/flowgate/flowgate/internal/sse"
+)
+
+// StreamOptions configure a stream state machine.
+type StreamOptions struct {
+	// ID is the client-visible message / response id. Default: derived from
+	// the upstream's id, or random.
+	ID string
+	// InputTokens is reported as input_tokens in Anthropic message_start
+	// before the upstream's real usage arrives at the end of a chat stream
+	// (the real numbers follow in message_delta). Pass EstimateTokens of the
+	// request. Default 0.
+	InputTokens int
+	// Tools maps flattened upstream function names back to the client's
+	// (namespace, name); from Result.Tools. Default nil: names unchanged.
+	Tools *ToolNames
+	// CreatedAt is the Responses created_at (unix seconds). Default: now.
+	CreatedAt int64
+}
+
+// emitter collects the frames produced by one Feed/Finish call into a
+// single byte arena (one allocation per call, not per frame). Frames
+// returned to the caller are never reused afterwards.
+type emitter struct {
+	buf   []byte
+	marks []mark
+}
+
+type mark struct {
+	event      string
+	start, end int
+}
+
+func (e *emitter) reset() {
+	e.buf = make([]byte, 0, 512)
+	e.marks = e.marks[:0]
+}
+
+// begin starts a frame; write its JSON with e.buf = append(e.buf, ...),
+// then call end.
+func (e *emitter) begin(event string) {
+	e.marks = append(e.marks, mark{event: event, start: len(e.buf)})
+}
+
+func (e *emitter) end() { e.marks[len(e.marks)-1].end = len(e.buf) }
+
+func (e *emitter) frames() []sse.Frame {
+	if len(e.marks) == 0 {
+		return nil
+	}
+	out := make([]sse.Frame, len(e.marks))
+	for i, m := range e.marks {
+		out[i] = sse.Frame{Event: m.event, Data: e.buf[m.start:m.end:m.end]}
+	}
+	return out
+}
+
+// decodeChunk parses one chat stream chunk. An error object inside the
+// stream becomes an *UpstreamError.
+func decodeChunk(data []byte, c *chatResponse) error {
+	*c = chatResponse{}
+	if err := json.Unmarshal(data, c); err != nil {
+		return fmt.Errorf("%w: bad stream chunk: %v", ErrUpstreamBody, err)
+	}
+	if c.Error != nil {
+		return &UpstreamError{Type: c.Error.Type, Code: rawScalar(c.Error.Code), Message: c.Error.Message}
+	}
+	return nil
+}
+
+// choiceZero returns the first choice with index 0, or nil.
+func choiceZero(c *chatResponse) *chatChoice {
+	for i := range c.Choices {
+		if c.Choices[i].Index == 0 {
+			return &c.Choices[i]
+		}
+	}
+	return nil
+}
+
+// toolKey identifies a streamed tool call: its tool-call index when the
+// upstream sends one (never the choice index, F5); otherwise calls are told
+// apart by id, and id-less fragments continue the current call.
+type toolKey struct {
+	index int
+	id    string
+}
+
+// ErrToolCallOrder is returned when an upstream sends arguments for a tool
+// call after a later call already started. Blocks cannot be reopened, so the
+// stream fails loudly instead of losing or corrupting the arguments.
+var ErrToolCallOrder = fmt.Errorf("%w: tool call fragment after a later tool call started", ErrUpstreamBody)
+
+// streamEnded is the error reported when a chat stream ends (EOF) without a
+// finish_reason or [DONE]: the answer is truncated.
+var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
+
+// segment is text or thinking that arrived while a tool call was open; it
+// is emitted after that call closes, keeping arrival order.
+type segment struct {
+	thinking bool
+	text     string
+}
+
+func appendSegment(segs []segment, thinking bool, text string) []segment {
+	if n := len(segs); n > 0 && segs[n-1].thinking == thinking {
+		segs[n-1].text += text
+		return segs
+	}
+	return append(segs, segment{thinking, text})
+}

@@ -1,0 +1,46 @@
+package translate
+
+// Options tune request translation. The zero value is the most compatible
+// choice for generic OpenAI-compatible upstreams.
+type Options struct {
+	// Model is written as "model" in the upstream body. Default "": keep the
+	// model the client sent.
+	Model string
+	// MaxCompletionTokens sends the token limit as "max_completion_tokens"
+	// (OpenAI reasoning models) instead of "max_tokens". Default false.
+	MaxCompletionTokens bool
+	// DeveloperRole keeps Responses "developer" input messages as Chat
+	// "developer" messages. Default false: they become "system" messages,
+	// which every Chat upstream accepts (never "user", see F4).
+	DeveloperRole bool
+	// ReasoningInHistory sends earlier assistant thinking / reasoning back to
+	// the upstream as "reasoning_content" on the assistant message
+	// (DeepSeek-style upstreams need it on tool turns). Default false: dropped.
+	ReasoningInHistory bool
+	// DefaultMaxTokens is used for ChatToAnthropic / ResponsesToAnthropic when
+	// the client sets no limit (Anthropic requires max_tokens). Default 0
+	// means 32000.
+	DefaultMaxTokens int
+}
+
+// Result is a translated request.
+type Result struct {
+	// Body is the upstream request body.
+	Body []byte
+	// Stream reports whether the client asked for a stream.
+	Stream bool
+	// ClientModel is the model name the client sent (the alias the answer
+	// must carry as "model", F8).
+	ClientModel string
+	// Notes lists what was dropped or approximated ("dropped tool
+	// web_search: hosted tool not supported by a chat upstream"). The
+	// gateway logs them at debug level; they are never errors.
+	Notes []string
+	// Tools maps upstream function names back to the client's names
+	// (Responses namespace tools are flattened). Pass it to
+	// ChatResponseToResponses / NewChatToResponsesStream. Nil when no name
+	// was rewritten; a nil *ToolNames is valid everywhere.
+	Tools *ToolNames
+}
+
+func (r *Result) note(s string) { r.Notes = append(r.Notes, s) }

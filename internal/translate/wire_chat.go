@@ -1,0 +1,184 @@
+package translate
+
+import "encoding/json"
+
+// Chat Completions wire types (the subset FlowGate reads and writes).
+
+type chatRequest struct {
+	Model               string            `json:"model"`
+	Messages            []chatMessage     `json:"messages"`
+	MaxTokens           *int              `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int              `json:"max_completion_tokens,omitempty"`
+	Temperature         *float64          `json:"temperature,omitempty"`
+	TopP                *float64          `json:"top_p,omitempty"`
+	Stop                json.RawMessage   `json:"stop,omitempty"`
+	Stream              bool              `json:"stream,omitempty"`
+	StreamOptions       *chatStreamOpts   `json:"stream_options,omitempty"`
+	Tools               []chatTool        `json:"tools,omitempty"`
+	ToolChoice          json.RawMessage   `json:"tool_choice,omitempty"`
+	ParallelToolCalls   *bool             `json:"parallel_tool_calls,omitempty"`
+	User                string            `json:"user,omitempty"`
+	ReasoningEffort     string            `json:"reasoning_effort,omitempty"`
+	ResponseFormat      json.RawMessage   `json:"response_format,omitempty"`
+	Metadata            map[string]string `json:"-"`
+}
+
+type chatStreamOpts struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+type chatMessage struct {
+	Role             string          `json:"role"`
+	Content          json.RawMessage `json:"content"`
+	Name             string          `json:"name,omitempty"`
+	ToolCalls        []chatToolCall  `json:"tool_calls,omitempty"`
+	ToolCallID       string          `json:"tool_call_id,omitempty"`
+	ReasoningContent string          `json:"reasoning_content,omitempty"`
+	Refusal          string          `json:"refusal,omitempty"`
+}
+
+type chatPart struct {
+	Type     string        `json:"type"`
+	Text     string        `json:"text,omitempty"`
+	ImageURL *chatImageURL `json:"image_url,omitempty"`
+}
+
+type chatImageURL struct {
+	URL    string `json:"url"`
+	Detail string `json:"detail,omitempty"`
+}
+
+type chatToolCall struct {
+	Index    *int         `json:"index,omitempty"`
+	ID       string       `json:"id,omitempty"`
+	Type     string       `json:"type,omitempty"`
+	Function chatFunction `json:"function"`
+}
+
+type chatFunction struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
+}
+
+type chatTool struct {
+	Type     string          `json:"type"`
+	Function chatToolFuncDef `json:"function"`
+	// Name appears beside "function" in Codex 0.94 chat bodies; ignored.
+	Name string `json:"name,omitempty"`
+}
+
+type chatToolFuncDef struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// chatResponse is a non-streaming completion or a stream chunk.
+type chatResponse struct {
+	ID      string       `json:"id"`
+	Model   string       `json:"model"`
+	Created int64        `json:"created"`
+	Choices []chatChoice `json:"choices"`
+	Usage   *chatUsage   `json:"usage"`
+	Error   *wireError   `json:"error"`
+}
+
+type chatChoice struct {
+	Index        int             `json:"index"`
+	Message      *chatRespMsg    `json:"message"`
+	Delta        *chatRespMsg    `json:"delta"`
+	FinishReason string          `json:"finish_reason"`
+	StopReason   json.RawMessage `json:"stop_reason"`  // vLLM: matched stop string (or token id)
+	MatchedStop  json.RawMessage `json:"matched_stop"` // SGLang
+}
+
+// chatRespMsg is a response message or a stream delta.
+type chatRespMsg struct {
+	Role               string          `json:"role"`
+	Content            *string         `json:"content"`
+	ReasoningContent   *string         `json:"reasoning_content"`
+	Reasoning          *string         `json:"reasoning"`
+	ReasoningSignature *string         `json:"reasoning_signature"`
+	Signature          *string         `json:"signature"`
+	ReasoningDetails   []reasonDetail  `json:"reasoning_details"`
+	Refusal            *string         `json:"refusal"`
+	ToolCalls          []chatToolCall  `json:"tool_calls"`
+	FunctionCall       *chatFunction   `json:"function_call"`
+	Extra              json.RawMessage `json:"-"`
+}
+
+// reasonDetail is OpenRouter's reasoning_details entry.
+type reasonDetail struct {
+	Type      string `json:"type"`
+	Text      string `json:"text"`
+	Summary   string `json:"summary"`
+	Signature string `json:"signature"`
+}
+
+// reasoning returns the reasoning text and signature carried by a message
+// or delta in any of the field spellings upstreams use.
+func (m *chatRespMsg) reasoning() (text, sig string) {
+	switch {
+	case m.ReasoningContent != nil:
+		text = *m.ReasoningContent
+	case m.Reasoning != nil:
+		text = *m.Reasoning
+	}
+	if m.ReasoningSignature != nil {
+		sig = *m.ReasoningSignature
+	} else if m.Signature != nil {
+		sig = *m.Signature
+	}
+	if text == "" && sig == "" {
+		for _, d := range m.ReasoningDetails {
+			switch d.Type {
+			case "reasoning.text":
+				text += d.Text
+			case "reasoning.summary":
+				text += d.Summary
+			}
+			sig += d.Signature
+		}
+	}
+	return text, sig
+}
+
+type chatUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+	// Some upstreams (DeepSeek) report cache hits at top level.
+	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens"`
+}
+
+func (u *chatUsage) cached() int {
+	if u == nil {
+		return 0
+	}
+	if u.PromptTokensDetails != nil && u.PromptTokensDetails.CachedTokens > 0 {
+		return u.PromptTokensDetails.CachedTokens
+	}
+	return u.PromptCacheHitTokens
+}
+
+func (u *chatUsage) reasoningTokens() int {
+	if u == nil || u.CompletionTokensDetails == nil {
+		return 0
+	}
+	return u.CompletionTokensDetails.ReasoningTokens
+}
+
+// wireError is the "error" object of OpenAI and Anthropic error bodies.
+type wireError struct {
+	Message string          `json:"message"`
+	Type    string          `json:"type"`
+	Code    json.RawMessage `json:"code"`
+	Param   json.RawMessage `json:"param"`
+}
