@@ -202,7 +202,7 @@ func (c *Client) login(ctx context.Context, opts *LoginOptions) (*LoginResult, e
 				if routeMissing(err) {
 					return nil, endpointHint(err, p, "status_endpoint", statusEP, p.StatusEndpoint)
 				}
-				return nil, orTimeout(ctx, err, timedOut("polling the login status (last status="+lastStatus+")"))
+				return nil, orTimeout(ctx, err, loginTimeout(opts.Timeout, p, lastStatus, finished))
 			}
 			lastStatus = strings.ToLower(strings.TrimSpace(st.Status))
 			switch lastStatus {
@@ -219,7 +219,7 @@ func (c *Client) login(ctx context.Context, opts *LoginOptions) (*LoginResult, e
 		if finished {
 			after, err := c.ListAuthFiles(ctx)
 			if err != nil {
-				return nil, orTimeout(ctx, err, timedOut("waiting for the credential"))
+				return nil, orTimeout(ctx, err, loginTimeout(opts.Timeout, p, lastStatus, finished))
 			}
 			if f := newCredential(p, before, after); f != nil {
 				account := f.Email
