@@ -20,9 +20,6 @@ func pendingCmd(use, short string) *cobra.Command {
 	}
 }
 
-func (a *app) doctorCommand() *cobra.Command {
-	return pendingCmd("doctor", "Run preflight checks with fixes")
-}
 func (a *app) authCommand() *cobra.Command { return pendingCmd("auth", "OAuth logins and credentials") }
 func (a *app) gatewayCommand() *cobra.Command {
 	return pendingCmd("gateway", "Run the built-in gateway")
@@ -45,4 +42,8 @@ func (a *app) reloadGateway(ctx context.Context, cfg *config.Config, profile str
 
 func liteLLMCommand(cfg *config.Config) ([]string, []string, error) {
 	return nil, nil, fmt.Errorf("the litellm engine is not available in this build yet")
+}
+
+func liteLLMDoctor(cfg *config.Config) []Check {
+	return []Check{{ID: "binary_litellm", Status: checkFail, Detail: "the litellm engine is not available in this build yet"}}
 }

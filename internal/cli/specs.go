@@ -38,8 +38,15 @@ func serviceNames(cfg *config.Config, target string) ([]string, error) {
 // It builds no command and touches no files.
 func baseSpec(cfg *config.Config, name string) supervisor.Spec {
 	svc := cfg.Services[name]
+	args := svc.Command.Args
+	if len(args) == 0 {
+		// Inspect and Stop go by the pid record, not the command; the
+		// supervisor only requires that a spec names one.
+		args = []string{name}
+	}
 	return supervisor.Spec{
 		Name:         name,
+		Args:         args,
 		Cwd:          svc.Command.Cwd,
 		Host:         svc.Host,
 		Port:         svc.Port,
