@@ -318,3 +318,17 @@ func TestServiceBaseURLReachesWildcardOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestProviderRegistryListsCodexAndCopilot(t *testing.T) {
+	var lines []string
+	for _, p := range Providers() {
+		lines = append(lines, p.Line())
+	}
+	want := "provider=codex oauth_login=yes headless_import=yes device_flow=no\nprovider=copilot oauth_login=yes headless_import=no device_flow=yes"
+	if got := strings.Join(lines, "\n"); got != want {
+		t.Errorf("got\n%s", got)
+	}
+	if p, ok := LookupProvider("github-copilot"); !ok || p.Name != "copilot" {
+		t.Error("CLIProxyAPIPlus's name for copilot is not accepted")
+	}
+}

@@ -118,3 +118,15 @@ func providerForType(typ string) string {
 func (p Provider) ownsType(typ string) bool {
 	return providerForType(typ) == p.Name
 }
+
+// Line renders the provider for `auth list`:
+// provider=<name> oauth_login=yes|no headless_import=yes|no device_flow=yes|no.
+func (p Provider) Line() string {
+	yn := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	return "provider=" + p.Name + " oauth_login=" + yn(p.OAuth) + " headless_import=" + yn(p.HeadlessImport) + " device_flow=" + yn(p.DeviceFlow)
+}
