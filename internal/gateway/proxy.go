@@ -1,0 +1,343 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/router"
+	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/upstream"
+)
+
+// Response headers that say what happened to a request:
+//
+//	x-flowgate-model-group  the model group (alias) that answered; differs from the
+//	                        requested model after a fallback
+//	x-flowgate-deployment   the deployment id (model_info.id or a stable hash)
+//	x-flowgate-attempts     upstream attempts made, retries and fallbacks included
+//	x-flowgate-fallbacks    fallback hops taken (0 = the requested group answered)
+//	x-flowgate-overhead-ms  time spent in the gateway itself, upstream time excluded
+//	x-flowgate-generation   config generation that served the request
+//	x-flowgate-token-count  count_tokens only: "upstream" or "estimate"
+const (
+	hdrGroup      = "X-Flowgate-Model-Group"
+	hdrDeployment = "X-Flowgate-Deployment"
+	hdrAttempts   = "X-Flowgate-Attempts"
+	hdrFallbacks  = "X-Flowgate-Fallbacks"
+	hdrOverhead   = "X-Flowgate-Overhead-Ms"
+	hdrGeneration = "X-Flowgate-Generation"
+	hdrTokenCount = "X-Flowgate-Token-Count"
+)
+
+// maxResponseBytes bounds a non-streaming upstream response.
+const maxResponseBytes = 256 << 20
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 {
+		return // do not keep huge buffers alive
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
+// exchange is one client request in flight.
+type exchange struct {
+	s           *Server
+	g           *generation
+	w           http.ResponseWriter
+	r           *http.Request
+	proto       upstream.Protocol
+	countTokens bool
+	body        []byte
+	info        upstream.BodyInfo
+	aliasJSON   []byte
+	start       time.Time
+	upstreamDur time.Duration
+	committed   bool
+	status      int
+	tokenSource string
+}
+
+func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstream.Protocol, countTokens bool) {
+	start := time.Now()
+	g := s.gen.Load()
+	a := apiOf(proto)
+	route := proto.String()
+	if countTokens {
+		route = "count_tokens"
+	}
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
+	x := &exchange{s: s, g: g, w: w, r: r, proto: proto, countTokens: countTokens, start: start}
+	defer func() { s.metrics.observe(route, x.status, time.Since(start), x.overhead()) }()
+
+	if !g.authorized(r) {
+		x.status = http.StatusUnauthorized
+		writeError(w, a, x.status, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key (general_settings.master_key)")
+		return
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		x.status = http.StatusRequestEntityTooLarge
+		writeError(w, a, x.status, "request_too_large", tooLarge(s.opts.MaxBodyBytes))
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1)); err != nil {
+		x.status = http.StatusBadRequest
+		writeError(w, a, x.status, "invalid_request", "reading the request body: "+err.Error())
+		return
+	}
+	if int64(buf.Len()) > s.opts.MaxBodyBytes {
+		x.status = http.StatusRequestEntityTooLarge
+		writeError(w, a, x.status, "request_too_large", tooLarge(s.opts.MaxBodyBytes))
+		return
+	}
+	x.body = buf.Bytes()
+	info, err := upstream.ScanBody(x.body)
+	if err != nil {
+		x.status = http.StatusBadRequest
+		writeError(w, a, x.status, "invalid_request", err.Error())
+		return
+	}
+	if !info.HasModel || info.Model == "" {
+		x.status = http.StatusBadRequest
+		writeError(w, a, x.status, "invalid_request", "the request has no \"model\"; available models: "+joinAliases(g.router))
+		return
+	}
+	x.info = info
+	x.aliasJSON = upstream.AppendJSONString(nil, info.Model)
+
+	tr, err := g.router.Do(r.Context(), info.Model, x.try)
+	if err != nil {
+		if !x.committed {
+			x.traceHeaders(tr.Group, tr.Deployment, tr.Attempts, tr.Fallbacks)
+			x.status = writeFailure(w, a, err)
+		}
+		if x.status != 499 {
+			s.log.Warn("request failed", "route", route, "model", info.Model, "group", tr.Group, "deployment", tr.Deployment,
+				"attempts", tr.Attempts, "fallbacks", tr.Fallbacks, "status", x.status, "error", runtime.RedactSecrets(err.Error()))
+		}
+		return
+	}
+	if tr.Attempts > 1 {
+		s.log.Info("request recovered", "route", route, "model", info.Model, "group", tr.Group, "deployment", tr.Deployment,
+			"attempts", tr.Attempts, "fallbacks", tr.Fallbacks)
+	}
+}
+
+func tooLarge(max int64) string {
+	return "request body is larger than the gateway limit of " + strconv.FormatInt(max, 10) + " bytes; shorten the conversation or raise the limit"
+}
+
+func joinAliases(r *router.Router) string {
+	var b bytes.Buffer
+	for i, a := range r.Visible() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(a)
+	}
+	return b.String()
+}
+
+func (x *exchange) overhead() time.Duration {
+	d := time.Since(x.start) - x.upstreamDur
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+func (x *exchange) traceHeaders(group, deployment string, attempts, fallbacks int) {
+	h := x.w.Header()
+	if group != "" {
+		h[hdrGroup] = []string{group}
+		h[hdrDeployment] = []string{deployment}
+	}
+	h[hdrAttempts] = []string{strconv.Itoa(attempts)}
+	h[hdrFallbacks] = []string{strconv.Itoa(fallbacks)}
+	h[hdrGeneration] = []string{strconv.FormatUint(x.g.id, 10)}
+	h[hdrOverhead] = []string{strconv.FormatFloat(float64(x.overhead().Microseconds())/1000, 'f', 3, 64)}
+}
+
+// try is one attempt on one deployment (router.TryFunc).
+func (x *exchange) try(ctx context.Context, at *router.Attempt) error {
+	d := at.Deployment
+	t := d.Target
+	if x.countTokens {
+		return x.tryCountTokens(ctx, at)
+	}
+	upProto := x.proto
+	var (
+		body *upstream.Body
+		conv StreamTranslator
+		tr   Translator
+	)
+	if t.NativeFor(x.proto) {
+		h, m, tl := upstream.RewriteParts(x.body, x.info, t.ModelJSON)
+		body = upstream.NewBody(h, m, tl)
+	} else {
+		upProto = t.PreferredNative()
+		tr = x.s.tr
+		if tr == nil {
+			return unsupported(x.proto, upProto)
+		}
+		out, err := tr.Request(x.proto, upProto, x.body, t.Model)
+		if err != nil {
+			if errors.Is(err, ErrTranslationUnavailable) {
+				return unsupported(x.proto, upProto)
+			}
+			msg, _ := json.Marshal(err.Error())
+			return &upstream.Error{Kind: upstream.FailStatus, Status: 400, Body: errorBody(apiOf(x.proto), 400, "invalid_request", string(bytes.Trim(msg, `"`)))}
+		}
+		body = upstream.NewBody(out, nil, nil)
+		if x.info.Stream {
+			if conv, err = tr.Stream(x.proto, upProto, x.info.Model); err != nil {
+				body.Release()
+				return unsupported(x.proto, upProto)
+			}
+		}
+	}
+	defer body.Release()
+	return x.send(ctx, at, &upstream.Call{Target: t, Op: upstream.OpFor(upProto), Body: body, Header: x.r.Header, Protocol: upProto}, x.info.Stream, tr, upProto, conv)
+}
+
+// send performs the call with the attempt's timeouts and writes a success.
+func (x *exchange) send(ctx context.Context, at *router.Attempt, call *upstream.Call, stream bool, tr Translator, upProto upstream.Protocol, conv StreamTranslator) error {
+	d := at.Deployment
+	set := &x.g.router.Config().Settings
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = set.RequestTimeout
+	}
+	if stream && d.StreamTimeout > 0 {
+		timeout = d.StreamTimeout
+	}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var streaming atomic.Bool
+	timer := time.AfterFunc(timeout, func() {
+		if streaming.Load() {
+			cancel(upstream.ErrIdleTimeout)
+		} else {
+			cancel(upstream.ErrAttemptTimeout)
+		}
+	})
+	defer timer.Stop()
+	t0 := time.Now()
+	resp, err := x.s.client.Do(actx, call)
+	at.TTFB = time.Since(t0)
+	if err != nil {
+		x.upstreamDur += at.TTFB
+		return err
+	}
+	defer resp.Body.Close()
+	if stream && isEventStream(resp.Header.Get("Content-Type")) {
+		return x.stream(actx, at, resp, t0, timer, &streaming, set.StreamIdleTimeout, conv)
+	}
+	return x.whole(actx, at, resp, t0, tr, upProto)
+}
+
+func isEventStream(ct string) bool {
+	return len(ct) >= 17 && ct[:17] == "text/event-stream"
+}
+
+// whole reads a complete upstream answer, checks it is JSON (F9: garbage
+// is a failure, never a 200), names the alias as the model and writes it.
+func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Response, t0 time.Time, tr Translator, upProto upstream.Protocol) error {
+	rb := getBuf()
+	defer putBuf(rb)
+	if resp.ContentLength > 0 && resp.ContentLength < maxResponseBytes {
+		rb.Grow(int(resp.ContentLength))
+	}
+	_, err := rb.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes))
+	x.upstreamDur += time.Since(t0)
+	if err != nil {
+		return upstream.TransportError(ctx, err)
+	}
+	body := rb.Bytes()
+	if !json.Valid(body) {
+		return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}
+	}
+	out := body
+	if tr != nil {
+		conv, err := tr.Response(x.proto, upProto, body, x.info.Model)
+		if err != nil {
+			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("translating the upstream answer: " + err.Error())}
+		}
+		out = conv
+	} else if info, err := upstream.ScanBody(body); err == nil && info.HasModel {
+		ob := getBuf()
+		defer putBuf(ob)
+		ob.Write(upstream.AppendRewritten(ob.AvailableBuffer(), body, info, x.aliasJSON))
+		out = ob.Bytes()
+	}
+	h := x.w.Header()
+	copyResponseHeaders(h, resp.Header)
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(out))}
+	if x.tokenSource != "" {
+		h[hdrTokenCount] = []string{x.tokenSource}
+	}
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks)
+	at.Committed, x.committed = true, true
+	x.status = resp.StatusCode
+	x.w.WriteHeader(resp.StatusCode)
+	x.w.Write(out)
+	return nil
+}
+
+func copyResponseHeaders(dst, src http.Header) {
+	for k, v := range src {
+		if upstream.IsHopHeader(k) || k == "Content-Encoding" || k == "Set-Cookie" {
+			continue
+		}
+		dst[k] = v
+	}
+}
+
+// tryCountTokens forwards to an Anthropic upstream's native endpoint, or
+// answers with a local estimate.
+func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error {
+	t := at.Deployment.Target
+	if t.Kind == upstream.KindAnthropic {
+		h, m, tl := upstream.RewriteParts(x.body, x.info, t.ModelJSON)
+		body := upstream.NewBody(h, m, tl)
+		defer body.Release()
+		x.tokenSource = "upstream"
+		err := x.send(ctx, at, &upstream.Call{Target: t, Op: upstream.OpCountTokens, Body: body, Header: x.r.Header, Protocol: upstream.Messages}, false, nil, upstream.Messages, nil)
+		var ue *upstream.Error
+		if err == nil || !errors.As(err, &ue) || ue.Kind != upstream.FailStatus || (ue.Status != 404 && ue.Status != 405 && ue.Status != 501) {
+			return err
+		}
+	}
+	n := TokenEstimator(x.body)
+	out := strconv.AppendInt([]byte(`{"input_tokens":`), int64(n), 10)
+	out = append(out, '}')
+	h := x.w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(out))}
+	h[hdrTokenCount] = []string{"estimate"}
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks)
+	at.Committed, x.committed = true, true
+	x.status = http.StatusOK
+	x.w.WriteHeader(http.StatusOK)
+	x.w.Write(out)
+	return nil
+}

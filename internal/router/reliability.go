@@ -1,0 +1,544 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/upstream"
+)
+
+// This file holds all of FlowGate's reliability knowledge: how a failure is
+// classified, whether it is retried, cools the deployment down or moves on
+// to fallback groups, and the loop that applies those decisions.
+//
+// Deliberate differences from LiteLLM (see gateway-landscape.md 1.5):
+//   - connection errors and timeouts count toward cooldown;
+//   - failures are counted consecutively within cooldown_time, with no
+//     per-minute volume requirement;
+//   - 400/413/422 are returned at once: never retried, never cooled down;
+//   - a re-failure extends a cooldown, never shortens it;
+//   - after a cooldown the deployment is half-open: its next failure cools it
+//     again at once, a success closes it;
+//   - Retry-After drives the cooldown only up to max_cooldown_time (60 s) so
+//     one upstream answer cannot take the only deployment out for minutes;
+//   - nothing is retried once the first byte has reached the client.
+
+// Class is the router's view of one failed attempt.
+type Class uint8
+
+const (
+	ClassClient        Class = iota // 400, 413, 422 and other 4xx: the request is wrong
+	ClassContextWindow              // a 4xx saying the prompt exceeds the context window
+	ClassAuth                       // 401, 402, 403: this deployment's credential is refused
+	ClassNotFound                   // 404: this deployment does not have the model or path
+	ClassRateLimit                  // 429
+	ClassServer                     // 5xx, 408, 409
+	ClassConnect                    // refused, reset, DNS, TLS
+	ClassTimeout                    // attempt or first-byte timeout
+	ClassBadResponse                // 2xx that is not parseable (F9)
+	ClassCanceled                   // the client went away
+	ClassUnsupported                // this deployment cannot serve the protocol (no translator)
+	numClasses
+)
+
+type coolMode uint8
+
+const (
+	coolNever coolMode = iota // does not count toward cooldown
+	coolCount                 // counts; cools after allowed_fails consecutive failures
+	coolNow                   // cools at once (credential refused)
+)
+
+// policy is one row of the classification table.
+type policy struct {
+	name string
+	// retry: try again within the group (another deployment preferred).
+	retry bool
+	// fallback: after the group's retries, move to the fallback groups.
+	fallback bool
+	// cool: how the failure affects the deployment's cooldown.
+	cool coolMode
+	// returnNow: hand the upstream's answer to the client as is, once.
+	returnNow bool
+}
+
+// table is THE failure classification: (status / error kind) -> what happens.
+var table = [numClasses]policy{
+	ClassClient:        {name: "client_error", returnNow: true},
+	ClassContextWindow: {name: "context_window", fallback: false, returnNow: true}, // context_window_fallbacks, if any, are tried first
+	ClassAuth:          {name: "auth", retry: true, fallback: true, cool: coolNow},
+	ClassNotFound:      {name: "not_found", retry: true, fallback: true, cool: coolCount},
+	ClassRateLimit:     {name: "rate_limit", retry: true, fallback: true, cool: coolCount},
+	ClassServer:        {name: "server_error", retry: true, fallback: true, cool: coolCount},
+	ClassConnect:       {name: "connect", retry: true, fallback: true, cool: coolCount},
+	ClassTimeout:       {name: "timeout", retry: true, fallback: true, cool: coolCount},
+	ClassBadResponse:   {name: "bad_response", retry: true, fallback: true, cool: coolCount},
+	ClassCanceled:      {name: "canceled"},
+	ClassUnsupported:   {name: "unsupported", retry: true, fallback: true},
+}
+
+func (c Class) String() string {
+	if c < numClasses {
+		return table[c].name
+	}
+	return "unknown"
+}
+
+// contextWindowMarkers are lower-case phrases upstreams use for a prompt
+// that does not fit (OpenAI, Anthropic, vLLM, llama.cpp, Ollama).
+var contextWindowMarkers = []string{
+	"context_length_exceeded", "context length", "context window", "maximum context",
+	"prompt is too long", "input is too long", "too many tokens", "exceeds the context",
+	"exceed_context_size", "model_context_window_exceeded",
+}
+
+// Classify maps an attempt error to its Class.
+func Classify(err error) Class {
+	var ue *upstream.Error
+	if !errors.As(err, &ue) {
+		if errors.Is(err, context.Canceled) {
+			return ClassCanceled
+		}
+		return ClassServer
+	}
+	switch ue.Kind {
+	case upstream.FailConnect:
+		return ClassConnect
+	case upstream.FailTimeout:
+		return ClassTimeout
+	case upstream.FailBadResponse:
+		return ClassBadResponse
+	case upstream.FailCanceled:
+		return ClassCanceled
+	case upstream.FailUnsupported:
+		return ClassUnsupported
+	}
+	s := ue.Status
+	switch {
+	case s == 401 || s == 402 || s == 403:
+		return ClassAuth
+	case s == 404:
+		return ClassNotFound
+	case s == 429:
+		return ClassRateLimit
+	case s == 408 || s == 409 || s >= 500:
+		return ClassServer
+	case s == 400 || s == 413 || s == 422:
+		if isContextWindow(ue.Body) {
+			return ClassContextWindow
+		}
+		return ClassClient
+	}
+	return ClassClient
+}
+
+func isContextWindow(body []byte) bool {
+	if len(body) == 0 {
+		return false
+	}
+	low := strings.ToLower(string(body))
+	for _, m := range contextWindowMarkers {
+		if strings.Contains(low, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- deployment state ------------------------------------------------------
+
+type deployState struct {
+	coolUntil atomic.Int64 // unix nanos; 0 = not cooling
+	inflight  atomic.Int64
+	latency   atomic.Int64 // EWMA of successful attempt latency, ns; 0 = unknown
+
+	mu          sync.Mutex
+	fails       int       // consecutive counted failures
+	windowStart time.Time // first failure of the current count
+	halfOpen    bool      // cooled before; next failure re-cools at once
+	lastErr     string
+	lastErrAt   time.Time
+	lastStatus  int
+}
+
+// Clock is the time source; tests inject a fake one.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Observer receives routing events (metrics). Every method must be cheap.
+type Observer interface {
+	Attempt(group, deployment, outcome string)
+	Retry(group string)
+	Fallback(from, to string)
+	Cooldown(deployment string, d time.Duration)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Attempt(string, string, string) {}
+func (nopObserver) Retry(string)                   {}
+func (nopObserver) Fallback(string, string)        {}
+func (nopObserver) Cooldown(string, time.Duration) {}
+
+// Router routes requests for one config generation.
+type Router struct {
+	cfg   *Config
+	clock Clock
+	obs   Observer
+}
+
+// New builds a router. Deployment state (cooldowns, failure counts,
+// latency) carries over from prev for deployments with the same ID, so a
+// reload neither forgets nor resets a cooldown.
+func New(cfg *Config, clock Clock, obs Observer, prev *Router) *Router {
+	if clock == nil {
+		clock = systemClock{}
+	}
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	old := map[string]*deployState{}
+	if prev != nil {
+		for _, d := range prev.cfg.Deployments {
+			old[d.ID] = d.st
+		}
+	}
+	for _, d := range cfg.Deployments {
+		if st := old[d.ID]; st != nil {
+			d.st = st
+		} else {
+			d.st = &deployState{}
+		}
+	}
+	return &Router{cfg: cfg, clock: clock, obs: obs}
+}
+
+// Config is the router's configuration.
+func (r *Router) Config() *Config { return r.cfg }
+
+// Lookup finds a group by alias or model_group_alias.
+func (r *Router) Lookup(alias string) (*Group, bool) {
+	if g, ok := r.cfg.Groups[alias]; ok {
+		return g, true
+	}
+	if t, ok := r.cfg.GroupAliases[alias]; ok {
+		g, ok := r.cfg.Groups[t]
+		return g, ok
+	}
+	return nil, false
+}
+
+// UnknownModelError: the alias is not configured.
+type UnknownModelError struct {
+	Model string
+	Known []string
+}
+
+func (e *UnknownModelError) Error() string {
+	return fmt.Sprintf("model %q is not configured on this gateway; available models: %s", e.Model, strings.Join(e.Known, ", "))
+}
+
+// NoDeploymentsError: every deployment that could serve the request is
+// cooling down. The gateway answers 429 with Retry-After.
+type NoDeploymentsError struct {
+	Model      string
+	RetryAfter time.Duration
+	Cooling    []string
+}
+
+func (e *NoDeploymentsError) Error() string {
+	return fmt.Sprintf("no deployments available for model %q: all are cooling down after upstream failures (%s); try again in %ds or check `flowgate health`",
+		e.Model, strings.Join(e.Cooling, ", "), RetryAfterSeconds(e.RetryAfter))
+}
+
+// RetryAfterSeconds rounds a wait up to whole seconds (at least 1).
+func RetryAfterSeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// Attempt describes the attempt in progress; the try function reads it to
+// build its request and response headers and sets Committed / TTFB.
+type Attempt struct {
+	Group      *Group
+	Deployment *Deployment
+	// N is the 1-based attempt number within the request.
+	N int
+	// Fallbacks is the number of fallback hops taken before this attempt.
+	Fallbacks int
+	// Committed must be set by try once any byte has reached the client;
+	// from then on nothing is retried.
+	Committed bool
+	// TTFB may be set by try: upstream time to first byte, used by
+	// latency-based routing. When zero the attempt's duration is used.
+	TTFB time.Duration
+}
+
+// TryFunc performs one attempt. It returns nil on success (the response is
+// then written), or the failure.
+type TryFunc func(ctx context.Context, a *Attempt) error
+
+// Trace is what happened, for response headers and logs.
+type Trace struct {
+	Group      string
+	Deployment string
+	Attempts   int
+	Fallbacks  int
+}
+
+// Do runs the retry / fallback / cooldown loop for one request.
+func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, error) {
+	g, ok := r.Lookup(alias)
+	if !ok {
+		return Trace{}, &UnknownModelError{Model: alias, Known: r.Visible()}
+	}
+	s := &r.cfg.Settings
+	var (
+		a              Attempt
+		tr             Trace
+		primaryErr     error
+		unsupportedErr error
+		minWait        time.Duration
+		cooling        []string
+		list           = g.chain
+		next           = 0
+		cur            = g
+		triedBuf       [8]*Deployment
+		skipBuf        [4]*Deployment
+	)
+	maxHops := s.MaxFallbacks
+	for {
+		tried, skip := triedBuf[:0], skipBuf[:0]
+		for retry := 0; retry <= s.NumRetries; {
+			d, wait, cool := r.pick(cur, tried, skip)
+			if d == nil {
+				if wait > 0 && (minWait == 0 || wait < minWait) {
+					minWait = wait
+				}
+				cooling = append(cooling, cool...)
+				break
+			}
+			a = Attempt{Group: cur, Deployment: d, N: tr.Attempts + 1, Fallbacks: tr.Fallbacks}
+			tr.Attempts++
+			tr.Group, tr.Deployment = cur.Name, d.ID
+			start := r.clock.Now()
+			d.st.inflight.Add(1)
+			err := try(ctx, &a)
+			d.st.inflight.Add(-1)
+			if err == nil {
+				lat := a.TTFB
+				if lat <= 0 {
+					lat = r.clock.Now().Sub(start)
+				}
+				r.succeeded(d, lat)
+				r.obs.Attempt(cur.Name, d.ID, "ok")
+				return tr, nil
+			}
+			cls := Classify(err)
+			pol := table[cls]
+			r.failed(d, cls, pol, err)
+			r.obs.Attempt(cur.Name, d.ID, pol.name)
+			if a.Committed || cls == ClassCanceled || ctx.Err() != nil {
+				return tr, err
+			}
+			if cls == ClassUnsupported {
+				unsupportedErr = err
+			} else {
+				if tr.Fallbacks == 0 || primaryErr == nil {
+					primaryErr = err
+				}
+			}
+			if cls == ClassContextWindow && len(cur.cwChain) > 0 {
+				list, next = cur.cwChain, 0
+				break
+			}
+			if pol.returnNow {
+				return tr, err
+			}
+			if cls == ClassUnsupported {
+				skip = append(skip, d) // does not use up a retry
+				continue
+			}
+			var ue *upstream.Error
+			if cls == ClassRateLimit && errors.As(err, &ue) && ue.RetryAfter > 0 {
+				skip = append(skip, d) // honour Retry-After: not again in this request
+			}
+			if !pol.retry {
+				break
+			}
+			tried = append(tried, d)
+			retry++
+			if retry <= s.NumRetries {
+				r.obs.Retry(cur.Name)
+				if s.RetryAfter > 0 {
+					t := time.NewTimer(s.RetryAfter)
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return tr, err
+					case <-t.C:
+					}
+				}
+			}
+		}
+		if next >= len(list) || tr.Fallbacks >= maxHops {
+			break
+		}
+		from := cur.Name
+		cur = list[next]
+		next++
+		tr.Fallbacks++
+		r.obs.Fallback(from, cur.Name)
+	}
+	if primaryErr != nil {
+		return tr, primaryErr
+	}
+	if len(cooling) > 0 || unsupportedErr == nil {
+		return tr, &NoDeploymentsError{Model: alias, RetryAfter: minWait, Cooling: cooling}
+	}
+	return tr, unsupportedErr
+}
+
+// succeeded closes the deployment's failure count and updates its latency.
+func (r *Router) succeeded(d *Deployment, lat time.Duration) {
+	st := d.st
+	old := st.latency.Load()
+	if old == 0 {
+		st.latency.Store(int64(lat))
+	} else {
+		st.latency.Store(old + (int64(lat)-old)/5)
+	}
+	st.mu.Lock()
+	st.fails, st.halfOpen = 0, false
+	st.mu.Unlock()
+}
+
+// failed records a failure and cools the deployment down when the policy says so.
+func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
+	st := d.st
+	now := r.clock.Now()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if cls != ClassCanceled && cls != ClassUnsupported {
+		st.lastErr = runtime.RedactSecrets(truncate(err.Error(), 300))
+		st.lastErrAt = now
+		st.lastStatus = 0
+		var ue *upstream.Error
+		if errors.As(err, &ue) {
+			st.lastStatus = ue.Status
+		}
+	}
+	if pol.cool == coolNever {
+		return
+	}
+	s := &r.cfg.Settings
+	window := s.CooldownTime
+	if d.CooldownTime >= 0 {
+		window = d.CooldownTime
+	}
+	if s.DisableCooldowns || window <= 0 {
+		return
+	}
+	if st.fails == 0 || now.Sub(st.windowStart) > window {
+		st.fails, st.windowStart = 0, now
+	}
+	st.fails++
+	if pol.cool == coolCount && st.fails <= s.AllowedFails && !st.halfOpen {
+		return
+	}
+	dur := window
+	var ue *upstream.Error
+	if d.CooldownTime < 0 && errors.As(err, &ue) && ue.RetryAfter > 0 {
+		dur = ue.RetryAfter
+		if dur < time.Second {
+			dur = time.Second
+		}
+		if dur > s.MaxCooldown {
+			dur = s.MaxCooldown
+		}
+	}
+	until := now.Add(dur).UnixNano()
+	if until > st.coolUntil.Load() { // extend, never shorten
+		st.coolUntil.Store(until)
+	}
+	st.halfOpen = true
+	st.fails = 0
+	r.obs.Cooldown(d.ID, dur)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// Visible lists the aliases clients may use, in config order.
+func (r *Router) Visible() []string {
+	out := make([]string, 0, len(r.cfg.Aliases)+len(r.cfg.GroupAliases))
+	out = append(out, r.cfg.Aliases...)
+	extra := make([]string, 0, len(r.cfg.GroupAliases))
+	for a := range r.cfg.GroupAliases {
+		if !r.cfg.HiddenAliases[a] && r.cfg.Groups[a] == nil {
+			extra = append(extra, a)
+		}
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
+}
+
+// DeploymentHealth is the passive health of one deployment.
+type DeploymentHealth struct {
+	ID                  string     `json:"id"`
+	ModelGroup          string     `json:"model_group"`
+	Model               string     `json:"model"`
+	APIBase             string     `json:"api_base"`
+	State               string     `json:"state"` // healthy | cooling | degraded
+	CoolingUntil        *time.Time `json:"cooling_until"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	LastError           string     `json:"last_error,omitempty"`
+	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
+	LastStatus          int        `json:"last_status,omitempty"`
+	InFlight            int64      `json:"in_flight"`
+	LatencyMS           float64    `json:"latency_ms"`
+}
+
+// Health reports every deployment's passive state.
+func (r *Router) Health() []DeploymentHealth {
+	now := r.clock.Now()
+	out := make([]DeploymentHealth, 0, len(r.cfg.Deployments))
+	for _, d := range r.cfg.Deployments {
+		st := d.st
+		h := DeploymentHealth{ID: d.ID, ModelGroup: d.Group, Model: d.Model, APIBase: d.Target.Base, State: "healthy",
+			InFlight: st.inflight.Load(), LatencyMS: float64(st.latency.Load()) / 1e6}
+		if cu := st.coolUntil.Load(); cu > now.UnixNano() {
+			t := time.Unix(0, cu).UTC()
+			h.State, h.CoolingUntil = "cooling", &t
+		}
+		st.mu.Lock()
+		h.ConsecutiveFailures = st.fails
+		if st.halfOpen && h.State == "healthy" {
+			h.State = "degraded"
+		}
+		if st.lastErr != "" {
+			t := st.lastErrAt.UTC()
+			h.LastError, h.LastErrorAt, h.LastStatus = st.lastErr, &t, st.lastStatus
+		}
+		st.mu.Unlock()
+		out = append(out, h)
+	}
+	return out
+}

@@ -1,0 +1,232 @@
+package upstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+)
+
+// BodyInfo is what the hot path needs from a request body without decoding
+// it: the top-level "model" value (and where it sits) and the "stream" flag.
+type BodyInfo struct {
+	// Model is the decoded top-level "model" string; empty if absent.
+	Model string
+	// HasModel reports that a top-level "model" string was found.
+	HasModel bool
+	// ModelStart and ModelEnd delimit the model value in the body, quotes included.
+	ModelStart, ModelEnd int
+	// Stream is true when the top-level "stream" is the literal true.
+	Stream bool
+}
+
+// ErrNotObject means the body is not a JSON object.
+var ErrNotObject = errors.New("request body is not a JSON object")
+
+var errSyntax = errors.New("request body is not valid JSON")
+
+// ScanBody walks the top level of a JSON object once, skipping nested values
+// without decoding them, and reports the model and stream fields. It does
+// not validate nested values fully; the upstream does that.
+func ScanBody(b []byte) (BodyInfo, error) {
+	var info BodyInfo
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return info, ErrNotObject
+	}
+	i++
+	for {
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return info, errSyntax
+		}
+		if b[i] == '}' {
+			return info, nil
+		}
+		if b[i] != '"' {
+			return info, errSyntax
+		}
+		ks := i
+		ke, ok := skipString(b, i)
+		if !ok {
+			return info, errSyntax
+		}
+		key := b[ks+1 : ke-1]
+		i = skipWS(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return info, errSyntax
+		}
+		i = skipWS(b, i+1)
+		vs := i
+		ve, ok := skipValue(b, i)
+		if !ok {
+			return info, errSyntax
+		}
+		switch string(key) { // no allocation: compiler optimises string(bytes) in switch
+		case "model":
+			if b[vs] == '"' {
+				info.HasModel = true
+				info.ModelStart, info.ModelEnd = vs, ve
+				raw := b[vs+1 : ve-1]
+				if bytes.IndexByte(raw, '\\') < 0 {
+					info.Model = string(raw)
+				} else if err := json.Unmarshal(b[vs:ve], &info.Model); err != nil {
+					return info, errSyntax
+				}
+			}
+		case "stream":
+			info.Stream = ve-vs == 4 && string(b[vs:ve]) == "true"
+		}
+		i = skipWS(b, ve)
+		if i >= len(b) {
+			return info, errSyntax
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case '}':
+			return info, nil
+		default:
+			return info, errSyntax
+		}
+	}
+}
+
+// RewriteParts returns the body as three slices whose concatenation is the
+// body with the model value replaced by modelJSON (a JSON string literal).
+// Nothing is copied; when the body has no model, the model is inserted.
+func RewriteParts(b []byte, info BodyInfo, modelJSON []byte) (head, mid, tail []byte) {
+	if info.HasModel {
+		return b[:info.ModelStart], modelJSON, b[info.ModelEnd:]
+	}
+	i := bytes.IndexByte(b, '{') + 1
+	mid = make([]byte, 0, len(modelJSON)+10)
+	mid = append(mid, `"model":`...)
+	mid = append(mid, modelJSON...)
+	if j := skipWS(b, i); j < len(b) && b[j] != '}' {
+		mid = append(mid, ',')
+	}
+	return b[:i], mid, b[i:]
+}
+
+// AppendRewritten appends the rewritten body to dst.
+func AppendRewritten(dst, b []byte, info BodyInfo, modelJSON []byte) []byte {
+	h, m, t := RewriteParts(b, info, modelJSON)
+	dst = append(dst, h...)
+	dst = append(dst, m...)
+	return append(dst, t...)
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index just past the closing quote of the string
+// starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, bool) {
+	i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b), false
+		}
+		i += j
+		// count preceding backslashes
+		n := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		i++
+		if n%2 == 0 {
+			return i, true
+		}
+	}
+}
+
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			c := b[i]
+			if !structural[c] {
+				i++
+				continue
+			}
+			switch c {
+			case '"':
+				var ok bool
+				if i, ok = skipString(b, i); !ok {
+					return i, false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return i, false
+	default:
+		s := i
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return i, i > s
+			}
+			i++
+		}
+		return i, i > s
+	}
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}
+
+// AppendJSONString appends s as a JSON string literal.
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
