@@ -108,7 +108,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	if rf := anthFormatToChat(format); rf != nil {
 		out.ResponseFormat = rf
 	}
-	b, err := json.Marshal(&out)
+	b, err := marshal(&out)
 	if err != nil {
 		return nil, fmt.Errorf("encoding chat request: %w", err)
 	}

@@ -69,7 +69,7 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	out.StopReason = &reason
 	out.StopSequence = seq
 	out.Usage = anthropicUsage(r.Usage)
-	b, err := json.Marshal(&out)
+	b, err := marshal(&out)
 	if err != nil {
 		return nil, fmt.Errorf("encoding anthropic response: %w", err)
 	}

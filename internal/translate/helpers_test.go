@@ -197,3 +197,136 @@ func dump(v any) string {
 	b, _ := json.MarshalIndent(v, "", " ")
 	return fmt.Sprint(string(b))
 }
+
+type gotItem struct {
+	Type, ID, CallID, Name, Namespace, Text, Args string
+	Index                                         int
+}
+
+type gotResponse struct {
+	Items        []gotItem
+	Final        map[string]any
+	FinalType    string
+	OutputLen    int
+	Usage        map[string]any
+	SequenceGaps bool
+}
+
+// checkResponsesStream validates Responses events: event name = data.type,
+// strictly increasing sequence_number, distinct output_index per item, one
+// item open at a time, deltas only for the open item, output_item.done for
+// every added item, a terminal event last, and completed.output matching
+// the streamed items.
+func checkResponsesStream(t testing.TB, frames []sse.Frame) gotResponse {
+	t.Helper()
+	var g gotResponse
+	lastSeq := -1
+	open := -1
+	ended := false
+	for i, f := range frames {
+		if ended {
+			t.Fatalf("frame %d after terminal event", i)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(f.Data, &d); err != nil {
+			t.Fatalf("frame %d invalid JSON: %v %s", i, err, f.Data)
+		}
+		typ, _ := d["type"].(string)
+		if typ != f.Event || typ == "" {
+			t.Fatalf("frame %d: event %q type %q", i, f.Event, typ)
+		}
+		seq, ok := d["sequence_number"].(float64)
+		if !ok || int(seq) <= lastSeq {
+			t.Fatalf("frame %d: sequence_number %v after %d", i, d["sequence_number"], lastSeq)
+		}
+		lastSeq = int(seq)
+		idx := -1
+		if v, ok := d["output_index"].(float64); ok {
+			idx = int(v)
+		}
+		switch typ {
+		case "response.created", "response.in_progress":
+		case "response.output_item.added":
+			if open >= 0 {
+				t.Fatalf("frame %d: item %d added while %d open", i, idx, open)
+			}
+			if idx != len(g.Items) {
+				t.Fatalf("frame %d: output_index %d, want %d", i, idx, len(g.Items))
+			}
+			it := d["item"].(map[string]any)
+			gi := gotItem{Index: idx}
+			gi.Type, _ = it["type"].(string)
+			gi.ID, _ = it["id"].(string)
+			gi.CallID, _ = it["call_id"].(string)
+			gi.Name, _ = it["name"].(string)
+			gi.Namespace, _ = it["namespace"].(string)
+			g.Items = append(g.Items, gi)
+			open = idx
+		case "response.output_item.done":
+			if idx != open {
+				t.Fatalf("frame %d: done for %d while %d open", i, idx, open)
+			}
+			it := d["item"].(map[string]any)
+			gi := &g.Items[idx]
+			if it["id"] != gi.ID {
+				t.Fatalf("item id changed")
+			}
+			switch gi.Type {
+			case "function_call":
+				if it["arguments"] != gi.Args || it["status"] != "completed" {
+					t.Fatalf("function_call done mismatch %v vs %q", it, gi.Args)
+				}
+			case "message":
+				c := it["content"].([]any)[0].(map[string]any)
+				if c["text"] != gi.Text {
+					t.Fatalf("message done text %q vs %q", c["text"], gi.Text)
+				}
+			}
+			open = -1
+		case "response.output_text.delta", "response.reasoning_summary_text.delta", "response.function_call_arguments.delta",
+			"response.content_part.added", "response.content_part.done", "response.output_text.done",
+			"response.reasoning_summary_part.added", "response.reasoning_summary_part.done", "response.reasoning_summary_text.done",
+			"response.function_call_arguments.done":
+			if idx != open || idx < 0 {
+				t.Fatalf("frame %d: %s for output_index %d while %d open", i, typ, idx, open)
+			}
+			if d["item_id"] != g.Items[idx].ID {
+				t.Fatalf("frame %d: item_id %v != %s", i, d["item_id"], g.Items[idx].ID)
+			}
+			delta, _ := d["delta"].(string)
+			switch typ {
+			case "response.output_text.delta", "response.reasoning_summary_text.delta":
+				g.Items[idx].Text += delta
+			case "response.function_call_arguments.delta":
+				g.Items[idx].Args += delta
+			case "response.function_call_arguments.done":
+				if d["arguments"] != g.Items[idx].Args {
+					t.Fatalf("arguments.done %v != %q", d["arguments"], g.Items[idx].Args)
+				}
+			}
+		case "response.completed", "response.incomplete", "response.failed":
+			if typ != "response.failed" && open >= 0 {
+				t.Fatalf("%s with item %d open", typ, open)
+			}
+			g.FinalType = typ
+			g.Final = d["response"].(map[string]any)
+			out, _ := g.Final["output"].([]any)
+			g.OutputLen = len(out)
+			g.Usage, _ = g.Final["usage"].(map[string]any)
+			if typ != "response.failed" {
+				if len(out) != len(g.Items) {
+					t.Fatalf("completed.output has %d items, stream had %d", len(out), len(g.Items))
+				}
+				for k, o := range out {
+					if o.(map[string]any)["id"] != g.Items[k].ID {
+						t.Fatalf("output[%d] id mismatch", k)
+					}
+				}
+			}
+			ended = true
+		default:
+			t.Fatalf("unexpected event %s", typ)
+		}
+	}
+	return g
+}

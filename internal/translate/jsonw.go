@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -74,7 +75,7 @@ func appendKey(dst []byte, key string) []byte {
 
 // mustJSON marshals v, which is always a value of this package's own types.
 func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		panic("translate: marshal: " + err.Error())
 	}
@@ -95,4 +96,17 @@ func newID(prefix string) string {
 func validObject(raw []byte) bool {
 	raw = trimSpace(raw)
 	return len(raw) > 1 && raw[0] == '{' && json.Valid(raw)
+}
+
+// marshal encodes v without HTML escaping (<, >, & stay as is: smaller
+// bodies and byte-for-byte text for prompts full of <tags>).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	return b[:len(b)-1], nil
 }

@@ -1,0 +1,316 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// ResponsesToChat translates an OpenAI Responses request (Codex's POST
+// /v1/responses body) into a Chat Completions request.
+//
+// instructions and developer/system input messages stay system messages
+// (or "developer" with Options.DeveloperRole; never "user", F4); message
+// items keep their text and images; function_call items become assistant
+// tool_calls (consecutive calls in one assistant message) and
+// function_call_output items become role:"tool" messages, ids and order
+// kept. Function tools pass through; namespace tools are flattened into
+// "<namespace>__<name>" functions (mapping in Result.Tools); custom,
+// web_search and other hosted tools are dropped with a note in
+// Result.Notes. reasoning.effort -> reasoning_effort, max_output_tokens ->
+// max_tokens, text.format json_schema -> response_format; store and
+// include are ignored (the gateway is stateless); streams ask for usage.
+func ResponsesToChat(body []byte, opts Options) (*Result, error) {
+	var req respRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("decoding responses request: %w", err)
+	}
+	res := &Result{Stream: req.Stream, ClientModel: req.Model}
+	out := chatRequest{Model: req.Model}
+	if opts.Model != "" {
+		out.Model = opts.Model
+	}
+	names := &ToolNames{}
+	// Tools first: input items need the namespace mapping.
+	for _, t := range req.Tools {
+		switch t.Type {
+		case "function":
+			out.Tools = append(out.Tools, respFuncTool(t, t.Name))
+		case "namespace":
+			for _, inner := range t.Tools {
+				if inner.Type != "function" && inner.Type != "" {
+					res.note("dropped tool " + t.Name + "." + inner.Name + " (type " + inner.Type + "): not a function tool")
+					continue
+				}
+				out.Tools = append(out.Tools, respFuncTool(inner, names.add(t.Name, inner.Name)))
+			}
+		default:
+			n := t.Name
+			if n == "" {
+				n = t.Type
+			}
+			res.note("dropped tool " + n + " (type " + t.Type + "): not supported by a chat upstream")
+		}
+	}
+	if names.toClient != nil {
+		res.Tools = names
+	}
+
+	sysRole := "system"
+	if opts.DeveloperRole {
+		sysRole = "developer"
+	}
+	if s := rawText(req.Instructions); s != "" {
+		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(s)})
+	}
+	if err := appendRespInput(&out, req.Input, sysRole, opts, res); err != nil {
+		return nil, err
+	}
+	if req.PreviousResponseID != "" {
+		res.note("ignored previous_response_id: the gateway is stateless, the client must resend history (store:false)")
+	}
+
+	if len(out.Tools) > 0 {
+		out.ToolChoice = respToolChoice(req.ToolChoice, res)
+		out.ParallelToolCalls = req.ParallelToolCalls
+	}
+	if req.MaxOutputTokens != nil {
+		if opts.MaxCompletionTokens {
+			out.MaxCompletionTokens = req.MaxOutputTokens
+		} else {
+			out.MaxTokens = req.MaxOutputTokens
+		}
+	}
+	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	if req.Reasoning != nil {
+		out.ReasoningEffort = req.Reasoning.Effort
+	}
+	if req.Text != nil && req.Text.Format != nil {
+		f := req.Text.Format
+		switch f.Type {
+		case "json_schema":
+			name := f.Name
+			if name == "" {
+				name = "output"
+			}
+			js := map[string]any{"name": name, "schema": f.Schema}
+			if f.Strict != nil {
+				js["strict"] = *f.Strict
+			}
+			if f.Description != "" {
+				js["description"] = f.Description
+			}
+			out.ResponseFormat = mustJSON(map[string]any{"type": "json_schema", "json_schema": js})
+		case "json_object":
+			out.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
+		}
+	}
+	if req.Stream {
+		out.Stream = true
+		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
+	}
+	if out.Messages == nil {
+		out.Messages = []chatMessage{}
+	}
+	b, err := marshal(&out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding chat request: %w", err)
+	}
+	res.Body = b
+	return res, nil
+}
+
+func respFuncTool(t respTool, name string) chatTool {
+	params := t.Parameters
+	if len(trimSpace(params)) == 0 || string(trimSpace(params)) == "null" {
+		params = json.RawMessage(`{"type":"object","properties":{}}`)
+	}
+	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: t.Description,
+		Parameters: params, Strict: t.Strict}}
+}
+
+func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] == '"' {
+		switch rawText(raw) {
+		case "auto", "none", "required":
+			return raw
+		}
+		return nil
+	}
+	var c struct {
+		Type      string `json:"type"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	}
+	if json.Unmarshal(raw, &c) != nil {
+		return nil
+	}
+	if c.Type == "function" && c.Name != "" {
+		name := res.Tools.Upstream(c.Namespace, c.Name)
+		return mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": name}})
+	}
+	res.note("tool_choice " + c.Type + " approximated as auto")
+	return json.RawMessage(`"auto"`)
+}
+
+// rawText decodes a JSON string; anything else gives "".
+func rawText(raw json.RawMessage) string {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || raw[0] != '"' {
+		return ""
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] == '"' {
+		out.Messages = append(out.Messages, chatMessage{Role: "user", Content: raw})
+		return nil
+	}
+	var items []respItem
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fmt.Errorf("decoding responses input: %w", err)
+	}
+	msgs := make([]chatMessage, len(out.Messages), len(out.Messages)+len(items))
+	copy(msgs, out.Messages)
+	var reasoning strings.Builder
+	for i, it := range items {
+		typ := it.Type
+		if typ == "" && it.Role != "" {
+			typ = "message"
+		}
+		switch typ {
+		case "message":
+			m, err := respMessage(it, sysRole)
+			if err != nil {
+				return fmt.Errorf("decoding responses input[%d]: %w", i, err)
+			}
+			if m.Role == "assistant" && opts.ReasoningInHistory && reasoning.Len() > 0 {
+				m.ReasoningContent = reasoning.String()
+				reasoning.Reset()
+			}
+			msgs = append(msgs, m)
+		case "function_call", "custom_tool_call":
+			args := it.Arguments
+			if typ == "custom_tool_call" {
+				args = string(mustJSON(map[string]string{"input": it.Input}))
+			}
+			if strings.TrimSpace(args) == "" {
+				args = "{}"
+			}
+			tc := chatToolCall{ID: it.CallID, Type: "function",
+				Function: chatFunction{Name: res.Tools.Upstream(it.Namespace, it.Name), Arguments: args}}
+			// Consecutive calls (and the assistant text before them) form one
+			// assistant message, as the chat API expects.
+			if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {
+				msgs[n-1].ToolCalls = append(msgs[n-1].ToolCalls, tc)
+				if string(msgs[n-1].Content) == `""` {
+					msgs[n-1].Content = json.RawMessage("null")
+				}
+			} else {
+				m := chatMessage{Role: "assistant", Content: json.RawMessage("null"), ToolCalls: []chatToolCall{tc}}
+				if opts.ReasoningInHistory && reasoning.Len() > 0 {
+					m.ReasoningContent = reasoning.String()
+					reasoning.Reset()
+				}
+				msgs = append(msgs, m)
+			}
+		case "function_call_output", "custom_tool_call_output":
+			msgs = append(msgs, chatMessage{Role: "tool", ToolCallID: it.CallID, Content: jsonString(outputText(it.Output))})
+		case "reasoning":
+			for _, s := range it.Summary {
+				reasoning.WriteString(s.Text)
+			}
+		default:
+			res.note("dropped input item of type " + typ)
+		}
+	}
+	out.Messages = msgs
+	return nil
+}
+
+// respMessage converts a message item. developer and system stay
+// instructions (sysRole), never user.
+func respMessage(it respItem, sysRole string) (chatMessage, error) {
+	role := it.Role
+	switch role {
+	case "developer", "system":
+		role = sysRole
+	case "assistant":
+	default:
+		role = "user"
+	}
+	c := trimSpace(it.Content)
+	if len(c) == 0 || c[0] == '"' || string(c) == "null" {
+		if len(c) == 0 || string(c) == "null" {
+			c = json.RawMessage(`""`)
+		}
+		return chatMessage{Role: role, Content: c}, nil
+	}
+	var parts []respPart
+	if err := json.Unmarshal(c, &parts); err != nil {
+		return chatMessage{}, err
+	}
+	var out []chatPart
+	hasImage := false
+	for _, p := range parts {
+		switch p.Type {
+		case "input_text", "output_text", "text", "summary_text":
+			out = append(out, chatPart{Type: "text", Text: p.Text})
+		case "refusal":
+			out = append(out, chatPart{Type: "text", Text: p.Refusal})
+		case "input_image":
+			if u := rawText(p.ImageURL); u != "" && role == "user" {
+				out = append(out, chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: u, Detail: p.Detail}})
+				hasImage = true
+			}
+		}
+	}
+	if !hasImage {
+		var sb strings.Builder
+		for i, p := range out {
+			if i > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(p.Text)
+		}
+		return chatMessage{Role: role, Content: jsonString(sb.String())}, nil
+	}
+	return chatMessage{Role: role, Content: mustJSON(out)}, nil
+}
+
+// outputText flattens a function_call_output "output" (a string, or a list
+// of input_text / input_image parts) into the tool message text.
+func outputText(raw json.RawMessage) string {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if raw[0] == '"' {
+		return rawText(raw)
+	}
+	var parts []respPart
+	if json.Unmarshal(raw, &parts) == nil {
+		var sb strings.Builder
+		for _, p := range parts {
+			if p.Text != "" {
+				if sb.Len() > 0 {
+					sb.WriteByte('\n')
+				}
+				sb.WriteString(p.Text)
+			}
+		}
+		return sb.String()
+	}
+	return string(raw)
+}

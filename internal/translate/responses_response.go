@@ -1,0 +1,61 @@
+package translate
+
+// ChatResponseToResponses converts a non-streaming Chat Completions answer
+// into a Responses "response" object: output items in order reasoning,
+// message, function calls (one item per tool call, never merged); usage with
+// cached and reasoning tokens; model = alias (F8); finish_reason length ->
+// status "incomplete" (max_output_tokens). tools restores namespaced names
+// (Result.Tools of the request; nil is fine).
+func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byte, error) {
+	r, ch, err := decodeChatResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	id := respID(r.ID)
+	m := ch.Message
+	var items []*rItem
+	add := func(kind blockKind, prefix string) *rItem {
+		it := &rItem{kind: kind, id: itemID(prefix, id, len(items)), done: true}
+		items = append(items, it)
+		return it
+	}
+	if text, sig := m.reasoning(); text != "" || sig != "" {
+		it := add(blockThinking, "rs_")
+		it.text.WriteString(text)
+		it.sig = sig
+	}
+	text := ""
+	if m.Content != nil {
+		text = *m.Content
+	}
+	if text == "" && m.Refusal != nil {
+		text = *m.Refusal
+	}
+	if text != "" {
+		add(blockText, "msg_").text.WriteString(text)
+	}
+	calls := m.ToolCalls
+	if m.FunctionCall != nil {
+		calls = append(calls, chatToolCall{Function: *m.FunctionCall})
+	}
+	for _, tc := range calls {
+		it := add(blockTool, "fc_")
+		it.callID = tc.ID
+		if it.callID == "" {
+			it.callID = newID("call_")
+		}
+		it.ref = tools.Client(tc.Function.Name)
+		it.text.WriteString(tc.Function.Arguments)
+	}
+	st := respStatus{status: "completed"}
+	if ch.FinishReason == "length" {
+		st = respStatus{status: "incomplete", incomplete: "max_output_tokens"}
+	} else if ch.FinishReason == "content_filter" {
+		st = respStatus{status: "incomplete", incomplete: "content_filter"}
+	}
+	created := r.Created
+	if created == 0 {
+		created = nowUnix()
+	}
+	return appendResponse(make([]byte, 0, 256+len(body)), id, alias, created, st, items, r.Usage), nil
+}

@@ -1,0 +1,415 @@
+package translate
+
+import (
+	"github.com/flowgate/flowgate/internal/sse"
+)
+
+// ChatToResponsesStream turns a Chat Completions stream into OpenAI
+// Responses SSE events (event: + data:, every data with "type" and an
+// increasing "sequence_number").
+//
+// Output: response.created, response.in_progress; then items one at a
+// time, each with its own output_index: reasoning (summary_part /
+// reasoning_summary_text events), message (content_part.added,
+// output_text.delta*, output_text.done, content_part.done) and one
+// function_call item per upstream tool call, keyed by tool-call index
+// (function_call_arguments.delta* / .done) — parallel calls are never merged
+// (F5, F6); each item ends with response.output_item.done. Finally
+// response.completed (or response.incomplete for finish_reason length) with
+// the full output and usage; a broken stream ends with response.failed.
+//
+// Use it exactly like ChatToAnthropicStream: Feed every data payload
+// (including "[DONE]"), Finish(err) at the end or after a Feed error.
+type ChatToResponsesStream struct {
+	alias   string
+	opts    StreamOptions
+	e       emitter
+	chunk   chatResponse
+	id      string
+	seq     int
+	started bool
+	done    bool
+
+	items   []*rItem
+	cur     *rItem
+	pending []segment
+
+	finish     string
+	finishSeen bool
+	usage      *chatUsage
+}
+
+// NewChatToResponsesStream starts a translator; alias is the reported model.
+func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponsesStream {
+	if opts.CreatedAt == 0 {
+		opts.CreatedAt = nowUnix()
+	}
+	return &ChatToResponsesStream{alias: alias, opts: opts}
+}
+
+// Feed consumes one upstream SSE data payload.
+func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
+	if s.done {
+		return nil, nil
+	}
+	s.e.reset()
+	if sse.IsDone(data) {
+		s.start("")
+		s.finalize()
+		return s.e.frames(), nil
+	}
+	c := &s.chunk
+	if err := decodeChunk(data, c); err != nil {
+		return s.e.frames(), err
+	}
+	if c.Usage != nil {
+		s.usage = c.Usage
+	}
+	s.start(c.ID)
+	if ch := choiceZero(c); ch != nil {
+		if d := ch.Delta; d != nil {
+			if err := s.delta(d); err != nil {
+				return s.e.frames(), err
+			}
+		}
+		if ch.FinishReason != "" {
+			s.finishSeen = true
+			s.finish = ch.FinishReason
+			s.closeAll()
+		}
+	}
+	return s.e.frames(), nil
+}
+
+// Finish ends the stream: after a finish_reason a clean end completes the
+// response even without [DONE]; otherwise (truncated, broken, Feed error)
+// it emits response.failed with the error. Calls after the end return nil.
+func (s *ChatToResponsesStream) Finish(err error) []sse.Frame {
+	if s.done {
+		return nil
+	}
+	s.e.reset()
+	if err == nil && s.finishSeen {
+		s.finalize()
+		return s.e.frames()
+	}
+	if err == nil {
+		err = errStreamTruncated
+	}
+	s.start("")
+	s.done = true
+	e := &s.e
+	s.begin("response.failed")
+	e.buf = append(e.buf, `,"response":`...)
+	e.buf = appendResponse(e.buf, s.id, s.alias, s.opts.CreatedAt, respStatus{status: "failed", err: asUpstreamError(err)}, s.items, s.usage)
+	s.endEv()
+	return s.e.frames()
+}
+
+// begin opens an event: {"type":...,"sequence_number":N ... ; endEv closes it.
+func (s *ChatToResponsesStream) begin(typ string) {
+	e := &s.e
+	e.begin(typ)
+	e.buf = append(e.buf, `{"type":"`...)
+	e.buf = append(e.buf, typ...)
+	e.buf = append(e.buf, `","sequence_number":`...)
+	e.buf = appendInt(e.buf, s.seq)
+	s.seq++
+}
+
+func (s *ChatToResponsesStream) endEv() {
+	s.e.buf = append(s.e.buf, '}')
+	s.e.end()
+}
+
+func (s *ChatToResponsesStream) start(upstreamID string) {
+	if s.started {
+		return
+	}
+	s.started = true
+	s.id = s.opts.ID
+	if s.id == "" {
+		s.id = respID(upstreamID)
+	}
+	for _, typ := range []string{"response.created", "response.in_progress"} {
+		s.begin(typ)
+		s.e.buf = append(s.e.buf, `,"response":`...)
+		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, respStatus{status: "in_progress"}, nil, nil)
+		s.endEv()
+	}
+}
+
+// itemHead appends `,"item_id":..,"output_index":N`.
+func (s *ChatToResponsesStream) itemHead(it *rItem) {
+	s.e.buf = append(s.e.buf, `,"item_id":`...)
+	s.e.buf = appendString(s.e.buf, it.id)
+	s.e.buf = append(s.e.buf, `,"output_index":`...)
+	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
+}
+
+func (s *ChatToResponsesStream) indexOf(it *rItem) int {
+	for i := len(s.items) - 1; i >= 0; i-- {
+		if s.items[i] == it {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *ChatToResponsesStream) delta(d *chatRespMsg) error {
+	if text, sig := d.reasoning(); text != "" || sig != "" {
+		if s.cur != nil && s.cur.kind == blockTool {
+			s.pending = appendSegment(s.pending, true, text)
+		} else {
+			s.reasoning(text, sig)
+		}
+	}
+	text := ""
+	if d.Content != nil {
+		text = *d.Content
+	}
+	if text == "" && d.Refusal != nil {
+		text = *d.Refusal
+	}
+	if text != "" {
+		if s.cur != nil && s.cur.kind == blockTool {
+			s.pending = appendSegment(s.pending, false, text)
+		} else {
+			s.text(text)
+		}
+	}
+	for i := range d.ToolCalls {
+		if err := s.toolDelta(&d.ToolCalls[i]); err != nil {
+			return err
+		}
+	}
+	if d.FunctionCall != nil {
+		zero := 0
+		return s.toolDelta(&chatToolCall{Index: &zero, Function: *d.FunctionCall})
+	}
+	return nil
+}
+
+func (s *ChatToResponsesStream) newItem(kind blockKind, prefix string) *rItem {
+	it := &rItem{kind: kind, id: itemID(prefix, s.id, len(s.items))}
+	s.items = append(s.items, it)
+	s.cur = it
+	return it
+}
+
+func (s *ChatToResponsesStream) added(it *rItem) {
+	it.opened = true
+	s.begin("response.output_item.added")
+	s.e.buf = append(s.e.buf, `,"output_index":`...)
+	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
+	s.e.buf = append(s.e.buf, `,"item":`...)
+	s.e.buf = appendItem(s.e.buf, it, false)
+	s.endEv()
+}
+
+func (s *ChatToResponsesStream) reasoning(text, sig string) {
+	it := s.cur
+	if it == nil || it.kind != blockThinking {
+		s.closeAll()
+		it = s.newItem(blockThinking, "rs_")
+		s.added(it)
+		s.begin("response.reasoning_summary_part.added")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"summary_index":0,"part":{"type":"summary_text","text":""}`...)
+		s.endEv()
+	}
+	it.sig += sig
+	if text == "" {
+		return
+	}
+	it.text.WriteString(text)
+	s.begin("response.reasoning_summary_text.delta")
+	s.itemHead(it)
+	s.e.buf = append(s.e.buf, `,"summary_index":0,"delta":`...)
+	s.e.buf = appendString(s.e.buf, text)
+	s.endEv()
+}
+
+func (s *ChatToResponsesStream) text(text string) {
+	it := s.cur
+	if it == nil || it.kind != blockText {
+		s.closeAll()
+		it = s.newItem(blockText, "msg_")
+		s.added(it)
+		s.begin("response.content_part.added")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`...)
+		s.endEv()
+	}
+	it.text.WriteString(text)
+	s.begin("response.output_text.delta")
+	s.itemHead(it)
+	s.e.buf = append(s.e.buf, `,"content_index":0,"delta":`...)
+	s.e.buf = appendString(s.e.buf, text)
+	s.e.buf = append(s.e.buf, `,"logprobs":[]`...)
+	s.endEv()
+}
+
+func (s *ChatToResponsesStream) toolDelta(tc *chatToolCall) error {
+	var cur *rItem
+	if s.cur != nil && s.cur.kind == blockTool {
+		cur = s.cur
+	}
+	key := toolKey{index: -1}
+	switch {
+	case tc.Index != nil:
+		key.index = *tc.Index
+	case tc.ID != "" && (cur == nil || cur.callID != tc.ID):
+		key.id = tc.ID
+	case cur != nil:
+		key = cur.key
+	default:
+		key.id = "#" + itoa(len(s.items))
+	}
+	var it *rItem
+	for _, x := range s.items {
+		if x.kind == blockTool && (x.key == key || key.index < 0 && key.id != "" && x.callID == key.id) {
+			it = x
+			break
+		}
+	}
+	args := tc.Function.Arguments
+	if it == nil {
+		s.closeAll()
+		it = s.newItem(blockTool, "fc_")
+		it.key, it.callID = key, tc.ID
+	} else if it != cur {
+		if args == "" {
+			return nil
+		}
+		return ErrToolCallOrder
+	}
+	if it.callID == "" {
+		it.callID = tc.ID
+	}
+	if it.ref.Name == "" && tc.Function.Name != "" {
+		it.ref = s.opts.Tools.Client(tc.Function.Name)
+	}
+	if !it.opened {
+		if it.ref.Name == "" {
+			it.pendingAr = append(it.pendingAr, args...)
+			return nil
+		}
+		s.openCall(it)
+	}
+	s.argsDelta(it, args)
+	return nil
+}
+
+func (s *ChatToResponsesStream) openCall(it *rItem) {
+	if it.callID == "" {
+		it.callID = newID("call_")
+	}
+	s.added(it)
+	if len(it.pendingAr) > 0 {
+		s.argsDelta(it, string(it.pendingAr))
+		it.pendingAr = nil
+	}
+}
+
+func (s *ChatToResponsesStream) argsDelta(it *rItem, args string) {
+	if args == "" {
+		return
+	}
+	it.text.WriteString(args)
+	s.begin("response.function_call_arguments.delta")
+	s.itemHead(it)
+	s.e.buf = append(s.e.buf, `,"delta":`...)
+	s.e.buf = appendString(s.e.buf, args)
+	s.endEv()
+}
+
+// closeItem finishes the open item, then emits text held back while a
+// function call was open.
+func (s *ChatToResponsesStream) closeItem() {
+	it := s.cur
+	if it == nil {
+		return
+	}
+	if !it.opened {
+		s.openCall(it)
+	}
+	text := it.text.String()
+	switch it.kind {
+	case blockThinking:
+		s.begin("response.reasoning_summary_text.done")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"summary_index":0,"text":`...)
+		s.e.buf = appendString(s.e.buf, text)
+		s.endEv()
+		s.begin("response.reasoning_summary_part.done")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"summary_index":0,"part":{"type":"summary_text","text":`...)
+		s.e.buf = appendString(s.e.buf, text)
+		s.e.buf = append(s.e.buf, '}')
+		s.endEv()
+	case blockText:
+		s.begin("response.output_text.done")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"content_index":0,"text":`...)
+		s.e.buf = appendString(s.e.buf, text)
+		s.e.buf = append(s.e.buf, `,"logprobs":[]`...)
+		s.endEv()
+		s.begin("response.content_part.done")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"content_index":0,"part":{"type":"output_text","text":`...)
+		s.e.buf = appendString(s.e.buf, text)
+		s.e.buf = append(s.e.buf, `,"annotations":[]}`...)
+		s.endEv()
+	case blockTool:
+		s.begin("response.function_call_arguments.done")
+		s.itemHead(it)
+		s.e.buf = append(s.e.buf, `,"name":`...)
+		s.e.buf = appendString(s.e.buf, it.ref.Name)
+		s.e.buf = append(s.e.buf, `,"arguments":`...)
+		s.e.buf = appendString(s.e.buf, text)
+		s.endEv()
+	}
+	it.done = true
+	s.begin("response.output_item.done")
+	s.e.buf = append(s.e.buf, `,"output_index":`...)
+	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
+	s.e.buf = append(s.e.buf, `,"item":`...)
+	s.e.buf = appendItem(s.e.buf, it, true)
+	s.endEv()
+	s.cur = nil
+	if it.kind == blockTool && len(s.pending) > 0 {
+		held := s.pending
+		s.pending = nil
+		for _, seg := range held {
+			if seg.thinking {
+				s.reasoning(seg.text, "")
+			} else {
+				s.text(seg.text)
+			}
+		}
+	}
+}
+
+func (s *ChatToResponsesStream) closeAll() {
+	for s.cur != nil {
+		s.closeItem()
+	}
+}
+
+func (s *ChatToResponsesStream) finalize() {
+	s.closeAll()
+	s.done = true
+	st := respStatus{status: "completed"}
+	typ := "response.completed"
+	switch s.finish {
+	case "length":
+		st, typ = respStatus{status: "incomplete", incomplete: "max_output_tokens"}, "response.incomplete"
+	case "content_filter":
+		st, typ = respStatus{status: "incomplete", incomplete: "content_filter"}, "response.incomplete"
+	}
+	s.begin(typ)
+	s.e.buf = append(s.e.buf, `,"response":`...)
+	s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, s.items, s.usage)
+	s.endEv()
+}
