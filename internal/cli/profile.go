@@ -181,7 +181,11 @@ func (a *app) setProfile(ctx context.Context, cfg *config.Config, name string, t
 	}
 	defer lock.Unlock()
 
-	if err := writeActiveConfig(cfg, doc); err != nil {
+	if cfg.Services[config.ServiceGateway].Engine == config.EngineLiteLLM {
+		if _, err := writeLiteLLMConfig(cfg, doc); err != nil {
+			return nil, err
+		}
+	} else if err := writeActiveConfig(cfg, doc); err != nil {
 		return nil, err
 	}
 	prev, _ := rt.ReadState(cfg.Paths.StateFile)

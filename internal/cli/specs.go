@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/config"
 	rt "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/supervisor"
@@ -76,15 +78,17 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 	for _, k := range sortedEnvKeys(svc.Env) {
 		spec.Env = append(spec.Env, k+"="+svc.Env[k])
 	}
+	if name == config.ServiceGateway && svc.Engine == config.EngineLiteLLM {
+		args, env, err := liteLLMCommand(cfg)
+		if err != nil && !(svc.CommandSet && isMissing(err)) {
+			return spec, err
+		}
+		spec.Args, spec.Env = args, append(spec.Env, env...)
+	}
 	switch {
 	case svc.CommandSet:
 		spec.Args = svc.Command.Args
 	case name == config.ServiceGateway && svc.Engine == config.EngineLiteLLM:
-		args, env, err := liteLLMCommand(cfg)
-		if err != nil {
-			return spec, err
-		}
-		spec.Args, spec.Env = args, append(spec.Env, env...)
 	case name == config.ServiceGateway:
 		self, err := installSelf(l)
 		if err != nil {
@@ -95,7 +99,7 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 		spec.Args = []string{filepath.Join(l.BinDir(), "CLIProxyAPIPlus"), "-config", svc.ConfigFile}
 	}
 	if name == config.ServiceCLIProxy {
-		pw, err := managementPassword(cfg)
+		pw, err := cliproxy.EnsureManagementPassword(cfg.Paths.SecretsDir)
 		if err != nil {
 			return spec, err
 		}
@@ -116,13 +120,18 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 	return spec, nil
 }
 
+func isMissing(err error) bool {
+	var mb *missingBinary
+	return errors.As(err, &mb)
+}
+
 func installCommand(cfg *config.Config, name, exe string) string {
 	base := filepath.Base(exe)
 	switch {
 	case strings.Contains(strings.ToLower(base), "litellm"):
-		return "flowgate --config " + cfg.File + " bootstrap litellm"
+		return "flowgate --config " + relOrAbs(cfg.File) + " bootstrap litellm"
 	case strings.Contains(strings.ToLower(base), "cliproxy") || name == config.ServiceCLIProxy:
-		return "flowgate --config " + cfg.File + " bootstrap download"
+		return "flowgate --config " + relOrAbs(cfg.File) + " bootstrap download"
 	}
 	return "install " + exe + " or fix services." + name + ".command.args"
 }
@@ -210,22 +219,4 @@ func sameFile(a, b string) (bool, error) {
 			return ea == eb || (ea == io.ErrUnexpectedEOF && eb == io.ErrUnexpectedEOF), nil
 		}
 	}
-}
-
-// managementPassword reads (or creates once) CLIProxyAPIPlus's management
-// password from .router/secrets; it reaches the child only through its
-// environment.
-func managementPassword(cfg *config.Config) (string, error) {
-	p := filepath.Join(cfg.Paths.SecretsDir, secretMgmtPassword)
-	if data, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(data)) != "" {
-		return strings.TrimSpace(string(data)), nil
-	}
-	if err := os.MkdirAll(cfg.Paths.SecretsDir, 0o700); err != nil {
-		return "", err
-	}
-	pw := randomHex(24)
-	if err := rt.WriteFileAtomic(p, []byte(pw+"\n"), 0o600); err != nil {
-		return "", err
-	}
-	return pw, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,7 +69,7 @@ with the command that fixes it. It is safe to run again.`,
 			}
 			rep.Results = a.runServices(ctxOf(cmd), cfg, supervisor.ActionStart, toStart)
 			gw := cfg.Services[config.ServiceGateway]
-			rep.GatewayURL = supervisor.URLFor(gw.Host, gw.Port, "")
+			rep.GatewayURL = strings.TrimSuffix(supervisor.URLFor(gw.Host, gw.Port, ""), "/")
 			rep.NextSteps = append(rep.NextSteps, nextSteps(cfg)...)
 			if a.jsonOut {
 				if err := a.printJSON(rep); err != nil {
