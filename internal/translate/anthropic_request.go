@@ -24,7 +24,7 @@ const billingHeaderPrefix = "x-anthropic-billing-header:"
 // defer_loading tools) are dropped and listed in Result.Notes.
 func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	var req anthRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding anthropic request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
@@ -108,11 +108,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	if rf := anthFormatToChat(format); rf != nil {
 		out.ResponseFormat = rf
 	}
-	b, err := marshal(&out)
-	if err != nil {
-		return nil, fmt.Errorf("encoding chat request: %w", err)
-	}
-	res.Body = b
+	res.Body = appendChatRequest(make([]byte, 0, len(body)), &out)
 	return res, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -109,4 +111,92 @@ func marshal(v any) ([]byte, error) {
 	}
 	b := buf.Bytes()
 	return b[:len(b)-1], nil
+}
+
+// unmarshal decodes one JSON value like json.Unmarshal, but through a
+// Decoder, which skips json.Unmarshal's separate validation pass (one scan
+// fewer on large bodies). Trailing data after the value is an error.
+func unmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("invalid character after top-level value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("invalid character after top-level value")
+	}
+	return nil
+}
+
+// appendChatRequest encodes a chat request by hand: RawMessage fields
+// (content we built, schemas that came from a decoded body) are appended
+// as is instead of being re-validated and compacted.
+func appendChatRequest(b []byte, r *chatRequest) []byte {
+	b = append(b, `{"model":`...)
+	b = appendString(b, r.Model)
+	b = append(b, `,"messages":[`...)
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"role":`...)
+		b = appendString(b, m.Role)
+		b = append(b, `,"content":`...)
+		if len(m.Content) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, m.Content...)
+		}
+		if m.Name != "" {
+			b = append(b, `,"name":`...)
+			b = appendString(b, m.Name)
+		}
+		if m.ToolCallID != "" {
+			b = append(b, `,"tool_call_id":`...)
+			b = appendString(b, m.ToolCallID)
+		}
+		if m.ReasoningContent != "" {
+			b = append(b, `,"reasoning_content":`...)
+			b = appendString(b, m.ReasoningContent)
+		}
+		if len(m.ToolCalls) > 0 {
+			b = append(b, `,"tool_calls":[`...)
+			for j, tc := range m.ToolCalls {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"id":`...)
+				b = appendString(b, tc.ID)
+				b = append(b, `,"type":"function","function":{"name":`...)
+				b = appendString(b, tc.Function.Name)
+				b = append(b, `,"arguments":`...)
+				b = appendString(b, tc.Function.Arguments)
+				b = append(b, "}}"...)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	// The remaining fields are small: let encoding/json handle them.
+	rest := *r
+	rest.Model, rest.Messages = "", nil
+	tail, err := marshal(&struct {
+		*chatRequest
+		Model    string `json:"model,omitempty"`
+		Messages []int  `json:"messages,omitempty"`
+	}{chatRequest: &rest})
+	if err != nil {
+		panic("translate: marshal: " + err.Error())
+	}
+	if len(tail) > 2 {
+		b = append(b, ',')
+		b = append(b, tail[1:]...)
+	} else {
+		b = append(b, '}')
+	}
+	return b
 }

@@ -22,7 +22,7 @@ import (
 // include are ignored (the gateway is stateless); streams ask for usage.
 func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	var req respRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding responses request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
@@ -112,11 +112,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	if out.Messages == nil {
 		out.Messages = []chatMessage{}
 	}
-	b, err := marshal(&out)
-	if err != nil {
-		return nil, fmt.Errorf("encoding chat request: %w", err)
-	}
-	res.Body = b
+	res.Body = appendChatRequest(make([]byte, 0, len(body)), &out)
 	return res, nil
 }
 

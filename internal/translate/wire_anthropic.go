@@ -105,7 +105,7 @@ func blocks(raw json.RawMessage) ([]anthBlock, error) {
 		return []anthBlock{{Type: "text", Text: s}}, nil
 	}
 	var bs []anthBlock
-	if err := json.Unmarshal(raw, &bs); err != nil {
+	if err := unmarshal(raw, &bs); err != nil {
 		return nil, err
 	}
 	return bs, nil
