@@ -264,6 +264,9 @@ func (j *job) readStream(body io.Reader, start time.Time) sample {
 				delta, isDelta = e.Choices[0].Delta.Content, true
 			}
 		default:
+			if string(data) == "[DONE]" {
+				return // some gateways end every SSE dialect with it
+			}
 			var e sseEvent
 			if err := json.Unmarshal(data, &e); err != nil {
 				s.err = "bad event JSON: " + err.Error()

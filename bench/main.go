@@ -48,8 +48,9 @@ func cliMain(args []string) int {
 	fs.IntVar(&o.Mock.Chunks, "chunks", 20, "content chunks per streamed answer")
 	fs.DurationVar(&o.Mock.ChunkDelay, "chunk-delay", 2*time.Millisecond, "pause between streamed chunks (> 0 makes coalescing visible)")
 	fs.IntVar(&o.ColdStarts, "cold-starts", 0, "FlowGate cold starts to measure (default 5; 2 with -quick)")
-	fs.Float64Var(&o.LiteLLMScale, "litellm-scale", 0.1, "fraction of each scenario's requests sent to LiteLLM")
+	fs.Float64Var(&o.LiteLLMScale, "litellm-scale", 0.05, "fraction of each scenario's requests sent to LiteLLM")
 	fs.StringVar(&o.Only, "only", "", "comma-separated scenario names to run (default all)")
+	fs.StringVar(&o.Profile, "profile", "", "after measuring, profile FlowGate with perf under these scenarios (e.g. chat-c64,messages-200k-c1)")
 	fs.DurationVar(&o.MaxRun, "max-run", 0, "time cap of one timed run (default 45s; 10s with -quick)")
 	if err := fs.Parse(args); err != nil {
 		return 2

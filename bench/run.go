@@ -66,6 +66,7 @@ type options struct {
 	ColdStarts   int
 	LiteLLMScale float64
 	Only         string // comma-separated scenario names; empty = all
+	Profile      string // comma-separated scenarios to profile FlowGate under (perf)
 	MaxRun       time.Duration
 	Log          io.Writer
 }
@@ -218,6 +219,9 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 	b.log("scenarios took %.0f s", time.Since(started).Seconds())
+	if o.Profile != "" {
+		b.profileFlowGate(ctx, scs, strings.Split(o.Profile, ","))
+	}
 	rep := b.report(scs)
 	if err := rep.write(o.Out); err != nil {
 		return nil, err
@@ -334,7 +338,12 @@ func (b *bench) measure(ctx context.Context, t *target, sc *scenario, rep int) *
 	if len(pids) > 0 {
 		g0 = samplePids(pids)
 	}
-	samples, elapsed := load(ctx, j, sc.C, n, b.o.MaxRun)
+	maxRun := b.o.MaxRun
+	if t.Scale < 1 {
+		// A slow target gets a shorter time cap, so it cannot dominate the run.
+		maxRun = min(maxRun, 12*time.Second)
+	}
+	samples, elapsed := load(ctx, j, sc.C, n, maxRun)
 	m1, p1 := b.mockStats(), sampleGroup(b.mockProc.pgid)
 	close(stopSampler)
 	wg.Wait()
