@@ -235,7 +235,7 @@ func (b *bench) checks(rep *report) ([]check, []ratio) {
 		if s.Target != "flowgate" {
 			continue
 		}
-		if l := rep.find(s.Scenario, "litellm"); l != nil && l.RPS > 0 {
+		if l := rep.find(s.Scenario, "litellm"); l != nil && l.RPS > 0 && s.OK > 0 && s.Errors == 0 {
 			rs = append(rs, ratio{Scenario: s.Scenario, FlowGate: s.RPS, LiteLLM: l.RPS, Ratio: s.RPS / l.RPS})
 		}
 	}
@@ -385,6 +385,10 @@ func (r *report) markdown() string {
 		if s.FirstError != "" {
 			errs += " (" + strings.ReplaceAll(clip(s.FirstError, 80), "|", "/") + ")"
 		}
+		if s.OK == 0 {
+			p("| %s | %s | %d | - | - | - | - | - | - | - | - | - | - | - | %s |\n", s.Scenario, s.Target, s.N, errs)
+			continue
+		}
 		p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.0f | %s | %s | %.3f | %s | %s |\n", s.Scenario, s.Target, s.N,
 			f3(s.P50), f3(s.P90), f3(s.P99), f3(s.Max), added50, added99, s.RPS, cpuCell(s.CPUPer1k), f3(s.MockCPUPer1), s.NewConnsPer, s.Upstream, errs)
 	}
@@ -392,7 +396,7 @@ func (r *report) markdown() string {
 	p("| scenario | target | TTFB p50 | TTFB p99 | added TTFB p50 | added TTFB p99 | inter-chunk gap p50 | gap p99 | deltas sent / received | coalesced |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Summary {
-		if !s.stream {
+		if !s.stream || s.OK == 0 {
 			continue
 		}
 		a50, a99 := "-", "-"
