@@ -227,13 +227,44 @@ func TestHealthEndpointsAndRoot(t *testing.T) {
 
 func TestTranslationNotAvailableIs501(t *testing.T) {
 	up := newUpstream(t, "ok")
-	g := startGateway(t, doc([]any{dep("coder", "openai/up-model", up.URL+"/v1", nil)}, nil), nil)
-	resp, body := g.post(t, "/v1/messages", `{"model":"coder","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, nil)
-	if resp.StatusCode != 501 || !strings.Contains(body, "translation not available yet") || !strings.Contains(body, `"type":"error"`) {
+	g := startGateway(t, doc([]any{dep("resp", "openai_responses/up-model", up.URL+"/v1", nil)}, nil), nil)
+	resp, body := g.post(t, "/v1/chat/completions", `{"model":"resp","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 501 || !strings.Contains(body, "translation not available yet") || !strings.Contains(body, `"error"`) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	if up.hits.Load() != 0 {
 		t.Fatal("upstream was called")
+	}
+}
+
+func TestAnthropicClientOnChatUpstreamIsTranslated(t *testing.T) {
+	up := newUpstream(t, "ok")
+	g := startGateway(t, doc([]any{dep("coder", "openai/up-model", up.URL+"/v1", nil)}, nil), nil)
+	c := anthropicClient(g, gatewayKey)
+	msg, err := c.Messages.New(context.Background(), msgParams("coder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Content) == 0 || msg.Content[0].Text != "PONG" || msg.Model != "coder" {
+		t.Fatalf("%+v", msg)
+	}
+	if s := up.seen()[0]; s.Path != "/v1/chat/completions" || !strings.Contains(s.Body, `"up-model"`) || s.Header.Get("Anthropic-Beta") != "" {
+		t.Fatalf("upstream saw %s %s %v", s.Path, s.Body, s.Header)
+	}
+	st := c.Messages.NewStreaming(context.Background(), msgParams("coder"))
+	var text strings.Builder
+	stops := 0
+	for st.Next() {
+		ev := st.Current()
+		switch ev.Type {
+		case "content_block_delta":
+			text.WriteString(ev.Delta.Text)
+		case "message_stop":
+			stops++
+		}
+	}
+	if err := st.Err(); err != nil || text.String() != "P0P1P2END" || stops != 1 {
+		t.Fatalf("stream: %v %q stops=%d", err, text.String(), stops)
 	}
 }
 

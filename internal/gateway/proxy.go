@@ -186,40 +186,32 @@ func (x *exchange) try(ctx context.Context, at *router.Attempt) error {
 	upProto := x.proto
 	var (
 		body *upstream.Body
-		conv StreamTranslator
-		tr   Translator
+		conv *Conversion
 	)
 	if t.NativeFor(x.proto) {
 		h, m, tl := upstream.RewriteParts(x.body, x.info, t.ModelJSON)
 		body = upstream.NewBody(h, m, tl)
 	} else {
 		upProto = t.PreferredNative()
-		tr = x.s.tr
-		if tr == nil {
+		if x.s.tr == nil {
 			return unsupported(x.proto, upProto)
 		}
-		out, err := tr.Request(x.proto, upProto, x.body, t.Model)
+		var err error
+		conv, err = x.s.tr.Request(x.proto, upProto, x.body, t.Model, x.info.Model)
 		if err != nil {
 			if errors.Is(err, ErrTranslationUnavailable) {
 				return unsupported(x.proto, upProto)
 			}
-			msg, _ := json.Marshal(err.Error())
-			return &upstream.Error{Kind: upstream.FailStatus, Status: 400, Body: errorBody(apiOf(x.proto), 400, "invalid_request", string(bytes.Trim(msg, `"`)))}
+			return &upstream.Error{Kind: upstream.FailStatus, Status: 400, Body: errorBody(apiOf(x.proto), 400, "invalid_request", "cannot translate the request: "+err.Error())}
 		}
-		body = upstream.NewBody(out, nil, nil)
-		if x.info.Stream {
-			if conv, err = tr.Stream(x.proto, upProto, x.info.Model); err != nil {
-				body.Release()
-				return unsupported(x.proto, upProto)
-			}
-		}
+		body = upstream.NewBody(conv.Body, nil, nil)
 	}
 	defer body.Release()
-	return x.send(ctx, at, &upstream.Call{Target: t, Op: upstream.OpFor(upProto), Body: body, Header: x.r.Header, Protocol: upProto}, x.info.Stream, tr, upProto, conv)
+	return x.send(ctx, at, &upstream.Call{Target: t, Op: upstream.OpFor(upProto), Body: body, Header: x.r.Header, Protocol: upProto}, x.info.Stream, conv)
 }
 
 // send performs the call with the attempt's timeouts and writes a success.
-func (x *exchange) send(ctx context.Context, at *router.Attempt, call *upstream.Call, stream bool, tr Translator, upProto upstream.Protocol, conv StreamTranslator) error {
+func (x *exchange) send(ctx context.Context, at *router.Attempt, call *upstream.Call, stream bool, conv *Conversion) error {
 	d := at.Deployment
 	set := &x.g.router.Config().Settings
 	timeout := d.Timeout
@@ -249,9 +241,13 @@ func (x *exchange) send(ctx context.Context, at *router.Attempt, call *upstream.
 	}
 	defer resp.Body.Close()
 	if stream && isEventStream(resp.Header.Get("Content-Type")) {
-		return x.stream(actx, at, resp, t0, timer, &streaming, set.StreamIdleTimeout, conv)
+		var st StreamTranslator
+		if conv != nil {
+			st = conv.Stream()
+		}
+		return x.stream(actx, at, resp, t0, timer, &streaming, set.StreamIdleTimeout, st)
 	}
-	return x.whole(actx, at, resp, t0, tr, upProto)
+	return x.whole(actx, at, resp, t0, conv)
 }
 
 func isEventStream(ct string) bool {
@@ -260,7 +256,7 @@ func isEventStream(ct string) bool {
 
 // whole reads a complete upstream answer, checks it is JSON (F9: garbage
 // is a failure, never a 200), names the alias as the model and writes it.
-func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Response, t0 time.Time, tr Translator, upProto upstream.Protocol) error {
+func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Response, t0 time.Time, conv *Conversion) error {
 	rb := getBuf()
 	defer putBuf(rb)
 	if resp.ContentLength > 0 && resp.ContentLength < maxResponseBytes {
@@ -276,12 +272,12 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 		return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}
 	}
 	out := body
-	if tr != nil {
-		conv, err := tr.Response(x.proto, upProto, body, x.info.Model)
+	if conv != nil {
+		tb, err := conv.Response(body)
 		if err != nil {
 			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("translating the upstream answer: " + err.Error())}
 		}
-		out = conv
+		out = tb
 	} else if info, err := upstream.ScanBody(body); err == nil && info.HasModel {
 		ob := getBuf()
 		defer putBuf(ob)
@@ -321,7 +317,7 @@ func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error
 		body := upstream.NewBody(h, m, tl)
 		defer body.Release()
 		x.tokenSource = "upstream"
-		err := x.send(ctx, at, &upstream.Call{Target: t, Op: upstream.OpCountTokens, Body: body, Header: x.r.Header, Protocol: upstream.Messages}, false, nil, upstream.Messages, nil)
+		err := x.send(ctx, at, &upstream.Call{Target: t, Op: upstream.OpCountTokens, Body: body, Header: x.r.Header, Protocol: upstream.Messages}, false, nil)
 		var ue *upstream.Error
 		if err == nil || !errors.As(err, &ue) || ue.Kind != upstream.FailStatus || (ue.Status != 404 && ue.Status != 405 && ue.Status != 501) {
 			return err

@@ -43,7 +43,7 @@ type Options struct {
 	Clock router.Clock
 	// Translator converts between protocols when a request's protocol is
 	// not one its deployment serves natively. Default: DefaultTranslator
-	// (nil until internal/translate is wired: such requests get 501).
+	// (internal/translate; pairs it lacks are answered 501).
 	Translator Translator
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/router"
+	"github.com/flowgate/flowgate/internal/sse"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -114,7 +115,8 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 			timer.Reset(idle)
 			out, cerr = x.convert(conv, out[:0], frame)
 			if cerr != nil {
-				err = cerr
+				x.w.Write(out)
+				err = &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr}
 				break
 			}
 			if _, werr := x.w.Write(out); werr != nil {
@@ -129,9 +131,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	x.upstreamDur += time.Since(sent)
 	if err == io.EOF {
 		if conv != nil {
-			if out, cerr = conv.Finish(out[:0]); cerr == nil {
-				x.w.Write(out)
-			}
+			x.w.Write(sse.AppendFrames(out[:0], conv.Finish(nil)))
 			if flusher != nil {
 				flusher.Flush()
 			}
@@ -148,19 +148,25 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 			fail.Err = errors.New("upstream stream broke: " + fail.Err.Error())
 		}
 	}
-	x.w.Write(streamErrorEvent(x.proto, fail.Error()))
+	if conv != nil {
+		x.w.Write(sse.AppendFrames(out[:0], conv.Finish(fail)))
+	} else {
+		x.w.Write(streamErrorEvent(x.proto, fail.Error()))
+	}
 	if flusher != nil {
 		flusher.Flush()
 	}
 	return fail
 }
 
-// convert passes a frame through, or through the stream translator.
+// convert passes a frame through, or feeds its data to the translator and
+// appends the client frames it produces.
 func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) ([]byte, error) {
 	if conv == nil {
 		return frame, nil // passthrough: the frame as read, no copy
 	}
-	var event, data []byte
+	var data []byte
+	has := false
 	for len(frame) > 0 {
 		line := frame
 		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
@@ -169,25 +175,24 @@ func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) ([]byte, er
 			frame = nil
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		switch {
-		case bytes.HasPrefix(line, []byte("event:")):
-			event = bytes.TrimSpace(line[6:])
-		case bytes.HasPrefix(line, []byte("data:")):
+		if bytes.HasPrefix(line, []byte("data:")) {
 			v := line[5:]
 			if len(v) > 0 && v[0] == ' ' {
 				v = v[1:]
 			}
-			if data != nil {
+			if has {
 				data = append(append(data, '\n'), v...)
 			} else {
-				data = append([]byte(nil), v...)
+				data, has = append(data[:0], v...), true
 			}
 		}
 	}
-	if data == nil {
+	if !has {
 		return dst, nil
 	}
-	return conv.Frame(dst, event, data)
+	frames, err := conv.Feed(data)
+	dst = sse.AppendFrames(dst, frames)
+	return dst, err
 }
 
 // streamErrorEvent is the protocol's way to report a failure after the

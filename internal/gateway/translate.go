@@ -3,54 +3,111 @@ package gateway
 import (
 	"errors"
 
+	"github.com/flowgate/flowgate/internal/sse"
+	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
 // Translator converts between a client's protocol and a deployment's native
-// protocol. It is the seam to internal/translate: the gateway calls it only
-// when a request's protocol is not one its deployment serves natively;
-// same-protocol requests never touch it (passthrough).
+// protocol. The gateway calls it only when a request's protocol is not one
+// its deployment serves natively; same-protocol requests never touch it
+// (passthrough). DefaultTranslator is backed by internal/translate.
 type Translator interface {
-	// Request converts a client request body in protocol from into protocol
-	// to, with the top-level model set to model. An error wrapping
-	// ErrTranslationUnavailable means the pair is not supported (501, and
-	// the router tries another deployment); any other error is the client's
-	// fault (400).
-	Request(from, to upstream.Protocol, body []byte, model string) ([]byte, error)
-	// Response converts a non-streaming upstream body in protocol to into
-	// protocol from, naming alias as the model.
-	Response(from, to upstream.Protocol, body []byte, alias string) ([]byte, error)
-	// Stream starts converting one upstream SSE stream in protocol to into
-	// SSE frames of protocol from.
-	Stream(from, to upstream.Protocol, alias string) (StreamTranslator, error)
+	// Request converts a client body in protocol from into protocol to with
+	// the top-level model set to model; alias is the name the answer must
+	// carry. An error wrapping ErrTranslationUnavailable means the pair is
+	// not supported (501, and the router tries another deployment); any
+	// other error is the client's fault (400).
+	Request(from, to upstream.Protocol, body []byte, model, alias string) (*Conversion, error)
 }
 
-// StreamTranslator is the state machine for one translated stream.
+// Conversion is one translated request and how to translate its answer.
+type Conversion struct {
+	// Body is the upstream request body.
+	Body []byte
+	// Response converts a non-streaming upstream answer for the client.
+	Response func(upstreamBody []byte) ([]byte, error)
+	// Stream starts the state machine for a streaming answer.
+	Stream func() StreamTranslator
+}
+
+// StreamTranslator turns upstream SSE data payloads into client frames.
 type StreamTranslator interface {
-	// Frame converts one upstream SSE event (event name may be empty; data
-	// is the joined data lines) and appends complete client frames to dst.
-	Frame(dst []byte, event, data []byte) ([]byte, error)
-	// Finish appends whatever ends the client stream properly after the
-	// upstream ended (including an upstream that never sent [DONE]).
-	Finish(dst []byte) ([]byte, error)
+	// Feed converts one upstream data payload (including "[DONE]").
+	Feed(data []byte) ([]sse.Frame, error)
+	// Finish ends the client stream: err nil after a clean upstream end,
+	// else the in-stream error event of the client's protocol.
+	Finish(err error) []sse.Frame
 }
 
-// ErrTranslationUnavailable: no translator for this protocol pair yet.
+// ErrTranslationUnavailable: no translator for this protocol pair.
 var ErrTranslationUnavailable = errors.New("translation not available yet")
 
-// DefaultTranslator is used when Options.Translator is nil. It stays nil
-// until internal/translate is wired in; requests that need translation are
-// then answered 501 "translation not available yet".
-var DefaultTranslator Translator
+// DefaultTranslator is used when Options.Translator is nil.
+var DefaultTranslator Translator = translateAdapter{}
 
 // TokenEstimator estimates input tokens for count_tokens when the
-// deployment has no native counting endpoint. Default: len(body)/3, which
-// over-counts rather than under-counts (an under-count makes Claude Code
-// compact too late).
-var TokenEstimator = func(body []byte) int { return len(body)/3 + 1 }
+// deployment has no native counting endpoint. It errs high: an under-count
+// makes Claude Code compact too late.
+var TokenEstimator = func(body []byte) int {
+	if n, err := translate.EstimateTokens(body); err == nil {
+		return n
+	}
+	return len(body)/3 + 1
+}
 
 func unsupported(from, to upstream.Protocol) error {
 	return &upstream.Error{Kind: upstream.FailUnsupported, Err: errors.New(
 		"translation not available yet: this deployment speaks " + to.String() + ", the request is " + from.String() +
 			"; route this model to a deployment that serves " + from.String() + " natively (model_info.supported_endpoints)")}
+}
+
+// translateAdapter wires internal/translate's pure converters.
+type translateAdapter struct{}
+
+func (translateAdapter) Request(from, to upstream.Protocol, body []byte, model, alias string) (*Conversion, error) {
+	opts := translate.Options{Model: model}
+	var (
+		res *translate.Result
+		err error
+	)
+	switch {
+	case from == upstream.Messages && to == upstream.Chat:
+		res, err = translate.AnthropicToChat(body, opts)
+	case from == upstream.Responses && to == upstream.Chat:
+		res, err = translate.ResponsesToChat(body, opts)
+	case from == upstream.Chat && to == upstream.Messages:
+		res, err = translate.ChatToAnthropic(body, opts)
+	case from == upstream.Responses && to == upstream.Messages:
+		res, err = translate.ResponsesToAnthropic(body, opts)
+	default:
+		return nil, ErrTranslationUnavailable
+	}
+	if err != nil {
+		return nil, err
+	}
+	tools := res.Tools
+	c := &Conversion{Body: res.Body}
+	switch {
+	case from == upstream.Messages && to == upstream.Chat:
+		c.Response = func(b []byte) ([]byte, error) { return translate.ChatResponseToAnthropic(b, alias) }
+		c.Stream = func() StreamTranslator {
+			n, _ := translate.EstimateTokens(body)
+			return translate.NewChatToAnthropicStream(alias, translate.StreamOptions{InputTokens: n})
+		}
+	case from == upstream.Responses && to == upstream.Chat:
+		c.Response = func(b []byte) ([]byte, error) { return translate.ChatResponseToResponses(b, alias, tools) }
+		c.Stream = func() StreamTranslator {
+			return translate.NewChatToResponsesStream(alias, translate.StreamOptions{Tools: tools})
+		}
+	case from == upstream.Chat && to == upstream.Messages:
+		c.Response = func(b []byte) ([]byte, error) { return translate.AnthropicResponseToChat(b, alias) }
+		c.Stream = func() StreamTranslator { return translate.NewAnthropicToChatStream(alias, translate.StreamOptions{}) }
+	case from == upstream.Responses && to == upstream.Messages:
+		c.Response = func(b []byte) ([]byte, error) { return translate.AnthropicResponseToResponses(b, alias, tools) }
+		c.Stream = func() StreamTranslator {
+			return translate.NewAnthropicToResponsesStream(alias, translate.StreamOptions{Tools: tools})
+		}
+	}
+	return c, nil
 }
