@@ -19,7 +19,7 @@ type Options struct {
 	ReasoningInHistory bool
 	// DefaultMaxTokens is used for ChatToAnthropic / ResponsesToAnthropic when
 	// the client sets no limit (Anthropic requires max_tokens). Default 0
-	// means 32000.
+	// means 8192, which every current Claude model accepts.
 	DefaultMaxTokens int
 }
 

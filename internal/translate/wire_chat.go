@@ -34,7 +34,10 @@ type chatMessage struct {
 	ToolCalls        []chatToolCall  `json:"tool_calls,omitempty"`
 	ToolCallID       string          `json:"tool_call_id,omitempty"`
 	ReasoningContent string          `json:"reasoning_content,omitempty"`
-	Refusal          string          `json:"refusal,omitempty"`
+	// ReasoningSignature is read from chat clients that echo back the
+	// signature FlowGate streamed (ChatToAnthropic); never written.
+	ReasoningSignature string `json:"reasoning_signature,omitempty"`
+	Refusal            string `json:"refusal,omitempty"`
 }
 
 type chatPart struct {
@@ -63,7 +66,8 @@ type chatFunction struct {
 type chatTool struct {
 	Type     string          `json:"type"`
 	Function chatToolFuncDef `json:"function"`
-	// Name appears beside "function" in Codex 0.94 chat bodies; ignored.
+	// Name appears beside "function" in Codex 0.94 chat bodies; used only
+	// when function.name is empty.
 	Name string `json:"name,omitempty"`
 }
 

@@ -1,0 +1,174 @@
+package translate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// anthErrorBody is the {"type":"error","error":{...}} shape of Anthropic
+// error bodies and stream error events.
+type anthErrorBody struct {
+	Type  string     `json:"type"`
+	Error *wireError `json:"error"`
+}
+
+// decodeAnthResponse parses a non-streaming Messages answer strictly: an
+// unparseable or truncated body, or one that is not a message, wraps
+// ErrUpstreamBody; an error object becomes an *UpstreamError.
+func decodeAnthResponse(body []byte) (*anthResponse, error) {
+	var r struct {
+		anthResponse
+		Error *wireError `json:"error"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
+	}
+	if r.Error != nil {
+		return nil, &UpstreamError{Status: 502, Type: r.Error.Type, Code: rawScalar(r.Error.Code), Message: r.Error.Message}
+	}
+	if r.Type != "message" || r.Content == nil {
+		return nil, fmt.Errorf("%w: not an anthropic message (type %q)", ErrUpstreamBody, r.Type)
+	}
+	return &r.anthResponse, nil
+}
+
+// chatFinish maps an Anthropic stop_reason to a chat finish_reason.
+func chatFinish(stop string, hasTools bool) string {
+	switch stop {
+	case "max_tokens", "model_context_window_exceeded":
+		return "length"
+	case "tool_use":
+		return "tool_calls"
+	case "refusal":
+		return "content_filter"
+	}
+	if hasTools {
+		return "tool_calls"
+	}
+	return "stop"
+}
+
+// chatID derives a chat completion id from an Anthropic message id.
+func chatID(upstream string) string {
+	if upstream == "" {
+		return newID("chatcmpl-")
+	}
+	if strings.HasPrefix(upstream, "chatcmpl-") {
+		return upstream
+	}
+	return "chatcmpl-" + strings.TrimPrefix(upstream, "msg_")
+}
+
+// appendChatUsage writes chat usage: prompt_tokens includes cache reads and
+// writes (Anthropic input_tokens excludes both), cached_tokens = reads.
+func appendChatUsage(b []byte, u anthUsage) []byte {
+	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	b = append(b, `{"prompt_tokens":`...)
+	b = appendInt(b, prompt)
+	b = append(b, `,"completion_tokens":`...)
+	b = appendInt(b, u.OutputTokens)
+	b = append(b, `,"total_tokens":`...)
+	b = appendInt(b, prompt+u.OutputTokens)
+	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+	b = appendInt(b, u.CacheReadInputTokens)
+	return append(b, `}}`...)
+}
+
+// compactInput returns a tool_use input as compact JSON arguments text
+// ({} when absent).
+func compactInput(raw json.RawMessage) string {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "{}"
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// AnthropicResponseToChat converts a non-streaming Anthropic Messages answer
+// into a Chat Completions object. alias is reported as "model" (F8). Text
+// blocks are joined into content; thinking becomes reasoning_content (and
+// its signature reasoning_signature when there is exactly one thinking
+// block); tool_use blocks become tool_calls in order with their ids and
+// compact JSON arguments; stop_reason end_turn/stop_sequence -> stop,
+// max_tokens -> length, tool_use -> tool_calls, refusal -> content_filter;
+// usage prompt_tokens includes cached tokens. Server tool blocks and
+// redacted thinking are dropped. An unparseable, truncated or non-message
+// body is an ErrUpstreamBody error; an error body an *UpstreamError.
+func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
+	r, err := decodeAnthResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	var text, thinking strings.Builder
+	sig, nThinking := "", 0
+	b := make([]byte, 0, 256+len(body))
+	var calls []byte
+	nCalls := 0
+	for i := range r.Content {
+		c := &r.Content[i]
+		switch c.Type {
+		case "text":
+			text.WriteString(c.Text)
+		case "thinking":
+			thinking.WriteString(c.Thinking)
+			sig = c.Signature
+			nThinking++
+		case "tool_use":
+			if nCalls > 0 {
+				calls = append(calls, ',')
+			}
+			id := c.ID
+			if id == "" {
+				id = newID("call_")
+			}
+			calls = append(calls, `{"id":`...)
+			calls = appendString(calls, id)
+			calls = append(calls, `,"type":"function","function":{"name":`...)
+			calls = appendString(calls, c.Name)
+			calls = append(calls, `,"arguments":`...)
+			calls = appendString(calls, compactInput(c.Input))
+			calls = append(calls, "}}"...)
+			nCalls++
+		}
+	}
+	stop := ""
+	if r.StopReason != nil {
+		stop = *r.StopReason
+	}
+	b = append(b, `{"id":`...)
+	b = appendString(b, chatID(r.ID))
+	b = append(b, `,"object":"chat.completion","created":`...)
+	b = appendInt(b, int(nowUnix()))
+	b = append(b, `,"model":`...)
+	b = appendString(b, alias)
+	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	if text.Len() > 0 || nCalls == 0 {
+		b = appendString(b, text.String())
+	} else {
+		b = append(b, "null"...)
+	}
+	if thinking.Len() > 0 || nThinking > 0 {
+		b = append(b, `,"reasoning_content":`...)
+		b = appendString(b, thinking.String())
+		if nThinking == 1 && sig != "" {
+			b = append(b, `,"reasoning_signature":`...)
+			b = appendString(b, sig)
+		}
+	}
+	if nCalls > 0 {
+		b = append(b, `,"tool_calls":[`...)
+		b = append(b, calls...)
+		b = append(b, ']')
+	}
+	b = append(b, `},"logprobs":null,"finish_reason":`...)
+	b = appendString(b, chatFinish(stop, nCalls > 0))
+	b = append(b, `}],"usage":`...)
+	b = appendChatUsage(b, r.Usage)
+	return append(b, '}'), nil
+}

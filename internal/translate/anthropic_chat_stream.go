@@ -1,0 +1,359 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/flowgate/flowgate/internal/sse"
+)
+
+// anthEvent is one Anthropic Messages stream event (the data JSON; "type"
+// names the event).
+type anthEvent struct {
+	Type         string        `json:"type"`
+	Message      *anthResponse `json:"message"`
+	Index        *int          `json:"index"`
+	ContentBlock *anthBlock    `json:"content_block"`
+	Delta        *struct {
+		Type         string  `json:"type"`
+		Text         string  `json:"text"`
+		Thinking     string  `json:"thinking"`
+		Signature    string  `json:"signature"`
+		PartialJSON  string  `json:"partial_json"`
+		StopReason   *string `json:"stop_reason"`
+		StopSequence *string `json:"stop_sequence"`
+	} `json:"delta"`
+	Usage *anthUsageDelta `json:"usage"`
+	Error *wireError      `json:"error"`
+}
+
+// anthUsageDelta is message_delta usage: cumulative counts, any field may
+// be absent.
+type anthUsageDelta struct {
+	InputTokens              *int `json:"input_tokens"`
+	OutputTokens             *int `json:"output_tokens"`
+	CacheCreationInputTokens *int `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     *int `json:"cache_read_input_tokens"`
+}
+
+// aStreamBlock is the state of one upstream content block.
+type aStreamBlock struct {
+	kind    blockKind // blockNone for blocks that produce nothing (server tools, redacted thinking)
+	open    bool
+	tool    int  // tool-call index (blockTool)
+	gotArgs bool // any input_json_delta text sent
+	input   json.RawMessage
+}
+
+// AnthropicToChatStream turns an Anthropic Messages stream into Chat
+// Completions chunks (data-only frames, "chat.completion.chunk").
+//
+// Output: a first chunk with delta.role "assistant"; text_delta ->
+// delta.content; thinking_delta -> delta.reasoning_content and
+// signature_delta -> delta.reasoning_signature; each tool_use block gets
+// the next tool-call index (0, 1, ...): a header chunk {index, id, type,
+// function:{name, arguments:""}} then one chunk per input_json_delta (a
+// block without input gets "{}", so the arguments are always complete
+// JSON); message_delta -> a chunk with finish_reason (end_turn /
+// stop_sequence -> stop, max_tokens -> length, tool_use -> tool_calls);
+// then a usage chunk (choices [], like include_usage: prompt_tokens with
+// cache, completion_tokens) and [DONE]. Blocks must be opened before their
+// deltas and each index started once; violations, garbage and error events
+// are errors (an error event as *UpstreamError).
+//
+// Use it like ChatToAnthropicStream: Feed the data of every upstream event,
+// Finish(err) at the end or after a Feed error. Finish(nil) after
+// message_delta completes the stream even without message_stop; without
+// one it reports a truncated stream. Errors become a chat error frame
+// ({"error":{...}}, no [DONE]).
+type AnthropicToChatStream struct {
+	alias   string
+	opts    StreamOptions
+	e       emitter
+	ev      anthEvent
+	id      string
+	started bool
+	done    bool
+
+	blocks []aStreamBlock
+	tools  int
+
+	finishSeen bool
+	usage      anthUsage
+	stop       string
+}
+
+// NewAnthropicToChatStream starts a translator; alias is the reported
+// model (F8).
+func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
+	if opts.CreatedAt == 0 {
+		opts.CreatedAt = nowUnix()
+	}
+	return &AnthropicToChatStream{alias: alias, opts: opts}
+}
+
+var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
+
+// Feed consumes one upstream event's data.
+func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
+	if s.done {
+		return nil, nil
+	}
+	s.e.reset()
+	if sse.IsDone(data) {
+		if s.finishSeen {
+			s.finalize()
+		}
+		return s.e.frames(), nil
+	}
+	ev := &s.ev
+	*ev = anthEvent{}
+	if err := json.Unmarshal(data, ev); err != nil {
+		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
+	}
+	switch ev.Type {
+	case "message_start":
+		if ev.Message != nil {
+			if s.id == "" && s.opts.ID == "" {
+				s.id = chatID(ev.Message.ID)
+			}
+			s.usage = ev.Message.Usage
+		}
+		s.start()
+	case "content_block_start":
+		s.start()
+		if ev.Index == nil || *ev.Index != len(s.blocks) || ev.ContentBlock == nil {
+			return s.e.frames(), errAnthStreamOrder
+		}
+		s.openBlock(ev.ContentBlock)
+	case "content_block_delta":
+		s.start()
+		b, err := s.block(ev.Index)
+		if err != nil {
+			return s.e.frames(), err
+		}
+		if ev.Delta != nil {
+			s.delta(b)
+		}
+	case "content_block_stop":
+		b, err := s.block(ev.Index)
+		if err != nil {
+			return s.e.frames(), err
+		}
+		b.open = false
+		if b.kind == blockTool && !b.gotArgs {
+			args := "{}"
+			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
+				args = compactInput(in)
+			}
+			s.toolChunk(b.tool, "", "", args, true)
+		}
+	case "message_delta":
+		s.start()
+		if u := ev.Usage; u != nil {
+			setIf(&s.usage.InputTokens, u.InputTokens)
+			setIf(&s.usage.OutputTokens, u.OutputTokens)
+			setIf(&s.usage.CacheCreationInputTokens, u.CacheCreationInputTokens)
+			setIf(&s.usage.CacheReadInputTokens, u.CacheReadInputTokens)
+		}
+		if ev.Delta != nil && ev.Delta.StopReason != nil && !s.finishSeen {
+			for i := range s.blocks {
+				if s.blocks[i].open {
+					return s.e.frames(), errAnthStreamOrder
+				}
+			}
+			s.finishSeen = true
+			s.stop = *ev.Delta.StopReason
+			s.chunkHead()
+			s.e.buf = append(s.e.buf, `{},"logprobs":null,"finish_reason":`...)
+			s.e.buf = appendString(s.e.buf, chatFinish(s.stop, s.tools > 0))
+			s.e.buf = append(s.e.buf, "}]}"...)
+			s.e.end()
+		}
+	case "message_stop":
+		s.start()
+		if !s.finishSeen {
+			return s.e.frames(), errStreamTruncated
+		}
+		s.finalize()
+	case "error":
+		we := ev.Error
+		if we == nil {
+			we = &wireError{Message: "upstream stream error"}
+		}
+		return s.e.frames(), &UpstreamError{Type: we.Type, Code: rawScalar(we.Code), Message: we.Message}
+	case "ping":
+	case "":
+		return s.e.frames(), fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
+	default:
+		// Unknown event types are ignored, as the Messages docs ask.
+	}
+	return s.e.frames(), nil
+}
+
+// Finish ends the stream: a clean end after message_delta completes it
+// (usage chunk, [DONE]); otherwise (truncated, broken, Feed error) it
+// produces a chat error frame. Calls after the end return nil.
+func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
+	if s.done {
+		return nil
+	}
+	s.e.reset()
+	if err == nil && s.finishSeen {
+		s.finalize()
+		return s.e.frames()
+	}
+	s.done = true
+	if err == nil {
+		err = errStreamTruncated
+	}
+	f := ChatErrorFrame(err)
+	s.e.begin("")
+	s.e.buf = append(s.e.buf, f.Data...)
+	s.e.end()
+	return s.e.frames()
+}
+
+func setIf(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
+	if idx == nil || *idx < 0 || *idx >= len(s.blocks) || !s.blocks[*idx].open {
+		return nil, errAnthStreamOrder
+	}
+	return &s.blocks[*idx], nil
+}
+
+// chunkHead begins a chunk frame up to `"delta":`.
+func (s *AnthropicToChatStream) chunkHead() {
+	e := &s.e
+	e.begin("")
+	e.buf = append(e.buf, `{"id":`...)
+	e.buf = appendString(e.buf, s.id)
+	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
+	e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
+	e.buf = append(e.buf, `,"model":`...)
+	e.buf = appendString(e.buf, s.alias)
+	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
+}
+
+// chunkTail ends a delta chunk without finish_reason.
+func (s *AnthropicToChatStream) chunkTail() {
+	s.e.buf = append(s.e.buf, `,"logprobs":null,"finish_reason":null}]}`...)
+	s.e.end()
+}
+
+func (s *AnthropicToChatStream) start() {
+	if s.started {
+		return
+	}
+	s.started = true
+	if s.opts.ID != "" {
+		s.id = s.opts.ID
+	} else if s.id == "" {
+		s.id = chatID("")
+	}
+	s.chunkHead()
+	s.e.buf = append(s.e.buf, `{"role":"assistant","content":""}`...)
+	s.chunkTail()
+}
+
+func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
+	b := aStreamBlock{open: true}
+	switch cb.Type {
+	case "text":
+		b.kind = blockText
+		s.blocks = append(s.blocks, b)
+		s.textChunk("content", cb.Text)
+	case "thinking":
+		b.kind = blockThinking
+		s.blocks = append(s.blocks, b)
+		s.textChunk("reasoning_content", cb.Thinking)
+		s.textChunk("reasoning_signature", cb.Signature)
+	case "tool_use":
+		b.kind, b.tool, b.input = blockTool, s.tools, cb.Input
+		s.tools++
+		s.blocks = append(s.blocks, b)
+		id := cb.ID
+		if id == "" {
+			id = newID("call_")
+		}
+		s.toolChunk(b.tool, id, cb.Name, "", false)
+	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
+		s.blocks = append(s.blocks, b)
+	}
+}
+
+func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
+	d := s.ev.Delta
+	switch {
+	case d.Type == "text_delta" && b.kind == blockText:
+		s.textChunk("content", d.Text)
+	case d.Type == "thinking_delta" && b.kind == blockThinking:
+		s.textChunk("reasoning_content", d.Thinking)
+	case d.Type == "signature_delta" && b.kind == blockThinking:
+		s.textChunk("reasoning_signature", d.Signature)
+	case d.Type == "input_json_delta" && b.kind == blockTool:
+		if d.PartialJSON != "" {
+			b.gotArgs = true
+			s.toolChunk(b.tool, "", "", d.PartialJSON, true)
+		}
+	}
+}
+
+// textChunk emits {"<field>": text} (nothing for empty text).
+func (s *AnthropicToChatStream) textChunk(field, text string) {
+	if text == "" {
+		return
+	}
+	s.chunkHead()
+	s.e.buf = append(s.e.buf, `{"`...)
+	s.e.buf = append(s.e.buf, field...)
+	s.e.buf = append(s.e.buf, `":`...)
+	s.e.buf = appendString(s.e.buf, text)
+	s.e.buf = append(s.e.buf, '}')
+	s.chunkTail()
+}
+
+// toolChunk emits a tool_calls delta: the header (id, name) or an
+// arguments fragment.
+func (s *AnthropicToChatStream) toolChunk(index int, id, name, args string, argsOnly bool) {
+	s.chunkHead()
+	e := &s.e
+	e.buf = append(e.buf, `{"tool_calls":[{"index":`...)
+	e.buf = appendInt(e.buf, index)
+	if !argsOnly {
+		e.buf = append(e.buf, `,"id":`...)
+		e.buf = appendString(e.buf, id)
+		e.buf = append(e.buf, `,"type":"function","function":{"name":`...)
+		e.buf = appendString(e.buf, name)
+		e.buf = append(e.buf, `,"arguments":""}}]}`...)
+	} else {
+		e.buf = append(e.buf, `,"function":{"arguments":`...)
+		e.buf = appendString(e.buf, args)
+		e.buf = append(e.buf, `}}]}`...)
+	}
+	s.chunkTail()
+}
+
+func (s *AnthropicToChatStream) finalize() {
+	s.done = true
+	e := &s.e
+	e.begin("")
+	e.buf = append(e.buf, `{"id":`...)
+	e.buf = appendString(e.buf, s.id)
+	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
+	e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
+	e.buf = append(e.buf, `,"model":`...)
+	e.buf = appendString(e.buf, s.alias)
+	e.buf = append(e.buf, `,"choices":[],"usage":`...)
+	e.buf = appendChatUsage(e.buf, s.usage)
+	e.buf = append(e.buf, '}')
+	e.end()
+	e.begin("")
+	e.buf = append(e.buf, sse.Done...)
+	e.end()
+}

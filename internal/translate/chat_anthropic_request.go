@@ -1,0 +1,674 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// defaultAnthropicMaxTokens is sent as max_tokens when neither the client
+// nor Options.DefaultMaxTokens sets a limit (Anthropic requires one). 8192
+// is accepted by every current Claude model.
+const defaultAnthropicMaxTokens = 8192
+
+// Thinking budgets for a chat reasoning_effort; AnthropicToChat maps them
+// back to the same effort (>= 10000 high, >= 4000 medium, else low).
+var effortBudget = map[string]int{"minimal": 1024, "low": 2048, "medium": 6144, "high": 16384, "xhigh": 24576, "max": 24576}
+
+// minThinkingBudget is Anthropic's smallest thinking.budget_tokens.
+const minThinkingBudget = 1024
+
+// chatInRequest is a Chat Completions request as a client sends it: the
+// fields FlowGate maps plus the ones it only reports as dropped.
+type chatInRequest struct {
+	chatRequest
+	N                *int            `json:"n"`
+	Seed             json.RawMessage `json:"seed"`
+	PresencePenalty  json.RawMessage `json:"presence_penalty"`
+	FrequencyPenalty json.RawMessage `json:"frequency_penalty"`
+	Logprobs         json.RawMessage `json:"logprobs"`
+	LogitBias        json.RawMessage `json:"logit_bias"`
+}
+
+// chatInPart is a content part of a chat message (text, image_url,
+// refusal; input_audio and file are dropped).
+type chatInPart struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text"`
+	Refusal  string          `json:"refusal"`
+	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
+}
+
+// aBlock is one Anthropic content block being built.
+type aBlock struct {
+	typ      string // text, image, thinking, tool_use, tool_result
+	text     string // text, thinking, tool_result content
+	sig      string // thinking signature
+	id, name string // tool_use id + name; tool_result tool_use_id in id
+	input    []byte // tool_use input object
+	media    string // image media_type (base64) ...
+	data     string // ... and data
+	url      string // image url source
+	isErr    bool
+}
+
+type aTurn struct {
+	role   string
+	blocks []aBlock
+}
+
+// ChatToAnthropic translates an OpenAI Chat Completions request (an OpenAI
+// SDK, Codex 0.94 wire_api=chat) into an Anthropic Messages request.
+//
+// system and developer messages become "system" text blocks, in order,
+// wherever they appear; user text and image_url parts become text / image
+// blocks (data: URLs as base64 sources); assistant text and tool_calls
+// become text and tool_use blocks (arguments parsed into "input"; invalid
+// JSON is kept as {"_raw_arguments":...}); role "tool" messages become
+// tool_result blocks with their ids, consecutive results merged into one
+// user turn ahead of any user text, a repeated id merged into its first
+// result. Consecutive turns of one role are merged, empty ones dropped.
+// Assistant reasoning_content is replayed as a thinking block only with a
+// real reasoning_signature (else dropped with a note).
+//
+// tools (function.parameters -> input_schema; a top-level "name" beside
+// "function", as Codex 0.94 sends, is accepted), tool_choice and
+// parallel_tool_calls, stop -> stop_sequences, max_tokens /
+// max_completion_tokens -> max_tokens (default Options.DefaultMaxTokens, or
+// 8192), temperature (clamped to 1) / top_p, reasoning_effort -> thinking
+// budget, response_format json_schema -> output_config.format, user ->
+// metadata.user_id, stream. Anything else (n, seed, penalties, logprobs,
+// json_object) is dropped with a note. Thinking is left off (with a note)
+// where Anthropic would reject it: a forced tool_choice, or a tool loop
+// whose last assistant turn carries no signed thinking.
+func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
+	var req chatInRequest
+	if err := unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("decoding chat request: %w", err)
+	}
+	res := &Result{Stream: req.Stream, ClientModel: req.Model}
+	model := req.Model
+	if opts.Model != "" {
+		model = opts.Model
+	}
+
+	var system []aBlock
+	var turns []aTurn
+	var genIDs []string // ids generated for id-less tool calls, for id-less results
+	droppedReasoning := false
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		switch m.Role {
+		case "system", "developer":
+			s, err := chatText(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			if s != "" {
+				system = append(system, aBlock{typ: "text", text: s})
+			}
+		case "assistant":
+			var bs []aBlock
+			if m.ReasoningContent != "" || m.ReasoningSignature != "" {
+				if m.ReasoningSignature != "" && m.ReasoningSignature != UnsignedThinkingSignature {
+					bs = append(bs, aBlock{typ: "thinking", text: m.ReasoningContent, sig: m.ReasoningSignature})
+				} else {
+					droppedReasoning = true
+				}
+			}
+			s, err := chatText(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			if s != "" {
+				bs = append(bs, aBlock{typ: "text", text: s})
+			}
+			for _, tc := range m.ToolCalls {
+				id := tc.ID
+				if id == "" {
+					id = newID("toolu_")
+					genIDs = append(genIDs, id)
+				}
+				bs = append(bs, aBlock{typ: "tool_use", id: id, name: tc.Function.Name, input: argsObject(tc.Function.Arguments)})
+			}
+			turns = appendTurn(turns, "assistant", bs)
+		case "tool", "function":
+			s, err := chatText(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			id := m.ToolCallID
+			if id == "" && len(genIDs) > 0 {
+				id, genIDs = genIDs[0], genIDs[1:]
+			}
+			turns = appendToolResult(turns, id, s)
+		default: // "user"
+			bs, err := chatUserBlocks(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			turns = appendTurn(turns, "user", bs)
+		}
+	}
+	if droppedReasoning {
+		res.note("dropped assistant reasoning_content from history: no Anthropic signature to replay it with")
+	}
+
+	// Tools.
+	var tools []aBlock // name, text = description, input = schema
+	for _, t := range req.Tools {
+		name := t.Function.Name
+		if name == "" {
+			name = t.Name
+		}
+		if t.Type != "" && t.Type != "function" || name == "" {
+			res.note("dropped tool " + name + " (type " + t.Type + "): only function tools are supported by an anthropic upstream")
+			continue
+		}
+		params := trimSpace(t.Function.Parameters)
+		if len(params) == 0 || string(params) == "null" {
+			params = []byte(`{"type":"object","properties":{}}`)
+		}
+		tools = append(tools, aBlock{name: name, text: t.Function.Description, input: params})
+	}
+	toolChoice, forced := chatToolChoiceToAnth(req.ToolChoice, req.ParallelToolCalls, len(tools) > 0, res)
+
+	// Limits and sampling.
+	maxTokens, explicitMax := opts.DefaultMaxTokens, false
+	if maxTokens <= 0 {
+		maxTokens = defaultAnthropicMaxTokens
+	}
+	for _, p := range []*int{req.MaxCompletionTokens, req.MaxTokens} {
+		if p != nil && *p > 0 {
+			maxTokens, explicitMax = *p, true
+			break
+		}
+	}
+	budget := 0
+	if e := req.ReasoningEffort; e != "" && e != "none" {
+		budget = effortBudget[e]
+		if budget == 0 {
+			res.note("ignored reasoning_effort " + strconv.Quote(e))
+		}
+	}
+	if budget > 0 && forced {
+		res.note("thinking left off: Anthropic does not allow thinking with a forced tool_choice")
+		budget = 0
+	}
+	if budget > 0 && lastToolTurnUnsigned(turns) {
+		res.note("thinking left off: the last assistant tool call has no signed thinking block to replay")
+		budget = 0
+	}
+	if budget > 0 && budget >= maxTokens {
+		if explicitMax {
+			budget = maxTokens - 1
+			if budget < minThinkingBudget {
+				res.note("thinking left off: max_tokens too small for a thinking budget")
+				budget = 0
+			}
+		} else {
+			maxTokens = budget + defaultAnthropicMaxTokens
+		}
+	}
+	temp, topP := req.Temperature, req.TopP
+	if budget > 0 && (temp != nil || topP != nil) {
+		res.note("dropped temperature/top_p: Anthropic does not allow them with thinking")
+		temp, topP = nil, nil
+	}
+	if temp != nil && topP != nil {
+		res.note("dropped top_p: newer Claude models reject temperature and top_p together")
+		topP = nil
+	}
+	if temp != nil && *temp > 1 {
+		one := 1.0
+		temp = &one
+		res.note("temperature clamped to 1 (Anthropic's maximum)")
+	}
+	stops, err := stopList(req.Stop)
+	if err != nil {
+		return nil, fmt.Errorf("decoding chat stop: %w", err)
+	}
+	format := chatFormatToAnth(req.ResponseFormat, res)
+	if req.N != nil && *req.N > 1 {
+		res.note("dropped n: an anthropic upstream returns one choice")
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"seed", req.Seed}, {"presence_penalty", req.PresencePenalty}, {"frequency_penalty", req.FrequencyPenalty}, {"logprobs", req.Logprobs}, {"logit_bias", req.LogitBias}} {
+		if r := trimSpace(f.raw); len(r) > 0 && string(r) != "null" && string(r) != "false" {
+			res.note("dropped " + f.name + ": not part of the Anthropic API")
+		}
+	}
+
+	// Encode.
+	b := make([]byte, 0, len(body)+256)
+	b = append(b, `{"model":`...)
+	b = appendString(b, model)
+	b = append(b, `,"max_tokens":`...)
+	b = appendInt(b, maxTokens)
+	if len(system) > 0 {
+		b = append(b, `,"system":[`...)
+		for i := range system {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendABlock(b, &system[i])
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"messages":[`...)
+	for i := range turns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"role":`...)
+		b = appendString(b, turns[i].role)
+		b = append(b, `,"content":[`...)
+		for j := range turns[i].blocks {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendABlock(b, &turns[i].blocks[j])
+		}
+		b = append(b, "]}"...)
+	}
+	b = append(b, ']')
+	if len(tools) > 0 {
+		b = append(b, `,"tools":[`...)
+		for i, t := range tools {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendString(b, t.name)
+			if t.text != "" {
+				b = append(b, `,"description":`...)
+				b = appendString(b, t.text)
+			}
+			b = append(b, `,"input_schema":`...)
+			b = append(b, t.input...)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+		if toolChoice != nil {
+			b = append(b, `,"tool_choice":`...)
+			b = append(b, toolChoice...)
+		}
+	}
+	if len(stops) > 0 {
+		b = append(b, `,"stop_sequences":[`...)
+		for i, s := range stops {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, s)
+		}
+		b = append(b, ']')
+	}
+	if temp != nil {
+		b = append(b, `,"temperature":`...)
+		b = strconv.AppendFloat(b, *temp, 'g', -1, 64)
+	}
+	if topP != nil {
+		b = append(b, `,"top_p":`...)
+		b = strconv.AppendFloat(b, *topP, 'g', -1, 64)
+	}
+	if budget > 0 {
+		b = append(b, `,"thinking":{"type":"enabled","budget_tokens":`...)
+		b = appendInt(b, budget)
+		b = append(b, '}')
+	}
+	if format != nil {
+		b = append(b, `,"output_config":{"format":`...)
+		b = append(b, format...)
+		b = append(b, '}')
+	}
+	if req.User != "" {
+		b = append(b, `,"metadata":{"user_id":`...)
+		b = appendString(b, truncateUTF8(req.User, maxUserLen))
+		b = append(b, '}')
+	}
+	if req.Stream {
+		b = append(b, `,"stream":true`...)
+	}
+	res.Body = append(b, '}')
+	return res, nil
+}
+
+// appendTurn adds blocks as a turn of role, merged into the previous turn
+// when it has the same role (Anthropic wants alternating turns). A turn
+// without blocks is dropped.
+func appendTurn(turns []aTurn, role string, bs []aBlock) []aTurn {
+	if len(bs) == 0 {
+		return turns
+	}
+	if n := len(turns); n > 0 && turns[n-1].role == role {
+		t := &turns[n-1]
+		if role == "user" {
+			// tool_result blocks must lead a user turn: keep them first.
+			for _, b := range bs {
+				if b.typ == "tool_result" {
+					t.blocks = insertResult(t.blocks, b)
+				} else {
+					t.blocks = append(t.blocks, b)
+				}
+			}
+			return turns
+		}
+		t.blocks = append(t.blocks, bs...)
+		return turns
+	}
+	return append(turns, aTurn{role: role, blocks: bs})
+}
+
+// insertResult puts a tool_result after the turn's other results; a result
+// for an id already present is merged into it (never duplicated).
+func insertResult(bs []aBlock, r aBlock) []aBlock {
+	k := 0
+	for k < len(bs) && bs[k].typ == "tool_result" {
+		if bs[k].id == r.id {
+			if r.text != "" {
+				if bs[k].text != "" {
+					bs[k].text += "\n"
+				}
+				bs[k].text += r.text
+			}
+			return bs
+		}
+		k++
+	}
+	bs = append(bs, aBlock{})
+	copy(bs[k+1:], bs[k:])
+	bs[k] = r
+	return bs
+}
+
+func appendToolResult(turns []aTurn, id, text string) []aTurn {
+	r := aBlock{typ: "tool_result", id: id, text: text}
+	if n := len(turns); n > 0 && turns[n-1].role == "user" {
+		turns[n-1].blocks = insertResult(turns[n-1].blocks, r)
+		return turns
+	}
+	return append(turns, aTurn{role: "user", blocks: []aBlock{r}})
+}
+
+// lastToolTurnUnsigned reports whether the conversation ends in a tool loop
+// (the last assistant turn has tool_use) whose assistant turn does not
+// start with a signed thinking block; Anthropic rejects thinking then.
+func lastToolTurnUnsigned(turns []aTurn) bool {
+	for i := len(turns) - 1; i >= 0; i-- {
+		if turns[i].role != "assistant" {
+			continue
+		}
+		hasTool := false
+		for _, b := range turns[i].blocks {
+			hasTool = hasTool || b.typ == "tool_use"
+		}
+		return hasTool && turns[i].blocks[0].typ != "thinking"
+	}
+	return false
+}
+
+func appendABlock(b []byte, x *aBlock) []byte {
+	b = append(b, `{"type":`...)
+	b = appendString(b, x.typ)
+	switch x.typ {
+	case "text":
+		b = append(b, `,"text":`...)
+		b = appendString(b, x.text)
+	case "thinking":
+		b = append(b, `,"thinking":`...)
+		b = appendString(b, x.text)
+		b = append(b, `,"signature":`...)
+		b = appendString(b, x.sig)
+	case "image":
+		if x.url != "" {
+			b = append(b, `,"source":{"type":"url","url":`...)
+			b = appendString(b, x.url)
+		} else {
+			b = append(b, `,"source":{"type":"base64","media_type":`...)
+			b = appendString(b, x.media)
+			b = append(b, `,"data":`...)
+			b = appendString(b, x.data)
+		}
+		b = append(b, '}')
+	case "tool_use":
+		b = append(b, `,"id":`...)
+		b = appendString(b, x.id)
+		b = append(b, `,"name":`...)
+		b = appendString(b, x.name)
+		b = append(b, `,"input":`...)
+		b = append(b, x.input...)
+	case "tool_result":
+		b = append(b, `,"tool_use_id":`...)
+		b = appendString(b, x.id)
+		b = append(b, `,"content":`...)
+		b = appendString(b, x.text)
+		if x.isErr {
+			b = append(b, `,"is_error":true`...)
+		}
+	}
+	return append(b, '}')
+}
+
+// chatText flattens chat content (a string, null, or parts) to text.
+func chatText(raw json.RawMessage, res *Result) (string, error) {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	}
+	var parts []chatInPart
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for _, p := range parts {
+		t := p.Text
+		switch p.Type {
+		case "text", "input_text", "output_text":
+		case "refusal":
+			t = p.Refusal
+		default:
+			res.note("dropped " + p.Type + " content part: only text is supported here")
+			continue
+		}
+		if t == "" {
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(t)
+	}
+	return sb.String(), nil
+}
+
+// chatUserBlocks converts user content into text and image blocks.
+func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		if s == "" {
+			return nil, nil
+		}
+		return []aBlock{{typ: "text", text: s}}, nil
+	}
+	var parts []chatInPart
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return nil, err
+	}
+	var bs []aBlock
+	for _, p := range parts {
+		switch p.Type {
+		case "text", "input_text":
+			if p.Text != "" {
+				bs = append(bs, aBlock{typ: "text", text: p.Text})
+			}
+		case "image_url", "input_image":
+			if blk, ok := imageBlock(p.ImageURL); ok {
+				bs = append(bs, blk)
+			} else {
+				res.note("dropped image_url part without a usable url")
+			}
+		default:
+			res.note("dropped " + p.Type + " content part: not supported by an anthropic upstream")
+		}
+	}
+	return bs, nil
+}
+
+// imageBlock turns an image_url ({"url":...} or a string) into an image
+// block: data: URLs become base64 sources, others url sources.
+func imageBlock(raw json.RawMessage) (aBlock, bool) {
+	raw = trimSpace(raw)
+	var u string
+	if len(raw) > 0 && raw[0] == '"' {
+		u = rawText(raw)
+	} else {
+		var iu chatImageURL
+		if json.Unmarshal(raw, &iu) != nil {
+			return aBlock{}, false
+		}
+		u = iu.URL
+	}
+	if rest, ok := strings.CutPrefix(u, "data:"); ok {
+		media, data, ok := strings.Cut(rest, ",")
+		media, isB64 := strings.CutSuffix(media, ";base64")
+		if !ok || !isB64 || media == "" {
+			return aBlock{}, false
+		}
+		return aBlock{typ: "image", media: media, data: data}, true
+	}
+	if u == "" {
+		return aBlock{}, false
+	}
+	return aBlock{typ: "image", url: u}, true
+}
+
+// chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
+// an Anthropic tool_choice; forced reports any/tool.
+func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out []byte, forced bool) {
+	if !hasTools {
+		return nil, false
+	}
+	typ, name := "", ""
+	raw = trimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '"':
+		switch s := rawText(raw); s {
+		case "auto":
+			typ = "auto"
+		case "required":
+			typ = "any"
+		case "none":
+			typ = "none"
+		default:
+			res.note("ignored tool_choice " + strconv.Quote(s))
+		}
+	default:
+		var c struct {
+			Type     string `json:"type"`
+			Name     string `json:"name"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		if json.Unmarshal(raw, &c) == nil && c.Type == "function" && (c.Function.Name != "" || c.Name != "") {
+			typ, name = "tool", c.Function.Name
+			if name == "" {
+				name = c.Name
+			}
+		} else {
+			res.note("tool_choice approximated as auto")
+			typ = "auto"
+		}
+	}
+	noParallel := parallel != nil && !*parallel
+	if typ == "" {
+		if !noParallel {
+			return nil, false
+		}
+		typ = "auto"
+	}
+	b := append([]byte(nil), `{"type":`...)
+	b = appendString(b, typ)
+	if name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, name)
+	}
+	if noParallel && typ != "none" {
+		b = append(b, `,"disable_parallel_tool_use":true`...)
+	}
+	return append(b, '}'), typ == "any" || typ == "tool"
+}
+
+// stopList decodes a chat "stop" (string, array or null); empty strings
+// are dropped (Anthropic rejects them).
+func stopList(raw json.RawMessage) ([]string, error) {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var list []string
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		list = []string{s}
+	} else if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, s := range list {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// chatFormatToAnth maps response_format json_schema to Anthropic's
+// structured output format {"type":"json_schema","schema":...}.
+func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var f struct {
+		Type       string `json:"type"`
+		JSONSchema struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	}
+	if json.Unmarshal(raw, &f) != nil {
+		res.note("dropped response_format: unreadable")
+		return nil
+	}
+	switch f.Type {
+	case "", "text":
+		return nil
+	case "json_schema":
+		if s := trimSpace(f.JSONSchema.Schema); len(s) > 0 && s[0] == '{' {
+			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
+			b = append(b, s...)
+			return append(b, '}')
+		}
+	}
+	res.note("dropped response_format " + f.Type + ": no Anthropic equivalent")
+	return nil
+}
