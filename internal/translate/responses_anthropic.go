@@ -1,0 +1,124 @@
+package translate
+
+import (
+	"bytes"
+
+	"github.com/flowgate/flowgate/internal/sse"
+)
+
+// ResponsesToAnthropic translates an OpenAI Responses request (Codex's POST
+// /v1/responses body) into an Anthropic Messages request, through the chat
+// form: ResponsesToChat, then ChatToAnthropic.
+//
+// So developer/system input messages and instructions become "system"
+// (never user, F4); function_call / function_call_output pairs become
+// tool_use / tool_result with their call ids; namespace tools are flattened
+// with the reversible mapping in Result.Tools (pass it to
+// AnthropicResponseToResponses / NewAnthropicToResponsesStream);
+// web_search, custom and other hosted tools are dropped with a note;
+// reasoning items from history are dropped with a note (they carry no
+// Anthropic signature); reasoning.effort -> thinking budget,
+// max_output_tokens -> max_tokens (default Options.DefaultMaxTokens or
+// 8192). Result.Notes holds the notes of both steps.
+func ResponsesToAnthropic(body []byte, opts Options) (*Result, error) {
+	o := opts
+	o.DeveloperRole = false
+	o.MaxCompletionTokens = false
+	o.ReasoningInHistory = false
+	mid, err := ResponsesToChat(body, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := ChatToAnthropic(mid.Body, Options{DefaultMaxTokens: opts.DefaultMaxTokens})
+	if err != nil {
+		return nil, err
+	}
+	res.ClientModel, res.Stream, res.Tools = mid.ClientModel, mid.Stream, mid.Tools
+	res.Notes = append(mid.Notes, res.Notes...)
+	if bytesContainsReasoningItem(body) {
+		res.note("dropped reasoning items from history: an anthropic upstream needs its own signed thinking")
+	}
+	return res, nil
+}
+
+// bytesContainsReasoningItem is a cheap check for "type":"reasoning" input
+// items (only used for the note).
+func bytesContainsReasoningItem(body []byte) bool {
+	return bytes.Contains(body, []byte(`"type":"reasoning"`)) || bytes.Contains(body, []byte(`"type": "reasoning"`))
+}
+
+// AnthropicResponseToResponses converts a non-streaming Anthropic Messages
+// answer into a Responses "response" object (AnthropicResponseToChat, then
+// ChatResponseToResponses): items reasoning (signature kept as
+// encrypted_content), message, one function_call per tool_use; usage;
+// model = alias; max_tokens -> status incomplete. tools is Result.Tools of
+// the request (restores namespaced names; nil is fine).
+func AnthropicResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byte, error) {
+	mid, err := AnthropicResponseToChat(body, alias)
+	if err != nil {
+		return nil, err
+	}
+	return ChatResponseToResponses(mid, alias, tools)
+}
+
+// AnthropicToResponsesStream turns an Anthropic Messages stream into
+// OpenAI Responses events with the same guarantees as ChatToResponsesStream
+// (distinct output_index per item, parallel calls never merged, a terminal
+// response.completed / incomplete / failed). It chains an
+// AnthropicToChatStream into a ChatToResponsesStream; use it the same way
+// (Feed every event's data, Finish(err) at the end or after a Feed error).
+type AnthropicToResponsesStream struct {
+	a *AnthropicToChatStream
+	r *ChatToResponsesStream
+}
+
+// NewAnthropicToResponsesStream starts a translator; alias is the reported
+// model, opts.Tools restores namespaced tool names (Result.Tools).
+func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
+	if opts.CreatedAt == 0 {
+		opts.CreatedAt = nowUnix()
+	}
+	ao := StreamOptions{CreatedAt: opts.CreatedAt}
+	if opts.ID != "" {
+		ao.ID = "chatcmpl-" + opts.ID
+	}
+	return &AnthropicToResponsesStream{a: NewAnthropicToChatStream(alias, ao), r: NewChatToResponsesStream(alias, opts)}
+}
+
+// Feed consumes one upstream event's data.
+func (s *AnthropicToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
+	fs, err := s.a.Feed(data)
+	out, ferr := s.relay(fs)
+	if err == nil {
+		err = ferr
+	}
+	return out, err
+}
+
+func (s *AnthropicToResponsesStream) relay(fs []sse.Frame) ([]sse.Frame, error) {
+	var out []sse.Frame
+	for _, f := range fs {
+		rf, err := s.r.Feed(f.Data)
+		if out == nil {
+			out = rf
+		} else {
+			out = append(out, rf...)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// Finish ends the stream (see ChatToResponsesStream.Finish).
+func (s *AnthropicToResponsesStream) Finish(err error) []sse.Frame {
+	var out []sse.Frame
+	if err == nil && !s.a.done && s.a.finishSeen {
+		s.a.e.reset()
+		s.a.finalize() // usage chunk and [DONE]
+		out, err = s.relay(s.a.e.frames())
+	}
+	s.a.done = true
+	return append(out, s.r.Finish(err)...)
+}
