@@ -128,3 +128,114 @@ func BenchmarkChatToAnthropicStream(b *testing.B) {
 func BenchmarkChatToResponsesStream(b *testing.B) {
 	benchStream(b, func() streamMachine { return NewChatToResponsesStream("a", StreamOptions{ID: "resp_1", CreatedAt: 1}) })
 }
+
+// bigChatRequest is the 200 KB Claude Code conversation in chat form.
+func bigChatRequest(tb testing.TB) []byte {
+	res, err := AnthropicToChat(bigAnthropicRequest(tb, 200_000), Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.Body
+}
+
+func BenchmarkChatToAnthropic200KB(b *testing.B) {
+	body := bigChatRequest(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ChatToAnthropic(body, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkChatToAnthropicCodex094(b *testing.B) {
+	body := fixture(b, "chat_codex094_tool_turn.json")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ChatToAnthropic(body, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResponsesToAnthropic(b *testing.B) {
+	body := fixture(b, "responses_tool_turn.json")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ResponsesToAnthropic(body, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var benchAnthResponse = []byte(`{"id":"msg_01","type":"message","role":"assistant","model":"claude","content":[{"type":"thinking","thinking":"think about it","signature":"EqQBsig=="},{"type":"text","text":"Sure, running it now."},{"type":"tool_use","id":"toolu_1","name":"exec_command","input":{"cmd":"ls -la"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":10,"cache_read_input_tokens":100,"output_tokens":5}}`)
+
+func BenchmarkAnthropicResponseToChat(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := AnthropicResponseToChat(benchAnthResponse, "a"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAnthropicResponseToResponses(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := AnthropicResponseToResponses(benchAnthResponse, "a", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// anthStreamPayloads returns the data payloads of a long Anthropic stream:
+// 500 text deltas, then the three tool_use blocks of the fixture.
+func anthStreamPayloads(tb testing.TB) [][]byte {
+	var out [][]byte
+	var tools [][]byte
+	for _, p := range strings.Split(string(fixture(tb, "anthropic_stream_tools2.sse")), "\n\n") {
+		for _, line := range strings.Split(p, "\n") {
+			if d, ok := strings.CutPrefix(line, "data: "); ok {
+				tools = append(tools, []byte(d))
+			}
+		}
+	}
+	// message_start, text block start, 500 deltas, then the rest.
+	out = append(out, tools[0], tools[1])
+	for i := 0; i < 500; i++ {
+		out = append(out, []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word "}}`))
+	}
+	return append(out, tools[2:]...)
+}
+
+func benchAnthStream(b *testing.B, mk func() streamMachine) {
+	payloads := anthStreamPayloads(b)
+	n := 0
+	for _, p := range payloads {
+		n += len(p)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		s := mk()
+		for _, p := range payloads {
+			if _, err := s.Feed(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.Finish(nil)
+	}
+}
+
+func BenchmarkAnthropicToChatStream(b *testing.B) {
+	benchAnthStream(b, func() streamMachine { return NewAnthropicToChatStream("a", StreamOptions{ID: "chatcmpl-1", CreatedAt: 1}) })
+}
+
+func BenchmarkAnthropicToResponsesStream(b *testing.B) {
+	benchAnthStream(b, func() streamMachine {
+		return NewAnthropicToResponsesStream("a", StreamOptions{ID: "resp_1", CreatedAt: 1})
+	})
+}

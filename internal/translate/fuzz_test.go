@@ -98,6 +98,12 @@ func FuzzAnthropicToChatKeepsToolTurns(f *testing.F) {
 	})
 }
 
+// FuzzResponsesToChatKeepsToolTurns (like the other targets seeded with
+// whole client bodies) looks stalled under plain `go test -fuzz`: "execs"
+// stays at a handful because the coordinator spends up to
+// -fuzzminimizetime (default 60s) minimizing each new interesting multi-KB
+// input, and those runs are not counted. Run the request targets with
+// -fuzzminimizetime=0 (or a few seconds): ~10k execs/s on one core.
 func FuzzResponsesToChatKeepsToolTurns(f *testing.F) {
 	f.Add(fixture(f, "responses_tool_turn.json"))
 	f.Add(fixture(f, "responses_first_turn.json"))
