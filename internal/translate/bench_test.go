@@ -231,7 +231,9 @@ func benchAnthStream(b *testing.B, mk func() streamMachine) {
 }
 
 func BenchmarkAnthropicToChatStream(b *testing.B) {
-	benchAnthStream(b, func() streamMachine { return NewAnthropicToChatStream("a", StreamOptions{ID: "chatcmpl-1", CreatedAt: 1}) })
+	benchAnthStream(b, func() streamMachine {
+		return NewAnthropicToChatStream("a", StreamOptions{ID: "chatcmpl-1", CreatedAt: 1})
+	})
 }
 
 func BenchmarkAnthropicToResponsesStream(b *testing.B) {
