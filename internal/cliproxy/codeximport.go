@@ -302,7 +302,7 @@ func writeCredential(dir string, cred *codexCredential, res *ImportResult) error
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, append(data, '\n'), 0o600); err != nil {
+	if err := runtime.WriteFileAtomic(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving the imported credential: %w", err)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/runtime"
 )
 
 // ManagementPasswordFile is the secret's name inside .router/secrets.
@@ -58,7 +60,7 @@ func EnsureManagementPassword(secretsDir string) (string, error) {
 	err = os.Link(tmp, path)
 	switch {
 	case err == nil:
-		syncDir(secretsDir)
+		runtime.SyncDir(secretsDir)
 		return pw, nil
 	case errors.Is(err, fs.ErrExist):
 		// Another process won, or the file exists but was empty.
@@ -68,14 +70,14 @@ func EnsureManagementPassword(secretsDir string) (string, error) {
 		if err := os.Rename(tmp, path); err != nil {
 			return "", fmt.Errorf("writing the management password: %w", err)
 		}
-		syncDir(secretsDir)
+		runtime.SyncDir(secretsDir)
 		return pw, nil
 	default:
 		// File systems without hard links.
 		if err := os.Rename(tmp, path); err != nil {
 			return "", fmt.Errorf("writing the management password: %w", err)
 		}
-		syncDir(secretsDir)
+		runtime.SyncDir(secretsDir)
 		return pw, nil
 	}
 }

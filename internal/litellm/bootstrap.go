@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/runtime"
 )
 
 // DefaultVersion is the pinned litellm release that `bootstrap litellm` installs.
@@ -248,7 +250,7 @@ func WriteRunner(runtimeDir, venvDir string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("writing litellm runner: %w", err)
 	}
-	return writeFileAtomic(path, []byte(script), 0o755)
+	return runtime.WriteFileAtomic(path, []byte(script), 0o755)
 }
 
 func shellQuote(s string) string {

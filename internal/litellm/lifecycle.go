@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/runtime"
 )
 
 const (
@@ -61,45 +63,6 @@ func OfflineEnv() []string {
 	}
 }
 
-// writeFileAtomic writes data to path through a temp file in the same folder,
-// fsyncs it, sets mode and renames it over path.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
 // WriteConfig writes the generated LiteLLM config atomically with mode 0600,
 // creating its folder 0700 when missing, and writes AuthModuleFile (the key
 // check the config's general_settings.custom_auth names) next to it.
@@ -107,8 +70,8 @@ func WriteConfig(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing litellm config: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(filepath.Dir(path), AuthModuleFile), []byte(authModule), 0o600); err != nil {
+	if err := runtime.WriteFileAtomic(filepath.Join(filepath.Dir(path), AuthModuleFile), []byte(authModule), 0o600); err != nil {
 		return fmt.Errorf("writing litellm auth module: %w", err)
 	}
-	return writeFileAtomic(path, data, 0o600)
+	return runtime.WriteFileAtomic(path, data, 0o600)
 }

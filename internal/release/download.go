@@ -139,10 +139,10 @@ func download(ctx context.Context, opts Options) (*DownloadResult, error) {
 		return nil, fmt.Errorf("installing %s: %w", target, err)
 	}
 	installed = true
-	syncDir(binDir)
+	runtime.SyncDir(binDir)
 
 	vfile := VersionFilePath(opts.RuntimeDir)
-	if err := writeFileAtomic(vfile, []byte(rel.TagName+"\n"), 0o644); err != nil {
+	if err := runtime.WriteFileAtomic(vfile, []byte(rel.TagName+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("recording the installed version (the binary is installed at %s): %w", target, err)
 	}
 	return &DownloadResult{

@@ -40,9 +40,15 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	ok = true
+	SyncDir(dir)
+	return nil
+}
+
+// SyncDir flushes a folder's entries after a rename. Best effort: some
+// platforms and file systems do not support it.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
-	return nil
 }
