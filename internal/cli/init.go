@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/config"
 	rt "github.com/flowgate/flowgate/internal/runtime"
 )
@@ -23,9 +24,8 @@ var templates embed.FS
 
 // Secret file names under .router/secrets.
 const (
-	secretGatewayKey   = "gateway_key"
-	secretUpstreamKey  = "upstream_cliproxyapi_api_key"
-	secretMgmtPassword = "cliproxy_management_password"
+	secretGatewayKey  = "gateway_key"
+	secretUpstreamKey = "upstream_cliproxyapi_api_key"
 )
 
 type initResult struct {
@@ -125,8 +125,13 @@ func initProject(configPath string, force bool) (*initResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := secret(secretMgmtPassword, ""); err != nil {
+	mgmt := filepath.Join(cfg.Paths.SecretsDir, cliproxy.ManagementPasswordFile)
+	hadMgmt := exists(mgmt)
+	if _, err := cliproxy.EnsureManagementPassword(cfg.Paths.SecretsDir); err != nil {
 		return nil, err
+	}
+	if !hadMgmt {
+		res.Secrets = append(res.Secrets, mgmt)
 	}
 	cpPath := cfg.Services[config.ServiceCLIProxy].ConfigFile
 	res.CLIProxyConfig = cpPath
