@@ -22,14 +22,17 @@ type healthLine struct {
 
 func (a *app) healthCommand() *cobra.Command {
 	var timeout time.Duration
+	var probe bool
 	cmd := &cobra.Command{
 		Use:   "health",
 		Short: "Check liveness and readiness of every service; exit 1 when anything is not ready",
 		Long: `health checks each service's liveness (its process is alive and still the one
 FlowGate started) and readiness (HTTP GET of its readiness_path; only 2xx is
 ready). A readiness=fail line says why (connection refused, status code,
-timeout) and what to look at.`,
-		Example: "  flowgate health\n  flowgate health --json",
+timeout) and what to look at. For a ready builtin gateway it also lists each
+deployment: healthy, or cooling until when with its last error; --probe makes
+a minimal real request to each upstream.`,
+		Example: "  flowgate health\n  flowgate health --probe\n  flowgate health --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.load()
@@ -38,11 +41,24 @@ timeout) and what to look at.`,
 			}
 			lines := checkHealth(cmd.Context(), cfg, timeout)
 			ok := true
+			gatewayReady := false
 			for _, l := range lines {
 				ok = ok && l.Liveness && l.Readiness.OK
+				if l.Service == config.ServiceGateway {
+					gatewayReady = l.Liveness && l.Readiness.OK
+				}
+			}
+			var deps *gatewayHealth
+			var depErr error
+			if gatewayReady && cfg.Services[config.ServiceGateway].Engine == config.EngineBuiltin {
+				deps, depErr = fetchDeployments(ctxOf(cmd), cfg, probe)
 			}
 			if a.jsonOut {
-				if err := a.printJSON(map[string]any{"ok": ok, "services": lines}); err != nil {
+				out := map[string]any{"ok": ok, "services": lines}
+				if deps != nil {
+					out["gateway_deployments"] = deps.Deployments
+				}
+				if err := a.printJSON(out); err != nil {
 					return err
 				}
 			} else {
@@ -63,6 +79,14 @@ timeout) and what to look at.`,
 					if l.Hint != "" {
 						fmt.Fprintf(a.stdout, "  hint: %s\n", l.Hint)
 					}
+					if l.Service == config.ServiceGateway && deps != nil {
+						for _, d := range deps.Deployments {
+							fmt.Fprintln(a.stdout, d.line())
+						}
+					}
+					if l.Service == config.ServiceGateway && depErr != nil {
+						fmt.Fprintf(a.stdout, "  deployments: unavailable (%v)\n", depErr)
+					}
 				}
 			}
 			if !ok {
@@ -72,6 +96,7 @@ timeout) and what to look at.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Second, "per-probe timeout")
+	cmd.Flags().BoolVar(&probe, "probe", false, "also send a minimal real request to every upstream deployment")
 	return cmd
 }
 
