@@ -218,3 +218,40 @@ func FuzzAnthropicResponseToChatNeverPanics(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastJSONMatchesEncodingJSON: the hand reader used by AnthropicToChat
+// decodes strings and blocks exactly like encoding/json.
+func FuzzFastJSONMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\nb\t\"q\"\\ \/ \u00e9 \ud83d\ude00 \ud800 x \udc00\u0041"`, "\"bad \xff utf8\"", `[{"type":"text","TEXT":"x","is_error":true,"source":{"type":"url","url":"u"}},null,{"t\u0079pe":"tool_use","input":{"a":[1,"]"]}}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			return
+		}
+		want, werr := blocks(in)
+		got, gerr := fastBlocks(in)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("errors differ: %v vs %v", werr, gerr)
+		}
+		if werr == nil && dump(want) != dump(got) {
+			t.Fatalf("blocks differ:\n%s\n%s", dump(want), dump(got))
+		}
+	})
+}
+
+func FuzzAnthropicRequestDecodeMatchesEncodingJSON(f *testing.F) {
+	f.Add(fixture(f, "anthropic_tool_turn.json"))
+	f.Add([]byte(`{"MESSAGES":[null,{"Role":"user","content":"x"}],"messages":[{"role":"assistant","content":[{"type":"text","text":"a"}]}],"max_tokens":5}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var want, got anthRequest
+		werr := unmarshal(body, &want)
+		gerr := decodeAnthRequestFast(body, &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("errors differ: %v vs %v", werr, gerr)
+		}
+		if werr == nil && dump(want) != dump(got) {
+			t.Fatalf("requests differ:\n%s\n%s", dump(want), dump(got))
+		}
+	})
+}

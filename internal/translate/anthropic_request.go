@@ -24,7 +24,7 @@ const billingHeaderPrefix = "x-anthropic-billing-header:"
 // defer_loading tools) are dropped and listed in Result.Notes.
 func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	var req anthRequest
-	if err := unmarshal(body, &req); err != nil {
+	if err := decodeAnthRequestFast(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding anthropic request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
@@ -114,7 +114,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 
 // systemText joins a system prompt given as a string or as text blocks.
 func systemText(raw json.RawMessage) (string, error) {
-	bs, err := blocks(raw)
+	bs, err := fastBlocks(raw)
 	if err != nil {
 		return "", err
 	}
@@ -145,7 +145,7 @@ func joinText(bs []anthBlock, dropBilling bool) string {
 }
 
 func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Result) ([]chatMessage, error) {
-	bs, err := blocks(m.Content)
+	bs, err := fastBlocks(m.Content)
 	if err != nil {
 		return dst, err
 	}
@@ -213,7 +213,7 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessa
 		case "document":
 			res.note("dropped document block: not supported by a chat upstream")
 		case "tool_result":
-			inner, err := blocks(b.Content)
+			inner, err := fastBlocks(b.Content)
 			if err != nil {
 				return dst, fmt.Errorf("tool_result %s: %w", b.ToolUseID, err)
 			}
