@@ -181,9 +181,38 @@ func appendChatRequest(b []byte, r *chatRequest) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
+	if len(r.Tools) > 0 {
+		// Tool descriptions and schemas are large (Claude Code: ~50 KB):
+		// schemas came from a decoded body and are appended as is.
+		b = append(b, `,"tools":[`...)
+		for i := range r.Tools {
+			t := &r.Tools[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":`...)
+			b = appendString(b, t.Type)
+			b = append(b, `,"function":{"name":`...)
+			b = appendString(b, t.Function.Name)
+			if t.Function.Description != "" {
+				b = append(b, `,"description":`...)
+				b = appendString(b, t.Function.Description)
+			}
+			if p := trimSpace(t.Function.Parameters); len(p) > 0 {
+				b = append(b, `,"parameters":`...)
+				b = append(b, p...)
+			}
+			if t.Function.Strict != nil {
+				b = append(b, `,"strict":`...)
+				b = strconv.AppendBool(b, *t.Function.Strict)
+			}
+			b = append(b, "}}"...)
+		}
+		b = append(b, ']')
+	}
 	// The remaining fields are small: let encoding/json handle them.
 	rest := *r
-	rest.Model, rest.Messages = "", nil
+	rest.Model, rest.Messages, rest.Tools = "", nil, nil
 	tail, err := marshal(&struct {
 		*chatRequest
 		Model    string `json:"model,omitempty"`
