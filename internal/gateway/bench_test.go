@@ -14,17 +14,35 @@ import (
 
 // discardWriter is a minimal http.ResponseWriter + Flusher so the benchmark
 // measures the gateway, not a recorder's buffering.
-type discardWriter struct{ h http.Header }
+type discardWriter struct {
+	h    http.Header
+	code int
+}
 
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardWriter) WriteHeader(int)             {}
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 func (w *discardWriter) Flush()                      {}
 
 func benchUpstream(b *testing.B) *httptest.Server {
 	chat := []byte(`{"id":"c1","object":"chat.completion","created":1,"model":"up-model","choices":[{"index":0,"message":{"role":"assistant","content":"PONG"},"finish_reason":"stop"}]}`)
+	big := []byte(`{"id":"c1","object":"chat.completion","created":1,"model":"up-model","choices":[{"index":0,"message":{"role":"assistant","content":"` + strings.Repeat("lorem ipsum \\\"quoted\\\" ", 64<<10/22) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	chunk := []byte("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"PONG\"},\"finish_reason\":null}]}\n\n")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		if strings.HasPrefix(r.URL.Path, "/big/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(big)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/stream/") {
+			w.Header().Set("Content-Type", "text/event-stream")
+			for i := 0; i < 20; i++ {
+				w.Write(chunk)
+			}
+			io.WriteString(w, "data: [DONE]\n\n")
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, "/messages") {
 			w.Header().Set("Content-Type", "text/event-stream")
 			for i := 0; i < 20; i++ {
@@ -43,6 +61,8 @@ func benchServer(b *testing.B, up string) *gateway.Server {
 	s, err := gateway.New(gateway.Options{Doc: doc([]any{
 		dep("coder", "openai/up-model", up+"/v1", nil),
 		dep("claude", "anthropic/up-model", up, nil),
+		dep("big", "openai/up-model", up+"/big/v1", nil),
+		dep("streamer", "openai/up-model", up+"/stream/v1", nil),
 	}, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
@@ -64,7 +84,12 @@ func runBench(b *testing.B, s *gateway.Server, path string, body []byte) {
 			req.Header.Set("Authorization", "Bearer "+gatewayKey)
 			req.Header.Set("Content-Type", "application/json")
 			clear(w.h)
+			w.code = 0
 			h.ServeHTTP(w, req)
+			if w.code != http.StatusOK {
+				b.Errorf("status %d", w.code)
+				return
+			}
 		}
 	})
 }
@@ -102,4 +127,18 @@ func BenchmarkDirectUpstream(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
+}
+
+// BenchmarkPassthroughChatLargeResponse: a 64 KB upstream answer, so the
+// cost of checking and rewriting a forwarded response body shows.
+func BenchmarkPassthroughChatLargeResponse(b *testing.B) {
+	up := benchUpstream(b)
+	runBench(b, benchServer(b, up.URL), "/v1/chat/completions", []byte(`{"model":"big","messages":[{"role":"user","content":"hi"}]}`))
+}
+
+// BenchmarkPassthroughChatStream: 20 chat chunks plus [DONE], each carrying
+// a top-level model the gateway rewrites to the alias (F8).
+func BenchmarkPassthroughChatStream(b *testing.B) {
+	up := benchUpstream(b)
+	runBench(b, benchServer(b, up.URL), "/v1/chat/completions", []byte(`{"model":"streamer","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -268,21 +267,28 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 		return upstream.TransportError(ctx, err)
 	}
 	body := rb.Bytes()
-	if !json.Valid(body) {
-		return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}
-	}
 	out := body
 	if conv != nil {
+		// The translator decodes the body anyway and rejects what it cannot parse.
 		tb, err := conv.Response(body)
 		if err != nil {
 			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("translating the upstream answer: " + err.Error())}
 		}
 		out = tb
-	} else if info, err := upstream.ScanBody(body); err == nil && info.HasModel {
-		ob := getBuf()
-		defer putBuf(ob)
-		ob.Write(upstream.AppendRewritten(ob.AvailableBuffer(), body, info, x.aliasJSON))
-		out = ob.Bytes()
+	} else {
+		// Passthrough: no full validation of what is only forwarded. The
+		// top-level scan (needed for the model anyway) plus a closing brace
+		// catches garbage and truncated bodies, so they never become a 200 (F9).
+		info, err := upstream.ScanBody(body)
+		if err != nil || !endsObject(body) {
+			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}
+		}
+		if info.HasModel && !bytes.Equal(body[info.ModelStart:info.ModelEnd], x.aliasJSON) {
+			ob := getBuf()
+			defer putBuf(ob)
+			ob.Write(upstream.AppendRewritten(ob.AvailableBuffer(), body, info, x.aliasJSON))
+			out = ob.Bytes()
+		}
 	}
 	h := x.w.Header()
 	copyResponseHeaders(h, resp.Header)
@@ -297,6 +303,20 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 	x.w.WriteHeader(resp.StatusCode)
 	x.w.Write(out)
 	return nil
+}
+
+// endsObject reports whether the last non-space byte of b closes an object.
+func endsObject(b []byte) bool {
+	for i := len(b) - 1; i >= 0; i-- {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '}':
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 func copyResponseHeaders(dst, src http.Header) {

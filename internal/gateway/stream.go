@@ -84,7 +84,8 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	if !looksLikeSSE(frame) {
 		return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered a stream request with something that is not server-sent events")}
 	}
-	out, cerr := x.convert(conv, ob.AvailableBuffer(), frame)
+	dst := ob.AvailableBuffer()
+	out, dst, cerr := x.convert(conv, dst, frame)
 	if cerr != nil {
 		return &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr}
 	}
@@ -113,7 +114,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		frame, err = readFrame(br, frame[:0])
 		if len(frame) > 0 && (err == nil || err == io.EOF) {
 			timer.Reset(idle)
-			out, cerr = x.convert(conv, out[:0], frame)
+			out, dst, cerr = x.convert(conv, dst[:0], frame)
 			if cerr != nil {
 				x.w.Write(out)
 				err = &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr}
@@ -131,7 +132,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	x.upstreamDur += time.Since(sent)
 	if err == io.EOF {
 		if conv != nil {
-			x.w.Write(sse.AppendFrames(out[:0], conv.Finish(nil)))
+			x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(nil)))
 			if flusher != nil {
 				flusher.Flush()
 			}
@@ -149,7 +150,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		}
 	}
 	if conv != nil {
-		x.w.Write(sse.AppendFrames(out[:0], conv.Finish(fail)))
+		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(fail)))
 	} else {
 		x.w.Write(streamErrorEvent(x.proto, fail.Error()))
 	}
@@ -159,11 +160,17 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	return fail
 }
 
-// convert passes a frame through, or feeds its data to the translator and
-// appends the client frames it produces.
-func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) ([]byte, error) {
+// convert passes a frame through (with the model renamed to the alias), or
+// feeds its data to the translator and appends the client frames it
+// produces. out is what to send; dst is the scratch buffer, possibly grown,
+// to reuse for the next frame. out may be frame itself, so dst never is.
+func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) (out, grown []byte, err error) {
 	if conv == nil {
-		return frame, nil // passthrough: the frame as read, no copy
+		out = rewriteFrameModel(dst, frame, x.aliasJSON, nestedModelKey(x.proto))
+		if len(out) > 0 && len(frame) > 0 && &out[0] == &frame[0] {
+			return out, dst, nil // unchanged: the frame as read, no copy
+		}
+		return out, out, nil
 	}
 	var data []byte
 	has := false
@@ -188,11 +195,62 @@ func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) ([]byte, er
 		}
 	}
 	if !has {
-		return dst, nil
+		return dst, dst, nil
 	}
 	frames, err := conv.Feed(data)
 	dst = sse.AppendFrames(dst, frames)
-	return dst, err
+	return dst, dst, err
+}
+
+// nestedModelKey names the object that carries the model in stream events
+// of each protocol: Anthropic message_start has message.model, Responses
+// events response.model; Chat chunks carry it at the top level.
+func nestedModelKey(p upstream.Protocol) string {
+	switch p {
+	case upstream.Messages:
+		return "message"
+	case upstream.Responses:
+		return "response"
+	}
+	return ""
+}
+
+var quotedModel = []byte(`"model"`)
+
+// rewriteFrameModel returns frame with the model value in its data line
+// replaced by alias (a JSON string literal), appended to dst; or frame
+// itself when it carries no model or already names the alias (F8). It never
+// decodes the payload: one substring search, then the top-level scanner
+// only for frames that mention "model" (Anthropic deltas never do; in JSON
+// text a quote inside a string is escaped, so "model" is only ever a key or
+// a whole string value).
+func rewriteFrameModel(dst, frame, alias []byte, nested string) []byte {
+	k := bytes.Index(frame, quotedModel)
+	if k < 0 {
+		return frame
+	}
+	ls := bytes.LastIndexByte(frame[:k], '\n') + 1
+	if !bytes.HasPrefix(frame[ls:], []byte("data:")) {
+		return frame
+	}
+	le := bytes.IndexByte(frame[k:], '\n')
+	if le < 0 {
+		le = len(frame)
+	} else {
+		le += k
+	}
+	ps := ls + 5
+	if ps < le && frame[ps] == ' ' {
+		ps++
+	}
+	payload := bytes.TrimSuffix(frame[ps:le], []byte("\r"))
+	s, e, ok := upstream.FindModel(payload, nested)
+	if !ok || bytes.Equal(payload[s:e], alias) {
+		return frame
+	}
+	dst = append(dst, frame[:ps+s]...)
+	dst = append(dst, alias...)
+	return append(dst, frame[ps+e:]...)
 }
 
 // streamErrorEvent is the protocol's way to report a failure after the

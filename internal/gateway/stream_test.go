@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -122,5 +123,70 @@ func TestReloadDuringLongStreamKeepsItAndRoutesNextToNewDoc(t *testing.T) {
 	// an invalid doc leaves generation 2 running
 	if _, err := g.Reload(map[string]any{"model_list": []any{map[string]any{"model_name": "x", "litellm_params": map[string]any{"model": "nope"}}}}, "bad"); err == nil || g.Generation() != 2 {
 		t.Fatalf("invalid reload: %v gen %d", err, g.Generation())
+	}
+}
+
+// rawUpstream answers every request with the given content type and body.
+func rawUpstream(t *testing.T, ctype, body string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", ctype)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestPassthroughStreamsNameTheAliasAndKeepFramesByteIdentical(t *testing.T) {
+	chat := "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"say \\\"model\\\": up-model\"},\"finish_reason\":null}]}\n\n" +
+		": keep-alive comment\n\n" +
+		"data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\r\n\r\n" +
+		"data: [DONE]\n\n"
+	anth := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"up-model\",\"content\":[],\"usage\":{\"input_tokens\":3}}}\n\n" +
+		"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"model\"}}\n\n" +
+		"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+	resp := "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"model\":\"up-model\",\"output\":[]}}\n\n" +
+		"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"hi\"}\n\n" +
+		"event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"model\":\"up-model\",\"output\":[],\"usage\":{\"input_tokens\":1}}}\n\n"
+	cu := rawUpstream(t, "text/event-stream", chat)
+	au := rawUpstream(t, "text/event-stream", anth)
+	ru := rawUpstream(t, "text/event-stream; charset=utf-8", resp)
+	g := startGateway(t, doc([]any{
+		dep("coder", "openai/up-model", cu.URL+"/v1", nil),
+		dep("claude", "anthropic/up-model", au.URL, nil),
+		dep("codex", "openai_responses/up-model", ru.URL+"/v1", nil),
+	}, nil), nil)
+	for _, c := range []struct{ path, body, upstream, alias string }{
+		{"/v1/chat/completions", `{"model":"coder","stream":true,"messages":[]}`, chat, "coder"},
+		{"/v1/messages", `{"model":"claude","stream":true,"max_tokens":1,"messages":[]}`, anth, "claude"},
+		{"/v1/responses", `{"model":"codex","stream":true,"input":"hi"}`, resp, "codex"},
+	} {
+		r, got := g.post(t, c.path, c.body, nil)
+		// Only the model value differs; everything else is the upstream's bytes.
+		want := strings.ReplaceAll(c.upstream, `"model":"up-model"`, `"model":"`+c.alias+`"`)
+		if r.StatusCode != 200 || got != want {
+			t.Errorf("%s:\n got %q\nwant %q", c.path, got, want)
+		}
+	}
+}
+
+func TestPassthroughNonStreamGarbageOrTruncatedBodyIs502(t *testing.T) {
+	trunc := rawUpstream(t, "application/json", `{"id":"c1","object":"chat.completion","model":"up-model","choices":[{"message":{"content":"PO`)
+	trail := rawUpstream(t, "application/json", `{"id":"c1","model":"up-model","choices":[]} trailing`)
+	ok := rawUpstream(t, "application/json", "\n {\"id\":\"c1\",\"model\":\"up-model\",\"choices\":[]}\n")
+	g := startGateway(t, doc([]any{
+		dep("trunc", "openai/up-model", trunc.URL+"/v1", nil),
+		dep("trail", "openai/up-model", trail.URL+"/v1", nil),
+		dep("ok", "openai/up-model", ok.URL+"/v1", nil),
+	}, map[string]any{"num_retries": 0}), newClock())
+	for _, m := range []string{"trunc", "trail"} {
+		r, body := g.post(t, "/v1/chat/completions", `{"model":"`+m+`","messages":[]}`, nil)
+		if r.StatusCode != 502 || !strings.Contains(body, "not JSON") {
+			t.Errorf("%s: %d %s", m, r.StatusCode, body)
+		}
+	}
+	r, body := g.post(t, "/v1/chat/completions", `{"model":"ok","messages":[]}`, nil)
+	if r.StatusCode != 200 || body != "\n {\"id\":\"c1\",\"model\":\"ok\",\"choices\":[]}\n" {
+		t.Errorf("ok: %d %q", r.StatusCode, body)
 	}
 }

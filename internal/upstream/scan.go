@@ -230,3 +230,69 @@ func appendJSONString(dst []byte, s string) []byte {
 
 // AppendJSONString appends s as a JSON string literal.
 func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
+// FindModel locates the "model" string value of the JSON object b without
+// decoding it: the top-level one, or else the one inside the top-level
+// object named nested ("message" for Anthropic message_start, "response"
+// for Responses events; "" for none). start and end delimit the value,
+// quotes included. It stops at the first match, so a model that comes
+// before a large field costs nothing for the rest.
+func FindModel(b []byte, nested string) (start, end int, ok bool) {
+	start, end, _, ok = findModel(b, skipWS(b, 0), nested)
+	return start, end, ok
+}
+
+// findModel scans the object at b[i] == '{'. It returns the model span if
+// found; else next is the index just past the object, or -1 if b is not a
+// well-formed object there.
+func findModel(b []byte, i int, nested string) (start, end, next int, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		return 0, 0, -1, false
+	}
+	i++
+	for {
+		i = skipWS(b, i)
+		if i < len(b) && b[i] == '}' {
+			return 0, 0, i + 1, false
+		}
+		if i >= len(b) || b[i] != '"' {
+			return 0, 0, -1, false
+		}
+		ke, sok := skipString(b, i)
+		if !sok {
+			return 0, 0, -1, false
+		}
+		key := b[i+1 : ke-1]
+		i = skipWS(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return 0, 0, -1, false
+		}
+		vs := skipWS(b, i+1)
+		var ve int
+		switch {
+		case string(key) == "model" && vs < len(b) && b[vs] == '"':
+			if ve, sok = skipString(b, vs); sok {
+				return vs, ve, ve, true
+			}
+			return 0, 0, -1, false
+		case nested != "" && string(key) == nested && vs < len(b) && b[vs] == '{':
+			var found bool
+			if start, end, ve, found = findModel(b, vs, ""); found || ve < 0 {
+				return start, end, ve, found
+			}
+		default:
+			if ve, sok = skipValue(b, vs); !sok {
+				return 0, 0, -1, false
+			}
+		}
+		i = skipWS(b, ve)
+		if i < len(b) && b[i] == ',' {
+			i++
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return 0, 0, i + 1, false
+		}
+		return 0, 0, -1, false
+	}
+}

@@ -67,3 +67,32 @@ func BenchmarkModelRewrite(b *testing.B) {
 		})
 	}
 }
+
+func TestFindModelTopLevelOrOneNestedObject(t *testing.T) {
+	cases := []struct {
+		in, nested, want string
+	}{
+		{`{"id":"c1","object":"chat.completion.chunk","model":"up","choices":[{"delta":{"content":"\"model\":\"x\""}}]}`, "", `"up"`},
+		{`{"choices":[{"model":"inner"}],"model" : "up\"1"}`, "", `"up\"1"`},
+		{`{"type":"message_start","message":{"id":"m","content":[],"model":"up","usage":{}}}`, "message", `"up"`},
+		{`{"type":"response.created","sequence_number":0,"response":{"id":"r","output":[{"model":"no"}],"model":"up"}}`, "response", `"up"`},
+		{`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"model"}}`, "message", ``},
+		{`{"type":"message_start","message":{"id":"m"},"model":"late"}`, "message", `"late"`},
+		{`{"message":{"model":"nested"}}`, "", ``},
+		{`{"model":1}`, "", ``},
+		{`{"model":"trunc`, "", ``},
+		{`{"message":{"id":"x"`, "message", ``},
+		{`not json`, "", ``},
+		{``, "", ``},
+	}
+	for _, c := range cases {
+		s, e, ok := FindModel([]byte(c.in), c.nested)
+		got := ""
+		if ok {
+			got = c.in[s:e]
+		}
+		if got != c.want {
+			t.Errorf("FindModel(%s, %q) = %q, want %q", c.in, c.nested, got, c.want)
+		}
+	}
+}
