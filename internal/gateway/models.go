@@ -13,6 +13,48 @@ type modelLists struct {
 	openai, anthropic []byte
 }
 
+// codexModel is one entry of the Codex model catalog (openai/codex
+// codex-rs/protocol/src/openai_models.rs ModelInfo, inside ModelsResponse
+// {"models":[...]}). Codex reads a provider's /v1/models as that catalog and
+// otherwise warns "Model metadata for X not found" and uses fallback
+// metadata. Only fields confirmed in ModelInfo are sent, with neutral values.
+//
+// base_instructions is deliberately absent: Codex uses a catalog entry's
+// base_instructions as its system prompt, so any value the gateway invented
+// would replace Codex's own agent prompt. A Codex build that requires the
+// field rejects the catalog and keeps its built-in prompt and fallback
+// metadata, which is the safe outcome.
+type codexModel struct {
+	Slug                       string          `json:"slug"`
+	DisplayName                string          `json:"display_name"`
+	Description                string          `json:"description"`
+	DefaultReasoningLevel      string          `json:"default_reasoning_level"`
+	SupportedReasoningLevels   []codexEffort   `json:"supported_reasoning_levels"`
+	ShellType                  string          `json:"shell_type"`
+	Visibility                 string          `json:"visibility"`
+	SupportedInAPI             bool            `json:"supported_in_api"`
+	Priority                   int             `json:"priority"`
+	Upgrade                    *struct{}       `json:"upgrade"`
+	SupportsReasoningSummaries bool            `json:"supports_reasoning_summaries"`
+	SupportVerbosity           bool            `json:"support_verbosity"`
+	DefaultVerbosity           *string         `json:"default_verbosity"`
+	ApplyPatchToolType         *string         `json:"apply_patch_tool_type"`
+	TruncationPolicy           codexTruncation `json:"truncation_policy"`
+	SupportsParallelToolCalls  bool            `json:"supports_parallel_tool_calls"`
+	ExperimentalSupportedTools []string        `json:"experimental_supported_tools"`
+	InputModalities            []string        `json:"input_modalities"`
+}
+
+type codexEffort struct {
+	Effort      string `json:"effort"`
+	Description string `json:"description"`
+}
+
+type codexTruncation struct {
+	Mode  string `json:"mode"`
+	Limit int64  `json:"limit"`
+}
+
 func buildModelLists(r *router.Router) modelLists {
 	aliases := r.Visible()
 	type oaModel struct {
@@ -28,18 +70,29 @@ func buildModelLists(r *router.Router) modelLists {
 		CreatedAt   string `json:"created_at"`
 	}
 	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	// The OpenAI list carries Codex's catalog beside it: OpenAI clients read
+	// "data", Codex reads "models".
 	oa := struct {
-		Object string    `json:"object"`
-		Data   []oaModel `json:"data"`
-	}{Object: "list", Data: []oaModel{}}
+		Object string       `json:"object"`
+		Data   []oaModel    `json:"data"`
+		Models []codexModel `json:"models"`
+	}{Object: "list", Data: []oaModel{}, Models: []codexModel{}}
 	an := struct {
 		Data    []anModel `json:"data"`
 		HasMore bool      `json:"has_more"`
 		FirstID *string   `json:"first_id"`
 		LastID  *string   `json:"last_id"`
 	}{Data: []anModel{}}
-	for _, a := range aliases {
+	efforts := []codexEffort{{"low", "Fast responses with lighter reasoning"}, {"medium", "Balanced reasoning"}, {"high", "Deeper reasoning for complex tasks"}}
+	for i, a := range aliases {
 		oa.Data = append(oa.Data, oaModel{ID: a, Object: "model", Created: created.Unix(), OwnedBy: "flowgate"})
+		oa.Models = append(oa.Models, codexModel{
+			Slug: a, DisplayName: a, Description: "FlowGate alias " + a,
+			DefaultReasoningLevel: "medium", SupportedReasoningLevels: efforts,
+			ShellType: "shell_command", Visibility: "list", SupportedInAPI: true, Priority: i,
+			SupportsReasoningSummaries: true, TruncationPolicy: codexTruncation{Mode: "bytes", Limit: 10000},
+			SupportsParallelToolCalls: true, ExperimentalSupportedTools: []string{}, InputModalities: []string{"text", "image"},
+		})
 		an.Data = append(an.Data, anModel{Type: "model", ID: a, DisplayName: a, CreatedAt: created.Format(time.RFC3339)})
 	}
 	if len(aliases) > 0 {
@@ -52,7 +105,10 @@ func buildModelLists(r *router.Router) modelLists {
 }
 
 // models lists the aliases: Anthropic's list shape when the request carries
-// anthropic-version (Claude Code's discovery), OpenAI's otherwise.
+// anthropic-version (Claude Code's discovery, ?limit=1000), OpenAI's
+// otherwise, with Codex's "models" catalog beside "data". Query parameters
+// (limit, client_version, ...) are accepted and ignored: every alias fits
+// in one page (has_more false).
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	g := s.gen.Load()
 	a := apiFromHeaders(r)

@@ -291,3 +291,51 @@ func TestBodyLimitIs413(t *testing.T) {
 		t.Fatalf("%d %.200s", resp.StatusCode, body)
 	}
 }
+
+func TestModelsServesOpenAIDataAndCodexCatalogAndAcceptsQueryParams(t *testing.T) {
+	up := newUpstream(t, "ok")
+	g := startGateway(t, doc([]any{dep("coder", "openai/up-model", up.URL+"/v1", nil), dep("claude", "anthropic/up-model", up.URL, nil)}, nil), nil)
+	get := func(path string, hdr map[string]string) (int, map[string]any) {
+		req, _ := http.NewRequest("GET", g.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+gatewayKey)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, m
+	}
+	code, m := get("/v1/models?client_version=0.169.0", nil)
+	if code != 200 || m["object"] != "list" || len(m["data"].([]any)) != 2 {
+		t.Fatalf("%d %v", code, m)
+	}
+	models, _ := m["models"].([]any)
+	if len(models) != 2 {
+		t.Fatalf("no Codex catalog: %v", m)
+	}
+	first := models[0].(map[string]any)
+	// The fields Codex's ModelInfo requires (besides base_instructions, see codexModel).
+	for _, k := range []string{"slug", "display_name", "supported_reasoning_levels", "shell_type", "visibility", "supported_in_api",
+		"priority", "supports_reasoning_summaries", "support_verbosity", "truncation_policy", "supports_parallel_tool_calls", "experimental_supported_tools"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("catalog entry lacks %s: %v", k, first)
+		}
+	}
+	if first["slug"] != "coder" || first["visibility"] != "list" || first["shell_type"] != "shell_command" {
+		t.Fatalf("catalog entry %v", first)
+	}
+	if _, ok := first["base_instructions"]; ok {
+		t.Fatal("the catalog must not replace Codex's own system prompt")
+	}
+	code, m = get("/models?limit=1000", map[string]string{"anthropic-version": "2023-06-01"})
+	if code != 200 || m["has_more"] != false || m["first_id"] != "coder" || m["models"] != nil {
+		t.Fatalf("anthropic shape %d %v", code, m)
+	}
+}
