@@ -39,9 +39,36 @@ type deploymentReport struct {
 	Probe *probeResult `json:"probe,omitempty"`
 }
 
-// health reports per-deployment passive state (healthy / degraded /
-// cooling until when / last error). ?probe=true also makes a minimal real
-// call to each deployment (it does not change cooldown state).
+// health answers GET /health (gateway key required, like inference): the
+// passive state of every deployment, and with ?probe=true a minimal real
+// call to each (a probe does not change cooldown state). `flowgate health`
+// and `flowgate status` read it. The shape is stable; times are RFC 3339 in
+// UTC; fields marked "omitted" are left out when empty:
+//
+//	{
+//	  "status": "healthy",            // healthy: none cooling or failing a probe;
+//	                                  // degraded: some; unhealthy: all
+//	  "generation": 3,                // config generation (see /health/readiness)
+//	  "profile": "work",
+//	  "checked_at": "2026-01-01T00:00:00Z",
+//	  "healthy_count": 1,
+//	  "unhealthy_count": 1,
+//	  "deployments": [{
+//	    "id": "a1b2c3d4",             // model_info.id or a stable hash
+//	    "model_group": "coder",       // the alias
+//	    "model": "gpt-4o",            // upstream model name
+//	    "api_base": "https://api.example.com/v1",
+//	    "state": "cooling",           // healthy | degraded (half-open after a cooldown) | cooling
+//	    "cooling_until": "2026-01-01T00:00:30Z",   // null unless cooling
+//	    "consecutive_failures": 2,
+//	    "last_error": "upstream returned 500: ...", // omitted if none; secrets redacted
+//	    "last_error_at": "2026-01-01T00:00:00Z",    // omitted if none
+//	    "last_status": 500,           // upstream HTTP status of the last error; omitted if none
+//	    "in_flight": 0,
+//	    "latency_ms": 12.5,           // moving average of time to first byte
+//	    "probe": {"ok": true, "status": 200, "latency_ms": 80.1, "error": "..."}  // only with ?probe=true
+//	  }]
+//	}
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	g := s.gen.Load()
 	a := apiFromHeaders(r)
@@ -75,13 +102,22 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			healthy++
 		}
 	}
+	status := "healthy"
+	switch {
+	case healthy == 0 && len(reps) > 0:
+		status = "unhealthy"
+	case healthy < len(reps):
+		status = "degraded"
+	}
 	b, _ := json.Marshal(struct {
+		Status         string             `json:"status"`
 		Generation     uint64             `json:"generation"`
 		Profile        string             `json:"profile"`
+		CheckedAt      time.Time          `json:"checked_at"`
 		HealthyCount   int                `json:"healthy_count"`
 		UnhealthyCount int                `json:"unhealthy_count"`
 		Deployments    []deploymentReport `json:"deployments"`
-	}{g.id, g.profile, healthy, len(reps) - healthy, reps})
+	}{status, g.id, g.profile, s.now().UTC().Truncate(time.Second), healthy, len(reps) - healthy, reps})
 	writeJSON(w, http.StatusOK, b)
 }
 
@@ -113,4 +149,13 @@ func (s *Server) probe(ctx context.Context, t *upstream.Target) *probeResult {
 	resp.Body.Close()
 	res.OK, res.Status = true, resp.StatusCode
 	return res
+}
+
+// now is the gateway's clock (Options.Clock when set), so health reports
+// agree with the cooldown times it shows.
+func (s *Server) now() time.Time {
+	if s.opts.Clock != nil {
+		return s.opts.Clock.Now()
+	}
+	return time.Now()
 }

@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -190,3 +192,69 @@ func TestContextWindowFallback(t *testing.T) {
 }
 
 var _ = ooption.WithMaxRetries
+
+func TestHealthSaysWhatIsCoolingUntilWhenAndTheLastError(t *testing.T) {
+	bad := newUpstream(t, "500")
+	good := newUpstream(t, "ok")
+	clock := newClock()
+	g := startGateway(t, doc([]any{
+		dep("coder", "openai/up-model", bad.URL+"/v1", map[string]any{"api_key": upstreamKey}),
+		dep("claude", "anthropic/up-model", good.URL, nil),
+	}, map[string]any{"num_retries": 0, "allowed_fails": 0, "cooldown_time": 30}), clock)
+	if resp, _ := g.post(t, "/v1/chat/completions", `{"model":"coder","messages":[]}`, nil); resp.StatusCode != 500 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	resp, err := http.Get(g.URL + "/health")
+	if err != nil || resp.StatusCode != 401 {
+		t.Fatalf("/health without the key: %v %v", err, resp.StatusCode)
+	}
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", g.URL+"/health", nil)
+	req.Header.Set("Authorization", "Bearer "+gatewayKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var h struct {
+		Status         string `json:"status"`
+		Generation     uint64 `json:"generation"`
+		CheckedAt      string `json:"checked_at"`
+		UnhealthyCount int    `json:"unhealthy_count"`
+		Deployments    []struct {
+			ModelGroup   string  `json:"model_group"`
+			State        string  `json:"state"`
+			CoolingUntil *string `json:"cooling_until"`
+			LastError    string  `json:"last_error"`
+			LastErrorAt  string  `json:"last_error_at"`
+			LastStatus   int     `json:"last_status"`
+		} `json:"deployments"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Status != "degraded" || h.UnhealthyCount != 1 || h.Generation != 1 || len(h.Deployments) != 2 {
+		t.Fatalf("health %s", raw)
+	}
+	d := h.Deployments[0]
+	if d.ModelGroup != "coder" || d.State != "cooling" || d.CoolingUntil == nil || d.LastStatus != 500 || !strings.Contains(d.LastError, "boom") {
+		t.Fatalf("cooling deployment %s", raw)
+	}
+	until, err := time.Parse(time.RFC3339, *d.CoolingUntil)
+	if err != nil || !until.Equal(clock.Now().Add(30*time.Second)) {
+		t.Fatalf("cooling_until %q: %v (clock %v)", *d.CoolingUntil, err, clock.Now())
+	}
+	if at, err := time.Parse(time.RFC3339, d.LastErrorAt); err != nil || !at.Equal(clock.Now()) {
+		t.Fatalf("last_error_at %q %v", d.LastErrorAt, err)
+	}
+	if ca, err := time.Parse(time.RFC3339, h.CheckedAt); err != nil || !ca.Equal(clock.Now()) {
+		t.Fatalf("checked_at %q %v", h.CheckedAt, err)
+	}
+	if h.Deployments[1].State != "healthy" || h.Deployments[1].CoolingUntil != nil {
+		t.Fatalf("healthy deployment %s", raw)
+	}
+	if strings.Contains(string(raw), upstreamKey) || strings.Contains(string(raw), gatewayKey) {
+		t.Fatal("health shows a key")
+	}
+}
