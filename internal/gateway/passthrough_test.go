@@ -232,6 +232,10 @@ func TestTranslationNotAvailableIs501(t *testing.T) {
 	if resp.StatusCode != 501 || !strings.Contains(body, "translation not available yet") || !strings.Contains(body, `"error"`) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
+	resp, body = g.post(t, "/v1/messages", `{"model":"resp","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 501 || !strings.Contains(body, `"type":"error"`) || !strings.Contains(body, "speaks responses, the request is messages") {
+		t.Fatalf("messages: %d %s", resp.StatusCode, body)
+	}
 	if up.hits.Load() != 0 {
 		t.Fatal("upstream was called")
 	}
@@ -337,5 +341,24 @@ func TestModelsServesOpenAIDataAndCodexCatalogAndAcceptsQueryParams(t *testing.T
 	code, m = get("/models?limit=1000", map[string]string{"anthropic-version": "2023-06-01"})
 	if code != 200 || m["has_more"] != false || m["first_id"] != "coder" || m["models"] != nil {
 		t.Fatalf("anthropic shape %d %v", code, m)
+	}
+}
+
+func TestRequestWithoutFindableModelIs400InCallersShape(t *testing.T) {
+	up := newUpstream(t, "ok")
+	g := startGateway(t, doc([]any{dep("coder", "openai/up-model", up.URL+"/v1", nil)}, nil), nil)
+	for _, c := range []struct{ path, body, want string }{
+		{"/v1/messages", `{"max_tokens":5,"messages":[]}`, `"type":"error"`},
+		{"/v1/messages", `{"model":42,"messages":[]}`, `"invalid_request_error"`},
+		{"/v1/chat/completions", `[{"model":"coder"}]`, `"error":{`},
+		{"/v1/responses", `{"model":"coder","input":"hi"`, `"error":{`},
+	} {
+		resp, body := g.post(t, c.path, c.body, nil)
+		if resp.StatusCode != 400 || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s: %d %s", c.path, c.body, resp.StatusCode, body)
+		}
+	}
+	if up.hits.Load() != 0 {
+		t.Fatal("upstream was called")
 	}
 }
