@@ -89,7 +89,7 @@ func liteLLMDoctor(cfg *config.Config) []Check {
 		if !c.OK {
 			st = checkFail
 		}
-		out = append(out, Check{ID: "litellm_" + c.Name, Status: st, Detail: c.Detail, Fix: fix})
+		out = append(out, Check{ID: "litellm_" + strings.TrimPrefix(c.Name, "litellm_"), Status: st, Detail: c.Detail, Fix: fix})
 	}
 	st, _ := rt.ReadState(cfg.Paths.StateFile)
 	doc, err := cfg.ProfileDocument(orDefault(st.CurrentProfile, cfg.DefaultProfile))

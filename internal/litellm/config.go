@@ -89,17 +89,17 @@ var litellmSections = map[string]bool{
 // BuiltinUnderstood lists, per section of the merged document, the keys the
 // builtin engine interprets. A key outside it is LiteLLM-only: it works with
 // engine litellm and is ignored by engine builtin, so doctor reports it.
-// Keep in step with internal/config's gateway schema.
+// Keep in step with internal/router's config parser (router.Parse).
 var BuiltinUnderstood = map[string][]string{
 	"":                            {"model_list", "router_settings", "litellm_settings", "general_settings"},
 	"model_list[]":                {"model_name", "litellm_params", "model_info"},
-	"model_list[].litellm_params": {"model", "api_base", "api_key", "api_key_ref", "timeout", "stream_timeout", "rpm", "tpm", "weight", "order", "cooldown_time", "extra_headers"},
-	"model_list[].model_info":     {"id", "mode", "supported_endpoints"},
-	"router_settings": {"routing_strategy", "num_retries", "fallbacks", "default_fallbacks", "allowed_fails",
-		"cooldown_time", "disable_cooldowns", "timeout", "stream_timeout", "retry_after", "model_group_alias"},
-	"litellm_settings": {"num_retries", "request_timeout", "fallbacks", "default_fallbacks", "allowed_fails",
-		"cooldown_time", "drop_params", "use_chat_completions_url_for_anthropic_messages"},
-	"general_settings": {"master_key", "extra_keys"},
+	"model_list[].litellm_params": {"model", "api_base", "api_key", "api_key_ref", "timeout", "stream_timeout", "rpm", "tpm", "weight", "order", "cooldown_time"},
+	"model_list[].model_info":     {"id", "mode", "supported_endpoints", "cooldown_time"},
+	"router_settings": {"routing_strategy", "num_retries", "fallbacks", "context_window_fallbacks", "default_fallbacks", "allowed_fails",
+		"cooldown_time", "max_cooldown_time", "disable_cooldowns", "max_fallbacks", "timeout", "request_timeout", "stream_idle_timeout", "retry_after", "model_group_alias"},
+	"litellm_settings": {"num_retries", "request_timeout", "timeout", "fallbacks", "context_window_fallbacks", "default_fallbacks", "allowed_fails",
+		"cooldown_time", "max_cooldown_time", "disable_cooldowns", "max_fallbacks", "stream_idle_timeout", "retry_after", "drop_params", "use_chat_completions_url_for_anthropic_messages"},
+	"general_settings": {"master_key", "master_key_ref", "extra_keys"},
 }
 
 // flowgateOnly are settings the builtin engine honours that LiteLLM cannot:
