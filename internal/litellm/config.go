@@ -168,6 +168,9 @@ func Generate(doc map[string]any, creds map[string]CredentialSource, gatewayKey 
 	if _, ok := gs["master_key"]; ok {
 		g.notef("general_settings.master_key: replaced by FlowGate's gateway key")
 	}
+	// master_key_ref is FlowGate's way of naming the gateway key; LiteLLM gets
+	// the resolved key through the environment instead.
+	delete(gs, "master_key_ref")
 	if gatewayKey.isZero() {
 		delete(gs, "master_key")
 		g.notef("general_settings.master_key: no gateway key configured; LiteLLM accepts requests without a key")
