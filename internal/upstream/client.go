@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -62,21 +63,87 @@ type Call struct {
 // maxErrorBody bounds how much of an upstream error body is kept.
 const maxErrorBody = 1 << 20
 
+// smallBody is the largest body sent as one contiguous copy. The transport
+// writes a *bytes.Reader body together with the request headers in one
+// write (net/http treats it as a known in-memory reader); any other reader
+// makes it flush the headers first, costing a second syscall and packet per
+// call. Larger bodies are streamed from their parts: several writes happen
+// anyway and copying them would cost more than it saves.
+const smallBody = 64 << 10
+
 // Do sends the call. A 2xx response is returned open for the caller to
 // read; anything else is returned as *Error (body read and closed).
 func (c *Client) Do(ctx context.Context, call *Call) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.Target.URL(call.Op), &partsReader{b: call.Body, parts: call.Body.parts})
+	u := call.Target.parsedURL(call.Op)
+	if u == nil {
+		return c.doClient(ctx, call)
+	}
+	req := (&http.Request{
+		Method:     http.MethodPost,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Host:       u.Host,
+	}).WithContext(ctx)
+	setBody(req, call.Body)
+	req.Header = ForwardHeaders(call.Header, call.Protocol == Messages)
+	setAuth(req.Header, call.Target, call.Protocol)
+	// The transport directly: http.Client would clone the headers and URL
+	// for its redirect machinery on every call. A redirect (a misconfigured
+	// api_base) is rare, so it is answered by sending the call again
+	// through the client, which follows it exactly as before.
+	resp, err := c.hc.Transport.RoundTrip(req)
+	if err != nil {
+		return nil, TransportError(ctx, err)
+	}
+	if isRedirect(resp) {
+		resp.Body.Close()
+		return c.doClient(ctx, call)
+	}
+	return c.check(resp)
+}
+
+func isRedirect(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case 301, 302, 303, 307, 308:
+		return resp.Header.Get("Location") != ""
+	}
+	return false
+}
+
+// doClient sends the call through http.Client (redirects followed).
+func (c *Client) doClient(ctx context.Context, call *Call) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.Target.URL(call.Op), nil)
 	if err != nil {
 		return nil, &Error{Kind: FailConnect, Err: err}
 	}
-	req.ContentLength = int64(call.Body.Len())
-	req.GetBody = func() (io.ReadCloser, error) { return &partsReader{b: call.Body, parts: call.Body.parts}, nil }
+	setBody(req, call.Body)
 	req.Header = ForwardHeaders(call.Header, call.Protocol == Messages)
 	setAuth(req.Header, call.Target, call.Protocol)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, TransportError(ctx, err)
 	}
+	return c.check(resp)
+}
+
+func setBody(req *http.Request, b *Body) {
+	req.ContentLength = int64(b.Len())
+	if b.Len() <= smallBody {
+		// A fresh copy owned by the request: the transport may read it
+		// after Do returns, so it cannot live in a pooled buffer.
+		flat := make([]byte, 0, b.Len())
+		flat = append(append(append(flat, b.parts[0]...), b.parts[1]...), b.parts[2]...)
+		req.Body = io.NopCloser(bytes.NewReader(flat))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(flat)), nil }
+		return
+	}
+	req.Body = &partsReader{b: b, parts: b.parts}
+	req.GetBody = func() (io.ReadCloser, error) { return &partsReader{b: b, parts: b.parts}, nil }
+}
+
+func (c *Client) check(resp *http.Response) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
 	}
@@ -106,7 +173,11 @@ func setAuth(h http.Header, t *Target, p Protocol) {
 		return
 	}
 	if t.APIKey != "" {
-		h["Authorization"] = []string{"Bearer " + t.APIKey}
+		if t.bearer != nil {
+			h["Authorization"] = t.bearer
+		} else {
+			h["Authorization"] = []string{"Bearer " + t.APIKey}
+		}
 	}
 	if p == Messages && h.Get("Anthropic-Version") == "" {
 		h["Anthropic-Version"] = []string{DefaultAnthropicVersion}

@@ -4,6 +4,7 @@
 package upstream
 
 import (
+	"net/url"
 	"strings"
 )
 
@@ -116,6 +117,13 @@ type Target struct {
 	// Native is the set of protocols the deployment serves without translation.
 	Native [numProtocols]bool
 	urls   [numOps]string
+	// parsed are urls parsed once; nil when a URL does not parse or
+	// carries user info (the call then goes through http.Client, which
+	// reports the error or adds basic auth).
+	parsed [numOps]*url.URL
+	// bearer is the Authorization value for APIKey, built once. Shared
+	// read-only by every request: len == cap, so an append copies.
+	bearer []string
 }
 
 // NewTarget computes the endpoint URLs for a deployment. extra lists the
@@ -152,11 +160,23 @@ func NewTarget(kind Kind, model, base, apiKey string, extra []string) *Target {
 	t.urls[OpResponses] = openaiBase + "/responses"
 	t.urls[OpMessages] = anthBase + "/v1/messages"
 	t.urls[OpCountTokens] = anthBase + "/v1/messages/count_tokens"
+	for op, s := range t.urls {
+		if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil && !strings.HasSuffix(u.Host, ":") {
+			t.parsed[op] = u
+		}
+	}
+	if apiKey != "" {
+		t.bearer = []string{"Bearer " + apiKey}
+	}
 	return t
 }
 
 // URL is the endpoint for op.
 func (t *Target) URL(op Op) string { return t.urls[op] }
+
+// parsedURL is the endpoint for op, parsed once; nil if it must be parsed
+// per call. The transport only reads it.
+func (t *Target) parsedURL(op Op) *url.URL { return t.parsed[op] }
 
 // NativeFor reports whether the deployment serves p without translation.
 func (t *Target) NativeFor(p Protocol) bool { return t.Native[p] }
