@@ -23,6 +23,17 @@ const billingHeaderPrefix = "x-anthropic-billing-header:"
 // take (cache_control, context_management, top_k, server tools,
 // defer_loading tools) are dropped and listed in Result.Notes.
 func AnthropicToChat(body []byte, opts Options) (*Result, error) {
+	if res, ok := anthropicToChatFast(body, opts); ok {
+		return res, nil
+	}
+	return anthropicToChatSlow(body, opts)
+}
+
+// anthropicToChatSlow is the reference translation: it decodes the request
+// into wire types and re-encodes. anthropicToChatFast must give the same
+// bytes; it falls back here for anything unusual and for every error (so
+// error messages stay those of encoding/json).
+func anthropicToChatSlow(body []byte, opts Options) (*Result, error) {
 	var req anthRequest
 	if err := decodeAnthRequestFast(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding anthropic request: %w", err)

@@ -20,6 +20,12 @@ const hexDigits = "0123456789abcdef"
 // encoding/json without HTML escaping; invalid UTF-8 becomes U+FFFD).
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendStringInner(dst, s)
+	return append(dst, '"')
+}
+
+// appendStringInner appends the inside of s's JSON string literal.
+func appendStringInner(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -62,8 +68,7 @@ func appendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
@@ -210,7 +215,12 @@ func appendChatRequest(b []byte, r *chatRequest) []byte {
 		}
 		b = append(b, ']')
 	}
-	// The remaining fields are small: let encoding/json handle them.
+	return appendChatTail(b, chatTail(r))
+}
+
+// chatTail encodes the small fields of r after model, messages and tools
+// (encoding/json, in struct order) as an object.
+func chatTail(r *chatRequest) []byte {
 	rest := *r
 	rest.Model, rest.Messages, rest.Tools = "", nil, nil
 	tail, err := marshal(&struct {
@@ -221,11 +231,15 @@ func appendChatRequest(b []byte, r *chatRequest) []byte {
 	if err != nil {
 		panic("translate: marshal: " + err.Error())
 	}
+	return tail
+}
+
+// appendChatTail appends the members of tail (from chatTail) and closes
+// the request object.
+func appendChatTail(b, tail []byte) []byte {
 	if len(tail) > 2 {
 		b = append(b, ',')
-		b = append(b, tail[1:]...)
-	} else {
-		b = append(b, '}')
+		return append(b, tail[1:]...)
 	}
-	return b
+	return append(b, '}')
 }
