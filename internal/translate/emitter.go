@@ -65,6 +65,10 @@ func (e *emitter) frames() []sse.Frame {
 // stream becomes an *UpstreamError.
 func decodeChunk(data []byte, c *chatResponse) error {
 	*c = chatResponse{}
+	if decodeChunkFast(data, c) {
+		return nil // never holds an "error" member
+	}
+	*c = chatResponse{}
 	if err := json.Unmarshal(data, c); err != nil {
 		return fmt.Errorf("%w: bad stream chunk: %v", ErrUpstreamBody, err)
 	}
