@@ -460,8 +460,11 @@ func chatText(raw json.RawMessage, res *Result) (string, error) {
 		return "", nil
 	}
 	if raw[0] == '"' {
+		// raw comes from the decoded body (valid JSON): decode the literal
+		// by hand, exactly as encoding/json would, without a second
+		// validation pass over large contents.
 		var s string
-		err := json.Unmarshal(raw, &s)
+		err := setString(&s, raw, "content")
 		return s, err
 	}
 	var parts []chatInPart
@@ -498,7 +501,7 @@ func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := setString(&s, raw, "content"); err != nil { // raw is valid JSON (see chatText)
 			return nil, err
 		}
 		if s == "" {
