@@ -3,7 +3,11 @@ package gateway
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/upstream"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,10 +27,34 @@ type metrics struct {
 	cooldowns  *prometheus.CounterVec
 	inFlight   prometheus.Gauge
 	generation prometheus.Gauge
+
+	// Label children resolved once, on first use (so /metrics lists only
+	// series that happened, as before), instead of hashing and validating
+	// label values on every request.
+	reqC      [numRoutes][600]atomic.Pointer[prometheus.Counter]
+	latencyC  [numRoutes]atomic.Pointer[prometheus.Observer]
+	overheadC [numRoutes]atomic.Pointer[prometheus.Observer]
+	attemptMu sync.RWMutex
+	attemptC  map[attemptKey]prometheus.Counter
+}
+
+type attemptKey struct{ group, deployment, outcome string }
+
+// Route indexes: the protocol's, and count_tokens.
+const (
+	routeCountTokens = int(upstream.Responses) + 1
+	numRoutes        = routeCountTokens + 1
+)
+
+func routeIndex(proto upstream.Protocol, countTokens bool) int {
+	if countTokens {
+		return routeCountTokens
+	}
+	return int(proto)
 }
 
 func newMetrics() *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{reg: prometheus.NewRegistry(), attemptC: map[attemptKey]prometheus.Counter{}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowgate_requests_total",
 		Help: "Client requests by route and HTTP status."}, []string{"route", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "flowgate_request_duration_seconds",
@@ -56,18 +84,54 @@ var codeStrings = func() map[int]string {
 	return m
 }()
 
-func (m *metrics) observe(route string, code int, total, overhead time.Duration) {
+// observe records one client request; ri is routeIndex(route).
+func (m *metrics) observe(ri int, route string, code int, total, overhead time.Duration) {
+	m.requestCounter(ri, route, code).Inc()
+	m.routeObserver(&m.latencyC[ri], m.latency, route).Observe(total.Seconds())
+	m.routeObserver(&m.overheadC[ri], m.overheadH, route).Observe(overhead.Seconds())
+}
+
+func (m *metrics) requestCounter(ri int, route string, code int) prometheus.Counter {
+	if code < 0 || code >= len(m.reqC[ri]) {
+		return m.requests.WithLabelValues(route, strconv.Itoa(code))
+	}
+	slot := &m.reqC[ri][code]
+	if c := slot.Load(); c != nil {
+		return *c
+	}
 	cs, ok := codeStrings[code]
 	if !ok {
 		cs = strconv.Itoa(code)
 	}
-	m.requests.WithLabelValues(route, cs).Inc()
-	m.latency.WithLabelValues(route).Observe(total.Seconds())
-	m.overheadH.WithLabelValues(route).Observe(overhead.Seconds())
+	c := m.requests.WithLabelValues(route, cs)
+	slot.Store(&c)
+	return c
+}
+
+func (m *metrics) routeObserver(slot *atomic.Pointer[prometheus.Observer], vec *prometheus.HistogramVec, route string) prometheus.Observer {
+	if o := slot.Load(); o != nil {
+		return *o
+	}
+	o := vec.WithLabelValues(route)
+	slot.Store(&o)
+	return o
 }
 
 func (m *metrics) Attempt(group, deployment, outcome string) {
-	m.attempts.WithLabelValues(group, deployment, outcome).Inc()
+	k := attemptKey{group, deployment, outcome}
+	m.attemptMu.RLock()
+	c := m.attemptC[k]
+	m.attemptMu.RUnlock()
+	if c == nil {
+		c = m.attempts.WithLabelValues(group, deployment, outcome)
+		m.attemptMu.Lock()
+		if len(m.attemptC) > 4096 { // many reloads with new ids: start over
+			clear(m.attemptC)
+		}
+		m.attemptC[k] = c
+		m.attemptMu.Unlock()
+	}
+	c.Inc()
 }
 func (m *metrics) Retry(group string)       { m.retries.WithLabelValues(group).Inc() }
 func (m *metrics) Fallback(from, to string) { m.fallbacks.WithLabelValues(from, to).Inc() }

@@ -67,6 +67,25 @@ type exchange struct {
 	committed   bool
 	status      int
 	tokenSource string
+	// lr bounds the request and response body reads; a field so that
+	// handing it to ReadFrom allocates nothing.
+	lr io.LimitedReader
+	// hv backs the response's one-element header values.
+	hv hdrVals
+}
+
+// hdrVals hands out one-element header values ([]string{v}, len == cap)
+// carved from one allocation per response instead of one each.
+type hdrVals struct{ free []string }
+
+func (hv *hdrVals) one(v string) []string {
+	if len(hv.free) == 0 {
+		hv.free = make([]string, 10)
+	}
+	r := hv.free[:1:1]
+	r[0] = v
+	hv.free = hv.free[1:]
+	return r
 }
 
 func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstream.Protocol, countTokens bool) {
@@ -80,7 +99,8 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
 	x := &exchange{s: s, g: g, w: w, r: r, proto: proto, countTokens: countTokens, start: start}
-	defer func() { s.metrics.observe(route, x.status, time.Since(start), x.overhead()) }()
+	ri := routeIndex(proto, countTokens)
+	defer func() { s.metrics.observe(ri, route, x.status, time.Since(start), x.overhead()) }()
 
 	if !g.authorized(r) {
 		x.status = http.StatusUnauthorized
@@ -97,7 +117,8 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + 1)
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1)); err != nil {
+	x.lr = io.LimitedReader{R: r.Body, N: s.opts.MaxBodyBytes + 1}
+	if _, err := buf.ReadFrom(&x.lr); err != nil {
 		x.status = http.StatusBadRequest
 		writeError(w, a, x.status, "invalid_request", "reading the request body: "+err.Error())
 		return
@@ -125,7 +146,7 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	tr, err := g.router.Do(r.Context(), info.Model, x.try)
 	if err != nil {
 		if !x.committed {
-			x.traceHeaders(tr.Group, tr.Deployment, tr.Attempts, tr.Fallbacks)
+			x.traceHeaders(tr.Group, tr.Deployment, tr.Attempts, tr.Fallbacks, -1)
 			x.status = writeFailure(w, a, err)
 		}
 		if x.status != 499 {
@@ -163,16 +184,37 @@ func (x *exchange) overhead() time.Duration {
 	return d
 }
 
-func (x *exchange) traceHeaders(group, deployment string, attempts, fallbacks int) {
+// traceHeaders sets the x-flowgate-* headers and, when contentLength >= 0,
+// Content-Length. All the numbers share one string allocation.
+func (x *exchange) traceHeaders(group, deployment string, attempts, fallbacks, contentLength int) {
 	h := x.w.Header()
 	if group != "" {
-		h[hdrGroup] = []string{group}
-		h[hdrDeployment] = []string{deployment}
+		h[hdrGroup] = x.hv.one(group)
+		h[hdrDeployment] = x.hv.one(deployment)
 	}
-	h[hdrAttempts] = []string{strconv.Itoa(attempts)}
-	h[hdrFallbacks] = []string{strconv.Itoa(fallbacks)}
-	h[hdrGeneration] = []string{strconv.FormatUint(x.g.id, 10)}
-	h[hdrOverhead] = []string{strconv.FormatFloat(float64(x.overhead().Microseconds())/1000, 'f', 3, 64)}
+	var nb [96]byte
+	b := nb[:0]
+	var ends [5]int
+	b = strconv.AppendInt(b, int64(attempts), 10)
+	ends[0] = len(b)
+	b = strconv.AppendInt(b, int64(fallbacks), 10)
+	ends[1] = len(b)
+	b = strconv.AppendUint(b, x.g.id, 10)
+	ends[2] = len(b)
+	b = strconv.AppendFloat(b, float64(x.overhead().Microseconds())/1000, 'f', 3, 64)
+	ends[3] = len(b)
+	if contentLength >= 0 {
+		b = strconv.AppendInt(b, int64(contentLength), 10)
+	}
+	ends[4] = len(b)
+	nums := string(b)
+	h[hdrAttempts] = x.hv.one(nums[:ends[0]])
+	h[hdrFallbacks] = x.hv.one(nums[ends[0]:ends[1]])
+	h[hdrGeneration] = x.hv.one(nums[ends[1]:ends[2]])
+	h[hdrOverhead] = x.hv.one(nums[ends[2]:ends[3]])
+	if contentLength >= 0 {
+		h["Content-Length"] = x.hv.one(nums[ends[3]:ends[4]])
+	}
 }
 
 // try is one attempt on one deployment (router.TryFunc).
@@ -261,7 +303,9 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 	if resp.ContentLength > 0 && resp.ContentLength < maxResponseBytes {
 		rb.Grow(int(resp.ContentLength))
 	}
-	_, err := rb.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes))
+	x.lr = io.LimitedReader{R: resp.Body, N: maxResponseBytes}
+	_, err := rb.ReadFrom(&x.lr)
+	x.lr.R = nil
 	x.upstreamDur += time.Since(t0)
 	if err != nil {
 		return upstream.TransportError(ctx, err)
@@ -279,7 +323,7 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 		// Passthrough: no full validation of what is only forwarded. The
 		// top-level scan (needed for the model anyway) plus a closing brace
 		// catches garbage and truncated bodies, so they never become a 200 (F9).
-		info, err := upstream.ScanBody(body)
+		info, err := upstream.ScanResponse(body)
 		if err != nil || !endsObject(body) {
 			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}
 		}
@@ -292,12 +336,11 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 	}
 	h := x.w.Header()
 	copyResponseHeaders(h, resp.Header)
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(out))}
+	h["Content-Type"] = x.hv.one("application/json")
 	if x.tokenSource != "" {
-		h[hdrTokenCount] = []string{x.tokenSource}
+		h[hdrTokenCount] = x.hv.one(x.tokenSource)
 	}
-	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks)
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks, len(out))
 	at.Committed, x.committed = true, true
 	x.status = resp.StatusCode
 	x.w.WriteHeader(resp.StatusCode)
@@ -347,10 +390,9 @@ func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error
 	out := strconv.AppendInt([]byte(`{"input_tokens":`), int64(n), 10)
 	out = append(out, '}')
 	h := x.w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(out))}
-	h[hdrTokenCount] = []string{"estimate"}
-	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks)
+	h["Content-Type"] = x.hv.one("application/json")
+	h[hdrTokenCount] = x.hv.one("estimate")
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks, len(out))
 	at.Committed, x.committed = true, true
 	x.status = http.StatusOK
 	x.w.WriteHeader(http.StatusOK)

@@ -93,10 +93,10 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	// Point of no return.
 	h := x.w.Header()
 	copyResponseHeaders(h, resp.Header)
-	h["Content-Type"] = []string{"text/event-stream"}
-	h["Cache-Control"] = []string{"no-cache"}
-	h["X-Accel-Buffering"] = []string{"no"}
-	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks)
+	h["Content-Type"] = x.hv.one("text/event-stream")
+	h["Cache-Control"] = x.hv.one("no-cache")
+	h["X-Accel-Buffering"] = x.hv.one("no")
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks, -1)
 	at.Committed, x.committed = true, true
 	x.status = http.StatusOK
 	streaming.Store(true)

@@ -67,9 +67,10 @@ const maxErrorBody = 1 << 20
 // writes a *bytes.Reader body together with the request headers in one
 // write (net/http treats it as a known in-memory reader); any other reader
 // makes it flush the headers first, costing a second syscall and packet per
-// call. Larger bodies are streamed from their parts: several writes happen
-// anyway and copying them would cost more than it saves.
-const smallBody = 64 << 10
+// call. It is sized so that headers and body fit the transport's 32 KB
+// write buffer; larger bodies take several writes anyway, so they are
+// streamed from their parts rather than copied.
+const smallBody = 30 << 10
 
 // Do sends the call. A 2xx response is returned open for the caller to
 // read; anything else is returned as *Error (body read and closed).

@@ -28,7 +28,14 @@ var errSyntax = errors.New("request body is not valid JSON")
 // ScanBody walks the top level of a JSON object once, skipping nested values
 // without decoding them, and reports the model and stream fields. It does
 // not validate nested values fully; the upstream does that.
-func ScanBody(b []byte) (BodyInfo, error) {
+func ScanBody(b []byte) (BodyInfo, error) { return scanBody(b, true) }
+
+// ScanResponse is ScanBody for a body that is only forwarded: Model is left
+// empty (HasModel, ModelStart and ModelEnd are set), so nothing is
+// allocated.
+func ScanResponse(b []byte) (BodyInfo, error) { return scanBody(b, false) }
+
+func scanBody(b []byte, decodeModel bool) (BodyInfo, error) {
 	var info BodyInfo
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -67,11 +74,12 @@ func ScanBody(b []byte) (BodyInfo, error) {
 			if b[vs] == '"' {
 				info.HasModel = true
 				info.ModelStart, info.ModelEnd = vs, ve
-				raw := b[vs+1 : ve-1]
-				if bytes.IndexByte(raw, '\\') < 0 {
-					info.Model = string(raw)
-				} else if err := json.Unmarshal(b[vs:ve], &info.Model); err != nil {
-					return info, errSyntax
+				if decodeModel {
+					m, ok := decodeString(b[vs:ve])
+					if !ok {
+						return info, errSyntax
+					}
+					info.Model = m
 				}
 			}
 		case "stream":
@@ -90,6 +98,19 @@ func ScanBody(b []byte) (BodyInfo, error) {
 			return info, errSyntax
 		}
 	}
+}
+
+// decodeString decodes a JSON string literal (quotes included).
+func decodeString(q []byte) (string, bool) {
+	raw := q[1 : len(q)-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw), true
+	}
+	var m string
+	if err := json.Unmarshal(q, &m); err != nil {
+		return "", false
+	}
+	return m, true
 }
 
 // RewriteParts returns the body as three slices whose concatenation is the
