@@ -141,7 +141,7 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 		return
 	}
 	x.info = info
-	x.aliasJSON = upstream.AppendJSONString(nil, info.Model)
+	x.aliasJSON = aliasLiteral(x.body[info.ModelStart:info.ModelEnd], info.Model)
 
 	tr, err := g.router.Do(r.Context(), info.Model, x.try)
 	if err != nil {
@@ -159,6 +159,19 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 		s.log.Info("request recovered", "route", route, "model", info.Model, "group", tr.Group, "deployment", tr.Deployment,
 			"attempts", tr.Attempts, "fallbacks", tr.Fallbacks)
 	}
+}
+
+// aliasLiteral is the model as a JSON string literal. When the client's own
+// literal is plain ASCII that the encoder would write the same way (the
+// usual case), it is used as is: it lives in the request buffer, which
+// outlives every use of the alias.
+func aliasLiteral(raw []byte, model string) []byte {
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return upstream.AppendJSONString(nil, model)
+		}
+	}
+	return raw[:len(raw):len(raw)]
 }
 
 func tooLarge(max int64) string {
