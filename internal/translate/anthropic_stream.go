@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -16,12 +18,36 @@ const (
 )
 
 type streamTool struct {
-	key     toolKey
-	id      string
-	name    string
-	opened  bool
-	pending []byte // arguments that arrived before the name
+	key    toolKey
+	id     string
+	name   string
+	opened bool
 }
+
+// How the arguments of the current tool call reach the client. Anthropic
+// clients parse a tool_use block's concatenated partial_json at
+// content_block_stop, and "input" must be a JSON object. Arguments that
+// start (after whitespace) with '{' are streamed as they arrive and checked
+// once at the end; anything else cannot become a valid object by appending,
+// so it is held and sent at the end the way the non-streaming translation
+// sends it (argsObject): "" or null as {}, anything else as
+// {"_raw_arguments":"<the arguments>"}, so nothing is lost and the client
+// gets a tool_use it can parse (and reject against the tool's schema,
+// telling the model). Streamed arguments that turn out not to be valid JSON
+// at the end (a truncated or broken object) cannot be taken back: the
+// stream then fails with ErrToolArguments instead of sending
+// content_block_stop, so the client never parses a broken input.
+const (
+	argsUndecided uint8 = iota // only whitespace so far: held
+	argsStreaming              // began with '{': streamed, checked at the end
+	argsWrapped                // began with anything else: held, sent at the end
+)
+
+// ErrToolArguments is returned when a tool call's arguments, already
+// streamed to an Anthropic client as the start of a JSON object, are not
+// valid JSON when the call ends. The stream fails (an error event, no
+// content_block_stop) rather than hand the client an input it cannot parse.
+var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", ErrUpstreamBody)
 
 // ChatToAnthropicStream turns a Chat Completions stream into Anthropic
 // Messages SSE frames (every frame has event: and data:).
@@ -30,7 +56,10 @@ type streamTool struct {
 // then blocks strictly one at a time — content_block_start, deltas,
 // content_block_stop — thinking (thinking_delta, then signature_delta),
 // text (text_delta), tool_use (input_json_delta streamed as the arguments
-// arrive); then message_delta (stop_reason, real usage) and message_stop.
+// arrive when they start with '{', else held and sent as one object when
+// the call ends; see argsStreaming); then message_delta (stop_reason, real
+// usage) and message_stop. A tool call whose name never comes gets its
+// block with an empty name when the next block or the end arrives.
 // Text or thinking that arrives while a tool call is open is held and
 // emitted after that call's block closes, so order is kept and no block is
 // reopened.
@@ -51,9 +80,12 @@ type ChatToAnthropicStream struct {
 	open  blockKind // kind of the open block
 	sig   strings.Builder
 
-	tools   []*streamTool
-	cur     *streamTool // the open tool block, if any
-	pending []segment   // text held while a tool block is open
+	tools    []*streamTool
+	cur      *streamTool // the open tool block, if any
+	pending  []segment   // text held while a tool block is open
+	args     []byte      // arguments of cur so far (reused across calls)
+	argsMode uint8       // argsUndecided, argsStreaming or argsWrapped
+	err      error       // ErrToolArguments once a tool block could not be closed
 
 	finish      string
 	finishSeen  bool
@@ -78,8 +110,8 @@ func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 	s.e.reset()
 	if sse.IsDone(data) {
 		s.start("")
-		s.finalize()
-		return s.e.frames(), nil
+		err := s.finalize()
+		return s.e.frames(), err
 	}
 	c := &s.chunk
 	if err := decodeChunk(data, c); err != nil {
@@ -99,7 +131,9 @@ func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 			s.finishSeen = true
 			s.finish = ch.FinishReason
 			s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.hasTools, ch.StopReason, ch.MatchedStop)
-			s.closeAll()
+			if err := s.closeAll(); err != nil {
+				return s.e.frames(), err
+			}
 		}
 	}
 	return s.e.frames(), nil
@@ -116,8 +150,9 @@ func (s *ChatToAnthropicStream) Finish(err error) []sse.Frame {
 	}
 	s.e.reset()
 	if err == nil && s.finishSeen {
-		s.finalize()
-		return s.e.frames()
+		if err = s.finalize(); err == nil {
+			return s.e.frames()
+		}
 	}
 	if err == nil {
 		err = errStreamTruncated
@@ -267,10 +302,12 @@ func (s *ChatToAnthropicStream) toolDelta(tc *chatToolCall) error {
 	}
 	args := tc.Function.Arguments
 	if t == nil {
+		if err := s.closeAll(); err != nil {
+			return err
+		}
 		t = &streamTool{key: key, id: tc.ID, name: tc.Function.Name}
 		s.tools = append(s.tools, t)
 		s.hasTools = true
-		s.closeAll()
 		s.cur = t
 	} else if t != s.cur {
 		if args == "" {
@@ -286,12 +323,57 @@ func (s *ChatToAnthropicStream) toolDelta(tc *chatToolCall) error {
 	}
 	if !t.opened {
 		if t.name == "" {
-			t.pending = append(t.pending, args...)
+			s.args = append(s.args, args...) // held until the name comes
 			return nil
 		}
 		s.openTool(t)
 	}
-	s.inputJSON(args)
+	s.toolArgs(args)
+	return nil
+}
+
+// toolArgs passes an arguments fragment of the open tool block on (see
+// argsStreaming).
+func (s *ChatToAnthropicStream) toolArgs(frag string) {
+	if frag == "" {
+		return
+	}
+	s.args = append(s.args, frag...)
+	switch s.argsMode {
+	case argsStreaming:
+		s.inputJSON(frag)
+	case argsUndecided:
+		s.decideArgs()
+	}
+}
+
+// decideArgs picks the mode from the first non-whitespace byte of the held
+// arguments and, for an object, sends what was held.
+func (s *ChatToAnthropicStream) decideArgs() {
+	i := skipWS(s.args, 0)
+	switch {
+	case i == len(s.args):
+	case s.args[i] == '{':
+		s.argsMode = argsStreaming
+		s.inputJSON(bytesString(s.args))
+	default:
+		s.argsMode = argsWrapped
+	}
+}
+
+// endArgs completes the open tool block's input before content_block_stop:
+// held arguments are sent as argsObject makes them; streamed ones must be
+// valid JSON, else ErrToolArguments.
+func (s *ChatToAnthropicStream) endArgs() error {
+	switch s.argsMode {
+	case argsStreaming:
+		if !json.Valid(s.args) {
+			return ErrToolArguments
+		}
+	case argsWrapped:
+		s.inputJSON(bytesString(argsObject(bytesString(s.args))))
+	}
+	s.args, s.argsMode = s.args[:0], argsUndecided
 	return nil
 }
 
@@ -311,9 +393,8 @@ func (s *ChatToAnthropicStream) openTool(t *streamTool) {
 	e.buf = appendString(e.buf, t.name)
 	e.buf = append(e.buf, `,"input":{}}}`...)
 	e.end()
-	if len(t.pending) > 0 {
-		s.inputJSON(string(t.pending))
-		t.pending = nil
+	if len(s.args) > 0 {
+		s.decideArgs() // arguments that arrived before the name
 	}
 }
 
@@ -330,13 +411,20 @@ func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock string) {
 }
 
 // closeBlock closes the open block (a thinking block gets its
-// signature_delta first) and then emits text held back during a tool call.
+// signature_delta first, a tool block the rest of its input) and then emits
+// text held back during a tool call. A tool block whose streamed input is
+// not valid JSON is not closed: s.err is set instead.
 func (s *ChatToAnthropicStream) closeBlock() {
 	if s.cur != nil && !s.cur.opened {
 		s.openTool(s.cur) // a call whose name never came still gets its block
 	}
 	if s.open == blockNone {
 		return
+	}
+	if s.open == blockTool {
+		if s.err = s.endArgs(); s.err != nil {
+			return
+		}
 	}
 	e := &s.e
 	if s.open == blockThinking {
@@ -374,15 +462,21 @@ func (s *ChatToAnthropicStream) closeBlock() {
 	}
 }
 
-// closeAll closes the open block and any block opened for held text.
-func (s *ChatToAnthropicStream) closeAll() {
-	for s.open != blockNone || s.cur != nil {
+// closeAll closes the open block and any block opened for held text; its
+// error is ErrToolArguments when a tool block could not be closed.
+func (s *ChatToAnthropicStream) closeAll() error {
+	for (s.open != blockNone || s.cur != nil) && s.err == nil {
 		s.closeBlock()
 	}
+	return s.err
 }
 
-func (s *ChatToAnthropicStream) finalize() {
-	s.closeAll()
+// finalize closes every block and ends the message; on a closeAll error
+// it emits nothing more and returns it (the caller ends with Finish(err)).
+func (s *ChatToAnthropicStream) finalize() error {
+	if err := s.closeAll(); err != nil {
+		return err
+	}
 	s.done = true
 	if !s.finishSeen {
 		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.hasTools, nil, nil)
@@ -413,6 +507,7 @@ func (s *ChatToAnthropicStream) finalize() {
 	e.begin("message_stop")
 	e.buf = append(e.buf, `{"type":"message_stop"}`...)
 	e.end()
+	return nil
 }
 
 func itoa(n int) string { return string(appendInt(nil, n)) }

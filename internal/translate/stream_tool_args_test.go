@@ -1,0 +1,123 @@
+package translate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// chatSSE renders chat stream chunks (the JSON of each data line) plus
+// [DONE] as an upstream SSE body.
+func chatSSE(chunks ...string) []byte {
+	var b strings.Builder
+	for _, c := range chunks {
+		b.WriteString("data: " + c + "\n\n")
+	}
+	b.WriteString("data: [DONE]\n\n")
+	return []byte(b.String())
+}
+
+// toolChunk is a chunk with one tool-call fragment; head adds members
+// (`,"id":"x"`) beside index, name (if any) goes beside the arguments.
+func toolChunk(index int, head, name, args string) string {
+	fn := `{"arguments":` + string(appendString(nil, args))
+	if name != "" {
+		fn += `,"name":` + string(appendString(nil, name))
+	}
+	return `{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":` + itoa(index) + head + `,"function":` + fn + `}}]}}]}`
+}
+
+const finishToolCalls = `{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`
+
+// TestChatToAnthropicStreamToolInputAlwaysParses: whatever arguments the
+// upstream sends, the client's concatenated partial_json parses as a JSON
+// object at content_block_stop, or the stream fails with ErrToolArguments
+// before that block stops.
+func TestChatToAnthropicStreamToolInputAlwaysParses(t *testing.T) {
+	cases := []struct {
+		name      string
+		frags     []string // argument fragments of call 0 (the first carries id and name)
+		wantInput string   // "" with wantErr
+		wantErr   bool
+	}{
+		{"object streamed as is", []string{`{"pa`, `th":"a"}`}, `{"path":"a"}`, false},
+		{"leading whitespace kept before an object", []string{"  ", "\n", `{"a":1}`}, "  \n{\"a\":1}", false},
+		{"empty arguments mean an empty input", []string{""}, "", false},
+		{"whitespace only means an empty input", []string{" ", " "}, "", false},
+		{"null becomes {}", []string{"nu", "ll"}, `{}`, false},
+		{"a fragment without its start is wrapped", []string{`th":"b"}`}, `{"_raw_arguments":"th\":\"b\"}"}`, false},
+		{"plain text is wrapped", []string{"oo", "ps"}, `{"_raw_arguments":"oops"}`, false},
+		{"a JSON array is wrapped", []string{`[1,`, `2]`}, `{"_raw_arguments":"[1,2]"}`, false},
+		{"a truncated object fails the stream", []string{`{"pa`}, "", true},
+		{"an object with trailing garbage fails the stream", []string{`{"a":1}`, `x`}, "", true},
+	}
+	for _, tc := range cases {
+		for _, late := range []bool{false, true} {
+			name := tc.name
+			if late {
+				name += " (name after the arguments)"
+			}
+			t.Run(name, func(t *testing.T) {
+				var chunks []string
+				for i, f := range tc.frags {
+					h, n := "", ""
+					if i == 0 {
+						h = `,"id":"call_1","type":"function"`
+						if !late {
+							n = "read"
+						}
+					}
+					chunks = append(chunks, toolChunk(0, h, n, f))
+				}
+				if late { // arguments held until the name go the same way
+					chunks = append(chunks, `{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"read"}}]}}]}`)
+				}
+				// A second call after the first one closes it mid-stream.
+				chunks = append(chunks, `{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_2","type":"function","function":{"name":"ls","arguments":"{}"}}]}}]}`, finishToolCalls)
+				frames := runStream(t, NewChatToAnthropicStream("a", StreamOptions{}), chatSSE(chunks...), nil)
+				m := checkAnthropicStream(t, frames) // checks every stopped tool input parses
+				if tc.wantErr {
+					if m.ErrorType == "" || len(m.Blocks) != 1 || m.Stopped {
+						t.Fatalf("want an error event while call_1 is open: %s", dump(m))
+					}
+					if !strings.Contains(m.ErrorMessage, "not valid JSON") {
+						t.Fatalf("error %q", m.ErrorMessage)
+					}
+					return
+				}
+				if m.ErrorType != "" || len(m.Blocks) != 2 || m.Blocks[0].ID != "call_1" || m.Blocks[1].ID != "call_2" {
+					t.Fatal(dump(m))
+				}
+				if m.Blocks[0].Input != tc.wantInput {
+					t.Fatalf("input %q, want %q", m.Blocks[0].Input, tc.wantInput)
+				}
+			})
+		}
+	}
+}
+
+// TestChatToAnthropicStreamFailsOnBrokenStreamedArgumentsAtEnd: the same
+// check runs when the call is closed by finish_reason, by [DONE] alone and
+// by a clean EOF after finish_reason; Feed/Finish report ErrToolArguments.
+func TestChatToAnthropicStreamFailsOnBrokenStreamedArgumentsAtEnd(t *testing.T) {
+	start := `{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"read","arguments":"{\"pa"}}]}}]}`
+	for name, in := range map[string][]byte{
+		"finish_reason": chatSSE(start, finishToolCalls),
+		"[DONE]":        chatSSE(start),
+		"EOF":           []byte("data: " + start + "\n\ndata: " + finishToolCalls + "\n\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := checkAnthropicStream(t, runStream(t, NewChatToAnthropicStream("a", StreamOptions{}), in, nil))
+			if m.ErrorType == "" || m.Stopped || len(m.Blocks) != 1 {
+				t.Fatal(dump(m))
+			}
+		})
+	}
+	s := NewChatToAnthropicStream("a", StreamOptions{})
+	if _, err := s.Feed([]byte(start)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Feed([]byte(finishToolCalls)); !errors.Is(err, ErrToolArguments) || !errors.Is(err, ErrUpstreamBody) {
+		t.Fatalf("err = %v", err)
+	}
+}
