@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // countAnthIDs returns tool_use ids and tool_result ids in an Anthropic request.
@@ -150,7 +151,11 @@ func FuzzResponsesToChatKeepsToolTurns(f *testing.F) {
 }
 
 // chatStreamFor renders tool calls (and leading text) as a chat SSE stream
-// with arguments cut into pieces of at most step bytes.
+// with arguments cut into pieces of at most step bytes, never inside a
+// UTF-8 sequence: a JSON string is Unicode text, so a real upstream cannot
+// send half a character in one chunk. (Cutting one in two made json.Marshal
+// send one U+FFFD per stray byte, and the machines rightly passed those
+// on: "call 0 changed" for text "U\xac\x8a", step 1.)
 func chatStreamFor(calls []chatToolCall, text string, step int) []byte {
 	var b bytes.Buffer
 	chunk := func(delta map[string]any, finish string) {
@@ -169,9 +174,9 @@ func chatStreamFor(calls []chatToolCall, text string, step int) []byte {
 		args := c.Function.Arguments
 		first := true
 		for first || args != "" {
-			n := step
-			if n > len(args) {
-				n = len(args)
+			n := min(step, len(args))
+			for n < len(args) && !utf8.RuneStart(args[n]) {
+				n++
 			}
 			tc := map[string]any{"index": i, "function": map[string]any{"arguments": args[:n]}}
 			if first {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // chatSSE renders chat stream chunks (the JSON of each data line) plus
@@ -119,5 +120,37 @@ func TestChatToAnthropicStreamFailsOnBrokenStreamedArgumentsAtEnd(t *testing.T) 
 	}
 	if _, err := s.Feed([]byte(finishToolCalls)); !errors.Is(err, ErrToolArguments) || !errors.Is(err, ErrUpstreamBody) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestChatStreamsReplaceInvalidUTF8ConsistentlyInTextAndArguments: raw
+// invalid UTF-8 inside an upstream chunk's JSON strings is decoded the way
+// encoding/json decodes it (each bad byte -> U+FFFD), chunk by chunk, and
+// both machines send the same replaced text and arguments in valid UTF-8
+// JSON. A character split across two chunks cannot be rebuilt: each chunk
+// is a complete JSON document, so its halves are replaced separately.
+func TestChatStreamsReplaceInvalidUTF8ConsistentlyInTextAndArguments(t *testing.T) {
+	const r = "\uFFFD"
+	in := chatSSE(
+		"{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"U\xac\x8a\"}}]}",
+		"{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"n\",\"arguments\":\"{\\\"t\\\":\\\"\xef\"}}]}}]}",
+		"{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\xbf\xbd\xff\\\"}\"}}]}}]}",
+		finishToolCalls,
+	)
+	wantText, wantArgs := "U"+r+r, `{"t":"`+r+r+r+r+`"}`
+	for _, sm := range []streamMachine{NewChatToAnthropicStream("a", StreamOptions{}), NewChatToResponsesStream("a", StreamOptions{})} {
+		for _, f := range runStream(t, sm, in, nil) {
+			if !utf8.Valid(f.Data) {
+				t.Fatalf("invalid UTF-8 sent: %q", f.Data)
+			}
+		}
+	}
+	m := checkAnthropicStream(t, runStream(t, NewChatToAnthropicStream("a", StreamOptions{}), in, nil))
+	if len(m.Blocks) != 2 || m.Blocks[0].Text != wantText || m.Blocks[1].Input != wantArgs {
+		t.Fatalf("anthropic: %s", dump(m))
+	}
+	g := checkResponsesStream(t, runStream(t, NewChatToResponsesStream("a", StreamOptions{}), in, nil))
+	if len(g.Items) != 2 || g.Items[0].Text != wantText || g.Items[1].Args != wantArgs {
+		t.Fatalf("responses: %s", dump(g))
 	}
 }
