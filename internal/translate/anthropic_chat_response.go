@@ -129,8 +129,12 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 			}
 			calls = append(calls, `{"id":`...)
 			calls = appendString(calls, id)
+			name := c.Name
+			if name == "" {
+				name = UnnamedToolName
+			}
 			calls = append(calls, `,"type":"function","function":{"name":`...)
-			calls = appendString(calls, c.Name)
+			calls = appendString(calls, name)
 			calls = append(calls, `,"arguments":`...)
 			calls = appendString(calls, compactInput(c.Input))
 			calls = append(calls, "}}"...)

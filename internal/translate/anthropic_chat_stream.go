@@ -36,6 +36,17 @@ type anthUsageDelta struct {
 	CacheReadInputTokens     *int `json:"cache_read_input_tokens"`
 }
 
+// UnnamedToolName is the function name a Chat client gets for an upstream
+// tool_use block without a name (AnthropicToChatStream,
+// AnthropicResponseToChat and the Responses translations built on them).
+// Chat clients read a call's name from its first chunk and treat a call
+// without one as malformed, dropping it or failing the stream; with a
+// placeholder the call is kept in order, the client answers it as an
+// unknown tool (so the model learns of its mistake), and the conversation
+// stays replayable with a non-empty name. The arguments and the
+// (possibly generated) id are passed on unchanged.
+const UnnamedToolName = "unnamed_tool"
+
 // aStreamBlock is the state of one upstream content block.
 type aStreamBlock struct {
 	kind    blockKind // blockNone for blocks that produce nothing (server tools, redacted thinking)
@@ -52,7 +63,9 @@ type aStreamBlock struct {
 // delta.content; thinking_delta -> delta.reasoning_content and
 // signature_delta -> delta.reasoning_signature; each tool_use block gets
 // the next tool-call index (0, 1, ...): a header chunk {index, id, type,
-// function:{name, arguments:""}} then one chunk per input_json_delta (a
+// function:{name, arguments:""}} (a block without id gets a generated
+// "call_..." id, one without name UnnamedToolName) then one chunk per
+// input_json_delta (a
 // block without input gets "{}", so the arguments are always complete
 // JSON); message_delta -> a chunk with finish_reason (end_turn /
 // stop_sequence -> stop, max_tokens -> length, tool_use -> tool_calls);
@@ -277,11 +290,14 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		b.kind, b.tool, b.input = blockTool, s.tools, cb.Input
 		s.tools++
 		s.blocks = append(s.blocks, b)
-		id := cb.ID
+		id, name := cb.ID, cb.Name
 		if id == "" {
 			id = newID("call_")
 		}
-		s.toolChunk(b.tool, id, cb.Name, "", false)
+		if name == "" {
+			name = UnnamedToolName
+		}
+		s.toolChunk(b.tool, id, name, "", false)
 	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 		s.blocks = append(s.blocks, b)
 	}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -153,4 +154,48 @@ func TestChatStreamsReplaceInvalidUTF8ConsistentlyInTextAndArguments(t *testing.
 	if len(g.Items) != 2 || g.Items[0].Text != wantText || g.Items[1].Args != wantArgs {
 		t.Fatalf("responses: %s", dump(g))
 	}
+}
+
+// TestAnthropicToChatGivesIDlessNamelessToolUseAnIDAndPlaceholderName: a
+// tool_use block without id and name (an upstream replaying a chat history
+// call that had neither) still reaches the chat client as a call in its
+// place, with a generated "call_" id, the name UnnamedToolName and its
+// arguments, streaming and not.
+func TestAnthropicToChatGivesIDlessNamelessToolUseAnIDAndPlaceholderName(t *testing.T) {
+	uses := []anthBlock{
+		{Type: "tool_use", ID: "toolu_a", Name: "n", Input: []byte(`{"x":[1,2]}`)},
+		{Type: "tool_use", Input: []byte(`{"_raw_arguments":"oops"}`)},
+		{Type: "tool_use", ID: "toolu_c", Input: []byte(`{}`)},
+	}
+	wantName := []string{"n", UnnamedToolName, UnnamedToolName}
+	check := func(t *testing.T, i int, id, name, args string) {
+		t.Helper()
+		if uses[i].ID != "" && id != uses[i].ID || uses[i].ID == "" && !strings.HasPrefix(id, "call_") ||
+			name != wantName[i] || args != compactInput(uses[i].Input) {
+			t.Fatalf("call %d: %q %q %q", i, id, name, args)
+		}
+	}
+	t.Run("stream", func(t *testing.T) {
+		g := checkChatStream(t, runStream(t, NewAnthropicToChatStream("a", StreamOptions{}), anthStreamFor(uses, "", 4), nil), "a")
+		if len(g.Calls) != len(uses) || g.Finish != "tool_calls" {
+			t.Fatal(dump(g))
+		}
+		for i, c := range g.Calls {
+			check(t, i, c.ID, c.Name, c.Args)
+		}
+	})
+	t.Run("response", func(t *testing.T) {
+		body := mustJSON(map[string]any{"id": "msg_1", "type": "message", "role": "assistant", "content": uses, "stop_reason": "tool_use", "usage": map[string]any{"input_tokens": 1}})
+		out, err := AnthropicResponseToChat(body, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c chatOut
+		if err := json.Unmarshal(out, &c); err != nil || len(c.Choices) != 1 || len(c.Choices[0].Message.ToolCalls) != len(uses) {
+			t.Fatalf("%v %s", err, out)
+		}
+		for i, tc := range c.Choices[0].Message.ToolCalls {
+			check(t, i, tc.ID, tc.Function.Name, tc.Function.Arguments)
+		}
+	})
 }
