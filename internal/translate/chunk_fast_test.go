@@ -78,3 +78,18 @@ func FuzzDecodeChunkFastMatchesEncodingJSON(f *testing.F) {
 	}
 	f.Fuzz(checkChunkDecode)
 }
+
+// TestDecodeChunkCutBeforeANumberIsAnErrorNotAPanic: a chunk that ends
+// right after a number-valued key (a truncated upstream line) made
+// scanNumber read past the end.
+func TestDecodeChunkCutBeforeANumberIsAnErrorNotAPanic(t *testing.T) {
+	for _, in := range []string{`{"created":`, `{"created":-`, `{"choices":[{"index":`, `{"choices":[{"delta":{"tool_calls":[{"index":`} {
+		var c chatResponse
+		if decodeChunkFast([]byte(in), &c) {
+			t.Errorf("%s: fast decoder accepted it", in)
+		}
+		if err := decodeChunk([]byte(in), &chatResponse{}); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+}

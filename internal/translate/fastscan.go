@@ -182,9 +182,10 @@ func canonEscape(h []byte) bool {
 	return !(h[2] == '0' && (c == '9' || c == 'a' || c == 'd'))
 }
 
-// scanNumber validates the number at b[i] and returns the index after it.
+// scanNumber validates the number at b[i] and returns the index after it
+// (-1 for none, also when i is at the end: a chunk cut after `"created":`).
 func scanNumber(b []byte, i int) int {
-	if b[i] == '-' {
+	if i < len(b) && b[i] == '-' {
 		i++
 	}
 	if i >= len(b) {
