@@ -54,6 +54,7 @@ type aStreamBlock struct {
 	tool    int  // tool-call index (blockTool)
 	gotArgs bool // any input_json_delta text sent
 	input   json.RawMessage
+	args    []byte // the input_json_delta text so far (tool blocks)
 }
 
 // AnthropicToChatStream turns an Anthropic Messages stream into Chat
@@ -72,7 +73,9 @@ type aStreamBlock struct {
 // then a usage chunk (choices [], like include_usage: prompt_tokens with
 // cache, completion_tokens) and [DONE]. Blocks must be opened before their
 // deltas and each index started once; violations, garbage and error events
-// are errors (an error event as *UpstreamError).
+// are errors (an error event as *UpstreamError), and so are streamed
+// arguments that are not valid JSON when their block stops
+// (ErrToolArguments: fragments already sent cannot be mended).
 //
 // Use it like ChatToAnthropicStream: Feed the data of every upstream event,
 // Finish(err) at the end or after a Feed error. Finish(nil) after
@@ -90,6 +93,7 @@ type AnthropicToChatStream struct {
 
 	blocks []aStreamBlock
 	tools  int
+	spare  []byte // a closed tool block's args buffer, for the next one
 
 	finishSeen bool
 	usage      anthUsage
@@ -154,6 +158,16 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			return s.e.frames(), err
 		}
 		b.open = false
+		if b.kind == blockTool && b.gotArgs {
+			// Chat clients parse the joined arguments once the call ends;
+			// fragments already sent cannot be mended, so a broken or
+			// incomplete object (a lost or garbled delta) fails the
+			// stream rather than completing with unparseable arguments.
+			if !json.Valid(b.args) {
+				return s.e.frames(), ErrToolArguments
+			}
+			s.spare, b.args = b.args[:0], nil
+		}
 		if b.kind == blockTool && !b.gotArgs {
 			args := "{}"
 			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
@@ -287,7 +301,8 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		s.textChunk("reasoning_content", cb.Thinking)
 		s.textChunk("reasoning_signature", cb.Signature)
 	case "tool_use":
-		b.kind, b.tool, b.input = blockTool, s.tools, cb.Input
+		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
+		s.spare = nil
 		s.tools++
 		s.blocks = append(s.blocks, b)
 		id, name := cb.ID, cb.Name
@@ -315,6 +330,7 @@ func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true
+			b.args = append(b.args, d.PartialJSON...)
 			s.toolChunk(b.tool, "", "", d.PartialJSON, true)
 		}
 	}

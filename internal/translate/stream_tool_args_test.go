@@ -199,3 +199,46 @@ func TestAnthropicToChatGivesIDlessNamelessToolUseAnIDAndPlaceholderName(t *test
 		}
 	})
 }
+
+// TestAnthropicToChatStreamFailsWhenStreamedArgumentsEndBroken: a tool
+// block whose input_json_delta text is not valid JSON at content_block_stop
+// (here a delta with a garbled "type" key was ignored, losing the start of
+// the object) ends the chat and Responses streams with an error instead
+// of a completed call with unparseable arguments; whole objects pass.
+func TestAnthropicToChatStreamFailsWhenStreamedArgumentsEndBroken(t *testing.T) {
+	ev := func(typ, data string) string { return "event: " + typ + "\ndata: " + data + "\n\n" }
+	stream := func(deltas ...string) []byte {
+		s := ev("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":1}}}`) +
+			ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"w","input":{}}}`)
+		for _, d := range deltas {
+			s += ev("content_block_delta", d)
+		}
+		return []byte(s + ev("content_block_stop", `{"type":"content_block_stop","index":0}`) +
+			ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3}}`) +
+			ev("message_stop", `{"type":"message_stop"}`))
+	}
+	part := func(typ, js string) string {
+		return `{"type":"content_block_delta","index":0,"delta":{"` + typ + `":"input_json_delta","partial_json":` + string(appendString(nil, js)) + `}}`
+	}
+	cases := []struct {
+		name    string
+		in      []byte
+		wantErr bool
+	}{
+		{"whole object completes", stream(part("type", `{"city": "Par`), part("type", `is"}`)), false},
+		{"lost start fails", stream(part("typ\x9a", `{"city": "Par`), part("type", `is"}`)), true},
+		{"truncated object fails", stream(part("type", `{"city": "Par`)), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := checkChatStream(t, runStream(t, NewAnthropicToChatStream("a", StreamOptions{}), tc.in, nil), "a")
+			r := checkResponsesStream(t, runStream(t, NewAnthropicToResponsesStream("a", StreamOptions{}), tc.in, nil))
+			if tc.wantErr != (g.Error != "") || tc.wantErr == g.Done || tc.wantErr != (r.FinalType == "response.failed") {
+				t.Fatalf("chat %s\nresponses %s", dump(g), r.FinalType)
+			}
+			if !tc.wantErr && (len(g.Calls) != 1 || g.Calls[0].Args != `{"city": "Paris"}`) {
+				t.Fatal(dump(g))
+			}
+		})
+	}
+}
