@@ -131,6 +131,10 @@ func (c *Client) doClient(ctx context.Context, call *Call) (*http.Response, erro
 
 func setBody(req *http.Request, b *Body) {
 	req.ContentLength = int64(b.Len())
+	if b.Len() == 0 {
+		req.Body = http.NoBody
+		return
+	}
 	if b.Len() <= smallBody {
 		// A fresh copy owned by the request: the transport may read it
 		// after Do returns, so it cannot live in a pooled buffer.
