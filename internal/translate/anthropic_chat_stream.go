@@ -206,9 +206,16 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	case "error":
 		we := ev.Error
 		if we == nil {
-			we = &wireError{Message: "upstream stream error"}
+			we = &wireError{}
 		}
-		return s.e.frames(), &UpstreamError{Type: we.Type, Code: rawScalar(we.Code), Message: we.Message}
+		msg := we.Message
+		if msg == "" { // clients show the message; never send an empty one
+			msg = "upstream stream error"
+			if we.Type != "" {
+				msg += " (" + we.Type + ")"
+			}
+		}
+		return s.e.frames(), &UpstreamError{Type: we.Type, Code: rawScalar(we.Code), Message: msg}
 	case "ping":
 	case "":
 		return s.e.frames(), fmt.Errorf("%w: stream event without type", ErrUpstreamBody)

@@ -242,3 +242,19 @@ func TestAnthropicToChatStreamFailsWhenStreamedArgumentsEndBroken(t *testing.T) 
 		})
 	}
 }
+
+// TestAnthropicToChatStreamErrorEventWithoutMessageStillSaysSomething: an
+// upstream error event with an empty or missing message becomes a chat
+// error frame whose message names the error type, never "".
+func TestAnthropicToChatStreamErrorEventWithoutMessageStillSaysSomething(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"type":"error","error":{"type":"overloaded_error","message":""}}`: "upstream stream error (overloaded_error)",
+		`{"type":"error","error":{"type":"overloaded_error"}}`:              "upstream stream error (overloaded_error)",
+		`{"type":"error"}`: "upstream stream error",
+	} {
+		g := checkChatStream(t, runStream(t, NewAnthropicToChatStream("a", StreamOptions{}), []byte("event: error\ndata: "+in+"\n\n"), nil), "a")
+		if g.Error != want {
+			t.Errorf("%s: error %q, want %q", in, g.Error, want)
+		}
+	}
+}
