@@ -39,7 +39,7 @@ child). -f keeps following it across rotations until interrupted.`,
 				defer stop()
 				return sup.FollowLog(ctx, name, n, a.stdout)
 			}
-			lines, err := lastLines(sup.LogPath(name), n)
+			lines, err := sup.TailLog(name, n)
 			if err != nil {
 				return failed("reading %s: %v", sup.LogPath(name), err)
 			}

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -113,16 +111,3 @@ func (a *app) printResults(results []supervisor.Result) error {
 	}
 	return nil
 }
-
-// stopTimeoutFor is the longest grace period among services, plus slack.
-func stopTimeoutFor(cfg *config.Config) time.Duration {
-	d := time.Duration(0)
-	for _, s := range cfg.Services {
-		if s.StopTimeout > d {
-			d = s.StopTimeout
-		}
-	}
-	return d + 5*time.Second
-}
-
-var errNotRunning = errors.New("not running")
