@@ -101,50 +101,32 @@ var (
 
 func (p *a2c) run() (*Result, bool) {
 	b := p.b
-	i, empty := scanObjectStart(b, skipWS(b, 0))
-	if i < 0 {
-		return nil, false
-	}
 	p.rest = append(p.rest, '{')
-	var seen uint8
-	for !empty {
-		key, v := scanKey(b, i)
-		if v < 0 {
-			return nil, false
-		}
-		var bit uint8
+	i := scanMembers(b, skipWS(b, 0), func(key []byte, v int) (int, uint16) {
 		switch string(key) {
 		case "messages":
-			bit, i = 1, p.messages(v)
+			return p.messages(v), 1
 		case "system":
-			bit, i = 2, p.system(v)
+			return p.system(v), 2
 		case "tools":
-			bit, i = 4, p.toolList(v)
-		default:
-			if foldsToAny(key, anthTopFields) {
-				return nil, false
+			return p.toolList(v), 4
+		}
+		if foldsToAny(key, anthTopFields) {
+			return -1, 0
+		}
+		i := scanValue(b, v, 1)
+		if i >= 0 && foldsToAny(key, anthSmallFields) {
+			if len(p.rest) > 1 {
+				p.rest = append(p.rest, ',')
 			}
-			i = scanValue(b, v, 1)
-			if i >= 0 && foldsToAny(key, anthSmallFields) {
-				if len(p.rest) > 1 {
-					p.rest = append(p.rest, ',')
-				}
-				p.rest = append(p.rest, '"')
-				p.rest = append(p.rest, key...)
-				p.rest = append(p.rest, '"', ':')
-				p.rest = append(p.rest, b[v:i]...)
-			}
+			p.rest = append(p.rest, '"')
+			p.rest = append(p.rest, key...)
+			p.rest = append(p.rest, '"', ':')
+			p.rest = append(p.rest, b[v:i]...)
 		}
-		if i < 0 || seen&bit != 0 {
-			return nil, false
-		}
-		seen |= bit
-		if i, empty = scanNext(b, i, '}'); i < 0 {
-			return nil, false
-		}
-		empty = !empty
-	}
-	if skipWS(b, i) != len(b) {
+		return i, 0
+	})
+	if i < 0 || skipWS(b, i) != len(b) {
 		return nil, false
 	}
 	p.rest = append(p.rest, '}')
@@ -309,18 +291,13 @@ func (p *a2c) appendSystem(dst []byte, comma bool) []byte {
 // of their tool_results into p.inner).
 func (p *a2c) blockList(v int) int {
 	p.blocks, p.inner = p.blocks[:0], p.inner[:0]
-	i, empty := scanArrayStart(p.b, v)
-	for i >= 0 && !empty {
-		var bl fblock
-		if bl, i = p.block(i, true); i < 0 {
-			return -1
+	return scanElems(p.b, v, func(i int) int {
+		bl, i := p.block(i, true)
+		if i >= 0 {
+			p.blocks = append(p.blocks, bl)
 		}
-		p.blocks = append(p.blocks, bl)
-		if i, empty = scanNext(p.b, i, ']'); i >= 0 {
-			empty = !empty
-		}
-	}
-	return i
+		return i
+	})
 }
 
 // block reads one content block (null is an empty block, as in
@@ -331,70 +308,48 @@ func (p *a2c) block(i int, outer bool) (fblock, int) {
 	if i < len(b) && b[i] == 'n' {
 		return bl, scanLiteral(b, i, "null")
 	}
-	i, empty := scanObjectStart(b, i)
-	if i < 0 {
-		return bl, -1
-	}
 	bl.contentOK = true
 	var typ sspan
-	var seen uint16
-	for !empty {
-		key, v := scanKey(b, i)
-		if v < 0 {
-			return bl, -1
-		}
-		var bit uint16
+	i = scanMembers(b, i, func(key []byte, v int) (i int, bit uint16) {
 		switch string(key) {
 		case "type":
-			bit = 1
 			i, typ = scanStringOrNull(b, v)
+			return i, 1
 		case "text":
-			bit = 2
 			i, bl.text = scanStringOrNull(b, v)
+			return i, 2
 		case "thinking":
-			bit = 4
 			i, bl.thinking = scanStringOrNull(b, v)
+			return i, 4
 		case "signature":
-			bit = 8
 			i, _ = scanStringOrNull(b, v)
+			return i, 8
 		case "data":
-			bit = 16
 			i, _ = scanStringOrNull(b, v)
+			return i, 16
 		case "id":
-			bit = 32
 			i, bl.id = scanStringOrNull(b, v)
+			return i, 32
 		case "name":
-			bit = 64
 			i, bl.name = scanStringOrNull(b, v)
+			return i, 64
 		case "tool_use_id":
-			bit = 128
 			i, bl.toolUseID = scanStringOrNull(b, v)
+			return i, 128
 		case "input":
-			bit = 256
 			if i = scanValue(b, v, 2); i >= 0 {
 				bl.input = b[v:i]
 			}
+			return i, 256
 		case "content":
-			bit = 512
 			if outer {
-				i = p.content(v, &bl)
-			} else {
-				i = scanValue(b, v, 2)
+				return p.content(v, &bl), 512
 			}
+			return scanValue(b, v, 2), 512
 		case "is_error":
-			bit = 1024
-			switch {
-			case v >= len(b):
-				i = -1
-			case b[v] == 't':
-				i, bl.isError = scanLiteral(b, v, "true"), true
-			case b[v] == 'f':
-				i = scanLiteral(b, v, "false")
-			default:
-				i = scanLiteral(b, v, "null")
-			}
+			i, bl.isError = scanBoolOrNull(b, v)
+			return i, 1024
 		case "source":
-			bit = 2048
 			if i = scanValue(b, v, 2); i >= 0 {
 				var src *anthSource // its own variable: only images allocate
 				if json.Unmarshal(b[v:i], &src) != nil {
@@ -402,20 +357,15 @@ func (p *a2c) block(i int, outer bool) (fblock, int) {
 				}
 				bl.src = src
 			}
-		default:
-			if foldsToAny(key, anthBlockFields) {
-				return bl, -1
-			}
-			i = scanValue(b, v, 2)
+			return i, 2048
 		}
-		if i < 0 || seen&bit != 0 {
-			return bl, -1
+		if foldsToAny(key, anthBlockFields) {
+			return -1, 0
 		}
-		seen |= bit
-		if i, empty = scanNext(b, i, '}'); i < 0 {
-			return bl, -1
-		}
-		empty = !empty
+		return scanValue(b, v, 2), 0
+	})
+	if i < 0 {
+		return bl, -1
 	}
 	bl.kind = fblockKind(typ)
 	return bl, i
@@ -463,22 +413,17 @@ func (p *a2c) content(v int, bl *fblock) int {
 	case 'n':
 		return scanLiteral(b, v, "null")
 	case '[':
-		i, empty := scanArrayStart(b, v)
-		for i >= 0 && !empty {
-			var ib fblock
-			if ib, i = p.block(i, false); i < 0 {
-				break
-			}
-			switch ib.kind {
-			case bkText:
+		i := scanElems(b, v, func(i int) int {
+			ib, i := p.block(i, false)
+			switch {
+			case i < 0:
+			case ib.kind == bkText:
 				p.inner = append(p.inner, fpart{kind: bkText, text: ib.text})
-			case bkImage:
+			case ib.kind == bkImage:
 				p.inner = append(p.inner, fpart{kind: bkImage, src: ib.src})
 			}
-			if i, empty = scanNext(b, i, ']'); i >= 0 {
-				empty = !empty
-			}
-		}
+			return i
+		})
 		if i >= 0 {
 			bl.in1 = len(p.inner)
 			return i
@@ -491,20 +436,7 @@ func (p *a2c) content(v int, bl *fblock) int {
 
 // messages translates the "messages" array into p.msgs.
 func (p *a2c) messages(v int) int {
-	b := p.b
-	if v < len(b) && b[v] == 'n' {
-		return scanLiteral(b, v, "null")
-	}
-	i, empty := scanArrayStart(b, v)
-	for i >= 0 && !empty {
-		if i = p.message(i); i < 0 {
-			return -1
-		}
-		if i, empty = scanNext(b, i, ']'); i >= 0 {
-			empty = !empty
-		}
-	}
-	return i
+	return scanElemsOrNull(p.b, v, p.message)
 }
 
 func (p *a2c) message(i int) int {
@@ -512,40 +444,23 @@ func (p *a2c) message(i int) int {
 	if i < len(b) && b[i] == 'n' {
 		return scanLiteral(b, i, "null") // an empty user turn: nothing
 	}
-	i, empty := scanObjectStart(b, i)
-	if i < 0 {
-		return -1
-	}
 	p.blocks, p.inner = p.blocks[:0], p.inner[:0]
 	var role sspan
-	var seen uint8
-	for !empty {
-		key, v := scanKey(b, i)
-		if v < 0 {
-			return -1
-		}
-		var bit uint8
+	i = scanMembers(b, i, func(key []byte, v int) (i int, bit uint16) {
 		switch string(key) {
 		case "role":
-			bit = 1
 			i, role = scanStringOrNull(b, v)
+			return i, 1
 		case "content":
-			bit = 2
-			i = p.messageContent(v)
-		default:
-			if foldsToAny(key, anthMsgFields) {
-				return -1
-			}
-			i = scanValue(b, v, 2)
+			return p.messageContent(v), 2
 		}
-		if i < 0 || seen&bit != 0 {
-			return -1
+		if foldsToAny(key, anthMsgFields) {
+			return -1, 0
 		}
-		seen |= bit
-		if i, empty = scanNext(b, i, '}'); i < 0 {
-			return -1
-		}
-		empty = !empty
+		return scanValue(b, v, 2), 0
+	})
+	if i < 0 {
+		return -1
 	}
 	switch {
 	case role.is("system"):
@@ -758,79 +673,41 @@ func appendStringBytes(dst, s []byte) []byte {
 
 // toolList translates "tools" into p.tools (and p.toolNotes).
 func (p *a2c) toolList(v int) int {
-	b := p.b
-	if v < len(b) && b[v] == 'n' {
-		return scanLiteral(b, v, "null")
-	}
-	i, empty := scanArrayStart(b, v)
-	for i >= 0 && !empty {
-		if i = p.tool(i); i < 0 {
-			return -1
-		}
-		if i, empty = scanNext(b, i, ']'); i >= 0 {
-			empty = !empty
-		}
-	}
-	return i
+	return scanElemsOrNull(p.b, v, p.tool)
 }
 
 func (p *a2c) tool(i int) int {
 	b := p.b
-	i, empty := scanObjectStart(b, i) // null tools take the slow path
-	if i < 0 {
-		return -1
-	}
 	var typ, name, desc sspan
 	var schema []byte
 	var deferLoading bool
-	var seen uint8
-	for !empty {
-		key, v := scanKey(b, i)
-		if v < 0 {
-			return -1
-		}
-		var bit uint8
+	i = scanMembers(b, i, func(key []byte, v int) (i int, bit uint16) { // null tools take the slow path
 		switch string(key) {
 		case "type":
-			bit = 1
 			i, typ = scanStringOrNull(b, v)
+			return i, 1
 		case "name":
-			bit = 2
 			i, name = scanStringOrNull(b, v)
+			return i, 2
 		case "description":
-			bit = 4
 			i, desc = scanStringOrNull(b, v)
+			return i, 4
 		case "input_schema":
-			bit = 8
 			if i = scanValue(b, v, 3); i >= 0 {
 				schema = b[v:i]
 			}
+			return i, 8
 		case "defer_loading":
-			bit = 16
-			switch {
-			case v >= len(b):
-				i = -1
-			case b[v] == 't':
-				i, deferLoading = scanLiteral(b, v, "true"), true
-			case b[v] == 'f':
-				i = scanLiteral(b, v, "false")
-			default:
-				i = scanLiteral(b, v, "null")
-			}
-		default:
-			if foldsToAny(key, anthToolFields) {
-				return -1
-			}
-			i = scanValue(b, v, 3)
+			i, deferLoading = scanBoolOrNull(b, v)
+			return i, 16
 		}
-		if i < 0 || seen&bit != 0 {
-			return -1
+		if foldsToAny(key, anthToolFields) {
+			return -1, 0
 		}
-		seen |= bit
-		if i, empty = scanNext(b, i, '}'); i < 0 {
-			return -1
-		}
-		empty = !empty
+		return scanValue(b, v, 3), 0
+	})
+	if i < 0 {
+		return -1
 	}
 	switch {
 	case len(typ.s) > 0 && !typ.is("custom"):

@@ -42,7 +42,7 @@ func decodeChunkFast(data []byte, c *chatResponse) bool {
 			c.Created = n
 		case "choices":
 			bit = 8
-			i = scanChoices(b, v, c)
+			i = scanSlice(b, v, &c.Choices, scanChoice)
 		case "usage":
 			bit = 16
 			if i = scanValue(b, v, 1); i >= 0 && json.Unmarshal(b[v:i], &c.Usage) != nil {
@@ -101,25 +101,9 @@ func scanStringPtr(b []byte, i int) (int, *string) {
 	return e, &v
 }
 
-func scanChoices(b []byte, v int, c *chatResponse) int {
-	if v < len(b) && b[v] == 'n' {
-		return scanLiteral(b, v, "null")
-	}
-	i, empty := scanArrayStart(b, v)
-	if i >= 0 {
-		c.Choices = make([]chatChoice, 0, 1)
-	}
-	for i >= 0 && !empty {
-		c.Choices = append(c.Choices, chatChoice{})
-		if i = scanChoice(b, i, &c.Choices[len(c.Choices)-1]); i < 0 {
-			return -1
-		}
-		if i, empty = scanNext(b, i, ']'); i >= 0 {
-			empty = !empty
-		}
-	}
-	return i
-}
+// The object loops below are written out rather than run through
+// scanMembers: a chunk is decoded per stream event, and the callback's
+// indirect call per member costs about 10% of decodeChunkFast.
 
 func scanChoice(b []byte, i int, ch *chatChoice) int {
 	i, empty := scanObjectStart(b, i)
@@ -152,14 +136,10 @@ func scanChoice(b []byte, i int, ch *chatChoice) int {
 			ch.FinishReason = s.str()
 		case "stop_reason":
 			bit = 16
-			if i = scanValue(b, v, 3); i >= 0 {
-				ch.StopReason = append(json.RawMessage(nil), b[v:i]...)
-			}
+			i, ch.StopReason = scanRaw(b, v, 3)
 		case "matched_stop":
 			bit = 32
-			if i = scanValue(b, v, 3); i >= 0 {
-				ch.MatchedStop = append(json.RawMessage(nil), b[v:i]...)
-			}
+			i, ch.MatchedStop = scanRaw(b, v, 3)
 		default:
 			if foldsToAny(key, choiceFields) {
 				return -1
@@ -176,6 +156,15 @@ func scanChoice(b []byte, i int, ch *chatChoice) int {
 		empty = !empty
 	}
 	return i
+}
+
+// scanRaw reads a json.RawMessage field (a copy, as encoding/json makes).
+func scanRaw(b []byte, v, depth int) (int, json.RawMessage) {
+	i := scanValue(b, v, depth)
+	if i < 0 {
+		return -1, nil
+	}
+	return i, append(json.RawMessage(nil), b[v:i]...)
 }
 
 func scanRespMsg(b []byte, i int) (int, *chatRespMsg) {
@@ -220,7 +209,7 @@ func scanRespMsg(b []byte, i int) (int, *chatRespMsg) {
 			i, m.Refusal = scanStringPtr(b, v)
 		case "tool_calls":
 			bit = 128
-			i = scanToolCalls(b, v, m)
+			i = scanSlice(b, v, &m.ToolCalls, scanToolCall)
 		case "reasoning_details":
 			bit = 256
 			if i = scanValue(b, v, 4); i >= 0 && json.Unmarshal(b[v:i], &m.ReasoningDetails) != nil {
@@ -247,26 +236,6 @@ func scanRespMsg(b []byte, i int) (int, *chatRespMsg) {
 		empty = !empty
 	}
 	return i, m
-}
-
-func scanToolCalls(b []byte, v int, m *chatRespMsg) int {
-	if v < len(b) && b[v] == 'n' {
-		return scanLiteral(b, v, "null")
-	}
-	i, empty := scanArrayStart(b, v)
-	if i >= 0 {
-		m.ToolCalls = make([]chatToolCall, 0, 1)
-	}
-	for i >= 0 && !empty {
-		m.ToolCalls = append(m.ToolCalls, chatToolCall{})
-		if i = scanToolCall(b, i, &m.ToolCalls[len(m.ToolCalls)-1]); i < 0 {
-			return -1
-		}
-		if i, empty = scanNext(b, i, ']'); i >= 0 {
-			empty = !empty
-		}
-	}
-	return i
 }
 
 func scanToolCall(b []byte, i int, tc *chatToolCall) int {

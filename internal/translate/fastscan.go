@@ -353,6 +353,84 @@ func scanArrayStart(b []byte, i int) (next int, empty bool) {
 	return i, false
 }
 
+// scanMembers calls member for each member of the object at b[i] with
+// its raw key and the start of its value. member returns the index after
+// the value (-1 to fail) and the member's bit (0 where a key may repeat);
+// a bit seen twice fails, like a duplicate key. It returns the index after
+// the object, or -1.
+func scanMembers(b []byte, i int, member func(key []byte, v int) (int, uint16)) int {
+	i, empty := scanObjectStart(b, i)
+	if i < 0 {
+		return -1
+	}
+	var seen uint16
+	for !empty {
+		key, v := scanKey(b, i)
+		if v < 0 {
+			return -1
+		}
+		var bit uint16
+		if i, bit = member(key, v); i < 0 || seen&bit != 0 {
+			return -1
+		}
+		seen |= bit
+		if i, empty = scanNext(b, i, '}'); i < 0 {
+			return -1
+		}
+		empty = !empty
+	}
+	return i
+}
+
+// scanElems calls elem at each element of the array at b[v]; elem returns
+// the index after the element, or -1 to fail. It returns the index after
+// the array, or -1.
+func scanElems(b []byte, v int, elem func(i int) int) int {
+	i, empty := scanArrayStart(b, v)
+	for i >= 0 && !empty {
+		if i = elem(i); i < 0 {
+			return -1
+		}
+		if i, empty = scanNext(b, i, ']'); i >= 0 {
+			empty = !empty
+		}
+	}
+	return i
+}
+
+// scanElemsOrNull is scanElems where null is no array.
+func scanElemsOrNull(b []byte, v int, elem func(i int) int) int {
+	if v < len(b) && b[v] == 'n' {
+		return scanLiteral(b, v, "null")
+	}
+	return scanElems(b, v, elem)
+}
+
+// scanSlice decodes the array at b[v] into *dst with one per element, as
+// encoding/json does: null leaves *dst alone, [] makes it empty, not nil.
+func scanSlice[T any](b []byte, v int, dst *[]T, one func(b []byte, i int, t *T) int) int {
+	if v < len(b) && b[v] == '[' {
+		*dst = make([]T, 0, 1)
+	}
+	return scanElemsOrNull(b, v, func(i int) int {
+		*dst = append(*dst, *new(T))
+		return one(b, i, &(*dst)[len(*dst)-1])
+	})
+}
+
+// scanBoolOrNull reads a bool member value: null is false.
+func scanBoolOrNull(b []byte, i int) (int, bool) {
+	switch {
+	case i >= len(b):
+		return -1, false
+	case b[i] == 't':
+		return scanLiteral(b, i, "true"), true
+	case b[i] == 'f':
+		return scanLiteral(b, i, "false"), false
+	}
+	return scanLiteral(b, i, "null"), false
+}
+
 // scanStringOrNull reads a string member value for a Go string field:
 // null leaves it unset (as encoding/json does), other kinds are refused.
 func scanStringOrNull(b []byte, i int) (int, sspan) {
