@@ -13,14 +13,18 @@
 //	ResponsesToChat    Codex         -> Chat upstream
 //	ChatToAnthropic    Chat client   -> Anthropic upstream
 //	ResponsesToAnthropic Codex       -> Anthropic upstream
+//	ChatToResponses    Chat client   -> Responses-only upstream
+//	AnthropicToResponses Claude Code -> Responses-only upstream
 //
 // Upstream answer -> client answer (non-streaming):
 //
 //	ChatResponseToAnthropic, ChatResponseToResponses,
-//	AnthropicResponseToChat, AnthropicResponseToResponses
+//	AnthropicResponseToChat, AnthropicResponseToResponses,
+//	ResponsesResponseToChat, ResponsesResponseToAnthropic
 //
 // Streaming: NewChatToAnthropicStream, NewChatToResponsesStream,
-// NewAnthropicToChatStream, NewAnthropicToResponsesStream. Each has
+// NewAnthropicToChatStream, NewAnthropicToResponsesStream,
+// NewResponsesToChatStream, NewResponsesToAnthropicStream. Each has
 // Feed(data) for every upstream SSE data payload (including "[DONE]") and
 // Finish(err) once the upstream body ended (err == nil) or broke (err != nil).
 //

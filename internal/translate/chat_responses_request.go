@@ -1,0 +1,369 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// respOutRequest is the Responses request FlowGate sends to a
+// Responses-only upstream.
+type respOutRequest struct {
+	Model             string          `json:"model"`
+	Instructions      string          `json:"instructions,omitempty"`
+	Input             []respOutItem   `json:"input"`
+	Tools             []respOutTool   `json:"tools,omitempty"`
+	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
+	MaxOutputTokens   *int            `json:"max_output_tokens,omitempty"`
+	Temperature       *float64        `json:"temperature,omitempty"`
+	TopP              *float64        `json:"top_p,omitempty"`
+	Reasoning         *respReasoning  `json:"reasoning,omitempty"`
+	Text              *respOutText    `json:"text,omitempty"`
+	User              string          `json:"user,omitempty"`
+	Stream            bool            `json:"stream"`
+	Store             bool            `json:"store"`
+}
+
+type respReasoning struct {
+	Effort string `json:"effort"`
+}
+
+type respOutText struct {
+	Format json.RawMessage `json:"format"`
+}
+
+type respOutTool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// respOutItem is one input item: a message, a function_call or a
+// function_call_output (only the fields of its type are set).
+type respOutItem struct {
+	Type      string        `json:"type"`
+	Role      string        `json:"role,omitempty"`
+	Content   []respOutPart `json:"content,omitempty"`
+	CallID    string        `json:"call_id,omitempty"`
+	Name      string        `json:"name,omitempty"`
+	Arguments *string       `json:"arguments,omitempty"`
+	Output    *string       `json:"output,omitempty"`
+}
+
+type respOutPart struct {
+	Type     string `json:"type"`
+	Text     string `json:"text,omitempty"`
+	ImageURL string `json:"image_url,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// minOutputTokens is the smallest max_output_tokens the OpenAI Responses
+// API accepts.
+const minOutputTokens = 16
+
+// ChatToResponses translates an OpenAI Chat Completions request (an OpenAI
+// SDK, or the chat form of a Messages request) into an OpenAI Responses
+// request for a Responses-only upstream (OpenAI's codex models).
+//
+// Leading system/developer messages become "instructions"; later ones
+// stay in place as role "developer" input messages (never user, F4). User
+// text and image_url parts become input_text / input_image parts,
+// assistant text an output_text message; assistant tool_calls become
+// function_call items and role "tool" messages function_call_output items,
+// call ids and order kept (id-less calls get generated ids that id-less
+// results reuse in order). Function tools become Responses function tools,
+// tool_choice is mapped ({"type":"function","name":...}), max_tokens /
+// max_completion_tokens -> max_output_tokens (at least 16, the API's
+// minimum), reasoning_effort -> reasoning.effort, response_format
+// json_schema / json_object -> text.format, stream kept, store always false
+// (the gateway is stateless). Earlier assistant reasoning_content cannot be
+// replayed (a Responses upstream needs its own reasoning items) and is
+// dropped with a note, as are stop, n and other chat-only fields.
+func ChatToResponses(body []byte, opts Options) (*Result, error) {
+	var req chatInRequest
+	if err := unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("decoding chat request: %w", err)
+	}
+	res := &Result{Stream: req.Stream, ClientModel: req.Model}
+	out := respOutRequest{Model: req.Model, Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
+	if opts.Model != "" {
+		out.Model = opts.Model
+	}
+	var instructions []string
+	var genIDs []string
+	leading := true
+	droppedReasoning := false
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		switch m.Role {
+		case "system", "developer":
+			s, err := chatText(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			if s == "" {
+				continue
+			}
+			if leading {
+				instructions = append(instructions, s)
+			} else {
+				out.Input = append(out.Input, respOutItem{Type: "message", Role: "developer",
+					Content: []respOutPart{{Type: "input_text", Text: s}}})
+			}
+			continue
+		case "assistant":
+			if m.ReasoningContent != "" {
+				droppedReasoning = true
+			}
+			s, err := chatText(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			if s == "" && m.Refusal != "" {
+				s = m.Refusal
+			}
+			if s != "" {
+				out.Input = append(out.Input, respOutItem{Type: "message", Role: "assistant",
+					Content: []respOutPart{{Type: "output_text", Text: s}}})
+			}
+			for _, tc := range m.ToolCalls {
+				id := tc.ID
+				if id == "" {
+					id = newID("call_")
+					genIDs = append(genIDs, id)
+				}
+				name := tc.Function.Name
+				args := tc.Function.Arguments
+				if strings.TrimSpace(args) == "" {
+					args = "{}"
+				}
+				out.Input = append(out.Input, respOutItem{Type: "function_call", CallID: id, Name: name, Arguments: &args})
+			}
+		case "tool", "function":
+			id := m.ToolCallID
+			if id == "" && len(genIDs) > 0 {
+				id, genIDs = genIDs[0], genIDs[1:]
+			}
+			if id == "" {
+				res.note("dropped a " + m.Role + " message without tool_call_id: a responses upstream needs the call id")
+				continue
+			}
+			s, err := chatText(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			out.Input = append(out.Input, respOutItem{Type: "function_call_output", CallID: id, Output: &s})
+		default: // user and anything unknown
+			parts, err := chatUserParts(m.Content, res)
+			if err != nil {
+				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			}
+			if len(parts) > 0 {
+				out.Input = append(out.Input, respOutItem{Type: "message", Role: "user", Content: parts})
+			}
+		}
+		leading = false
+	}
+	out.Instructions = strings.Join(instructions, "\n\n")
+	if droppedReasoning {
+		res.note("dropped reasoning_content from history: a responses upstream needs its own reasoning items")
+	}
+
+	for _, t := range req.Tools {
+		if t.Type != "function" && t.Type != "" {
+			res.note("dropped tool of type " + t.Type + ": not a function tool")
+			continue
+		}
+		name := t.Function.Name
+		if name == "" {
+			name = t.Name
+		}
+		params := t.Function.Parameters
+		if p := trimSpace(params); len(p) == 0 || string(p) == "null" {
+			params = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		out.Tools = append(out.Tools, respOutTool{Type: "function", Name: name, Description: t.Function.Description,
+			Parameters: params, Strict: t.Function.Strict})
+	}
+	if len(out.Tools) > 0 {
+		out.ToolChoice = chatToolChoiceToResp(req.ToolChoice, res)
+		out.ParallelToolCalls = req.ParallelToolCalls
+	}
+	mt := req.MaxCompletionTokens
+	if mt == nil {
+		mt = req.MaxTokens
+	}
+	if mt != nil {
+		n := *mt
+		if n < minOutputTokens {
+			res.note("max_tokens " + itoa(n) + " raised to " + itoa(minOutputTokens) + ", the responses minimum")
+			n = minOutputTokens
+		}
+		out.MaxOutputTokens = &n
+	}
+	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	if req.ReasoningEffort != "" {
+		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}
+	}
+	if f := chatFormatToResp(req.ResponseFormat, res); f != nil {
+		out.Text = &respOutText{Format: f}
+	}
+	if len(trimSpace(req.Stop)) > 0 && string(trimSpace(req.Stop)) != "null" {
+		res.note("dropped stop: not supported by a responses upstream")
+	}
+	if req.N != nil && *req.N > 1 {
+		res.note("dropped n: a responses upstream answers once")
+	}
+	b, err := marshal(&out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding responses request: %w", err)
+	}
+	res.Body = b
+	return res, nil
+}
+
+// chatUserParts converts user content into input_text / input_image parts.
+func chatUserParts(raw json.RawMessage, res *Result) ([]respOutPart, error) {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := setString(&s, raw, "content"); err != nil {
+			return nil, err
+		}
+		if s == "" {
+			return nil, nil
+		}
+		return []respOutPart{{Type: "input_text", Text: s}}, nil
+	}
+	var parts []chatInPart
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return nil, err
+	}
+	var out []respOutPart
+	for _, p := range parts {
+		switch p.Type {
+		case "text", "input_text":
+			if p.Text != "" {
+				out = append(out, respOutPart{Type: "input_text", Text: p.Text})
+			}
+		case "image_url", "input_image":
+			u, detail := imageURL(p.ImageURL)
+			if u == "" {
+				res.note("dropped image_url part without a usable url")
+				continue
+			}
+			if detail == "" {
+				detail = "auto"
+			}
+			out = append(out, respOutPart{Type: "input_image", ImageURL: u, Detail: detail})
+		default:
+			res.note("dropped " + p.Type + " content part: not supported by a responses upstream")
+		}
+	}
+	return out, nil
+}
+
+// imageURL reads a chat image_url ({"url":..,"detail":..} or a string).
+func imageURL(raw json.RawMessage) (url, detail string) {
+	raw = trimSpace(raw)
+	if len(raw) == 0 {
+		return "", ""
+	}
+	if raw[0] == '"' {
+		return rawText(raw), ""
+	}
+	var u chatImageURL
+	if json.Unmarshal(raw, &u) != nil {
+		return "", ""
+	}
+	return u.URL, u.Detail
+}
+
+// chatToolChoiceToResp maps a chat tool_choice to Responses.
+func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] == '"' {
+		switch rawText(raw) {
+		case "auto", "none", "required":
+			return raw
+		}
+		res.note("dropped tool_choice " + string(raw))
+		return nil
+	}
+	var c struct {
+		Type     string `json:"type"`
+		Name     string `json:"name"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if json.Unmarshal(raw, &c) != nil {
+		res.note("dropped unreadable tool_choice")
+		return nil
+	}
+	name := c.Function.Name
+	if name == "" {
+		name = c.Name
+	}
+	if c.Type == "function" && name != "" {
+		return mustJSON(map[string]string{"type": "function", "name": name})
+	}
+	res.note("tool_choice " + c.Type + " approximated as auto")
+	return json.RawMessage(`"auto"`)
+}
+
+// chatFormatToResp maps response_format to Responses text.format.
+func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var f struct {
+		Type       string `json:"type"`
+		JSONSchema *struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			Schema      json.RawMessage `json:"schema"`
+			Strict      *bool           `json:"strict"`
+		} `json:"json_schema"`
+	}
+	if json.Unmarshal(raw, &f) != nil {
+		res.note("dropped unreadable response_format")
+		return nil
+	}
+	switch f.Type {
+	case "json_object":
+		return json.RawMessage(`{"type":"json_object"}`)
+	case "json_schema":
+		if f.JSONSchema == nil {
+			res.note("dropped response_format json_schema without a schema")
+			return nil
+		}
+		js := f.JSONSchema
+		name := js.Name
+		if name == "" {
+			name = "output"
+		}
+		m := map[string]any{"type": "json_schema", "name": name}
+		if len(js.Schema) > 0 {
+			m["schema"] = js.Schema
+		}
+		if js.Strict != nil {
+			m["strict"] = *js.Strict
+		}
+		if js.Description != "" {
+			m["description"] = js.Description
+		}
+		return mustJSON(m)
+	}
+	return nil // "text" is the default
+}

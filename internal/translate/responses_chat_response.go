@@ -1,0 +1,282 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// respResponse is a Responses "response" object as an upstream sends it
+// (the non-streaming body, or the "response" of a stream's terminal event).
+type respResponse struct {
+	ID                string     `json:"id"`
+	Object            string     `json:"object"`
+	CreatedAt         int64      `json:"created_at"`
+	Status            string     `json:"status"`
+	Error             *wireError `json:"error"`
+	IncompleteDetails *struct {
+		Reason string `json:"reason"`
+	} `json:"incomplete_details"`
+	Output []respItem  `json:"output"`
+	Usage  *respUsageIn `json:"usage"`
+}
+
+// respUsageIn is Responses usage as read from an upstream.
+type respUsageIn struct {
+	InputTokens        int `json:"input_tokens"`
+	OutputTokens       int `json:"output_tokens"`
+	TotalTokens        int `json:"total_tokens"`
+	InputTokensDetails *struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"input_tokens_details"`
+	OutputTokensDetails *struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"output_tokens_details"`
+}
+
+// appendChatUsageFromResp writes chat usage for Responses usage (both count
+// cached tokens inside the input).
+func appendChatUsageFromResp(b []byte, u *respUsageIn) []byte {
+	total := u.TotalTokens
+	if total == 0 {
+		total = u.InputTokens + u.OutputTokens
+	}
+	cached, reasoning := 0, 0
+	if u.InputTokensDetails != nil {
+		cached = u.InputTokensDetails.CachedTokens
+	}
+	if u.OutputTokensDetails != nil {
+		reasoning = u.OutputTokensDetails.ReasoningTokens
+	}
+	b = append(b, `{"prompt_tokens":`...)
+	b = appendInt(b, u.InputTokens)
+	b = append(b, `,"completion_tokens":`...)
+	b = appendInt(b, u.OutputTokens)
+	b = append(b, `,"total_tokens":`...)
+	b = appendInt(b, total)
+	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+	b = appendInt(b, cached)
+	b = append(b, `},"completion_tokens_details":{"reasoning_tokens":`...)
+	b = appendInt(b, reasoning)
+	return append(b, `}}`...)
+}
+
+// respFailure turns a failed response (or an error object) into an
+// *UpstreamError with a non-empty message.
+func respFailure(status int, we *wireError, fallback string) *UpstreamError {
+	e := &UpstreamError{Status: status, Message: fallback}
+	if we != nil {
+		e.Type, e.Code = we.Type, rawScalar(we.Code)
+		if we.Message != "" {
+			e.Message = we.Message
+		} else if e.Code != "" {
+			e.Message += " (" + e.Code + ")"
+		}
+	}
+	return e
+}
+
+// respChatFinish maps a response's final status to a chat finish_reason.
+func respChatFinish(r *respResponse, hasTools bool) string {
+	if r.Status == "incomplete" {
+		if r.IncompleteDetails != nil && r.IncompleteDetails.Reason == "content_filter" {
+			return "content_filter"
+		}
+		return "length"
+	}
+	if hasTools {
+		return "tool_calls"
+	}
+	return "stop"
+}
+
+// respItemText joins the text of a message item (output_text and refusal
+// parts) or of a reasoning item (summary, then reasoning_text content).
+func respItemText(it *respItem) (text string, refusal bool) {
+	var sb strings.Builder
+	if it.Type == "reasoning" {
+		for _, s := range it.Summary {
+			if sb.Len() > 0 && s.Text != "" {
+				sb.WriteString("\n\n")
+			}
+			sb.WriteString(s.Text)
+		}
+	}
+	c := trimSpace(it.Content)
+	if len(c) == 0 || c[0] != '[' {
+		return sb.String(), false
+	}
+	var parts []respPart
+	if json.Unmarshal(c, &parts) != nil {
+		return sb.String(), false
+	}
+	hasText := false
+	for _, p := range parts {
+		switch p.Type {
+		case "output_text", "reasoning_text", "text":
+			if it.Type == "reasoning" && len(it.Summary) > 0 {
+				continue // the summary already says it
+			}
+			sb.WriteString(p.Text)
+			hasText = true
+		case "refusal":
+			if !hasText {
+				sb.WriteString(p.Refusal)
+				refusal = true
+			}
+		}
+	}
+	return sb.String(), refusal && !hasText
+}
+
+// decodeRespResponse parses a non-streaming Responses answer strictly.
+func decodeRespResponse(body []byte) (*respResponse, error) {
+	var r respResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
+	}
+	if r.Error != nil || r.Status == "failed" {
+		return nil, respFailure(502, r.Error, "upstream response failed")
+	}
+	if r.Object != "response" && r.Output == nil {
+		return nil, fmt.Errorf("%w: not a responses object (object %q)", ErrUpstreamBody, r.Object)
+	}
+	return &r, nil
+}
+
+// ResponsesResponseToChat converts a non-streaming OpenAI Responses answer
+// into a Chat Completions object. alias is reported as "model" (F8).
+// Message items' output_text is joined into content (a refusal-only
+// message becomes refusal); function_call items become tool_calls in order
+// with their call ids, names and arguments (empty arguments as "{}");
+// reasoning items (summary, or reasoning_text content) become
+// reasoning_content; usage keeps cached and reasoning tokens. finish_reason:
+// status incomplete -> length (content_filter when that was the reason),
+// else tool_calls when there are calls, else stop. An unparseable,
+// truncated or non-response body is an ErrUpstreamBody error; a failed
+// response or an error body an *UpstreamError.
+func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
+	r, err := decodeRespResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	var text, reasoning strings.Builder
+	refusal := ""
+	nCalls := 0
+	for i := range r.Output {
+		it := &r.Output[i]
+		switch it.Type {
+		case "message":
+			s, isRefusal := respItemText(it)
+			if isRefusal {
+				refusal += s
+			} else {
+				text.WriteString(s)
+			}
+		case "reasoning":
+			s, _ := respItemText(it)
+			if s != "" && reasoning.Len() > 0 {
+				reasoning.WriteString("\n\n")
+			}
+			reasoning.WriteString(s)
+		case "function_call":
+			nCalls++
+		}
+	}
+	b := make([]byte, 0, 256+len(body))
+	b = append(b, `{"id":`...)
+	b = appendString(b, chatIDFromResp(r.ID))
+	b = append(b, `,"object":"chat.completion","created":`...)
+	created := r.CreatedAt
+	if created == 0 {
+		created = nowUnix()
+	}
+	b = appendInt(b, int(created))
+	b = append(b, `,"model":`...)
+	b = appendString(b, alias)
+	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
+	if text.Len() > 0 || nCalls == 0 && refusal == "" {
+		b = appendString(b, text.String())
+	} else {
+		b = append(b, "null"...)
+	}
+	if refusal != "" {
+		b = append(b, `,"refusal":`...)
+		b = appendString(b, refusal)
+	}
+	if reasoning.Len() > 0 {
+		b = append(b, `,"reasoning_content":`...)
+		b = appendString(b, reasoning.String())
+	}
+	if nCalls > 0 {
+		b = append(b, `,"tool_calls":[`...)
+		n := 0
+		for i := range r.Output {
+			it := &r.Output[i]
+			if it.Type != "function_call" {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			b = appendChatCall(b, -1, respCallID(it), it.Name, it.Arguments)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `},"logprobs":null,"finish_reason":`...)
+	b = appendString(b, respChatFinish(r, nCalls > 0))
+	b = append(b, `}],"usage":`...)
+	if r.Usage != nil {
+		b = appendChatUsageFromResp(b, r.Usage)
+	} else {
+		b = append(b, "null"...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendChatCall writes one chat tool call (index < 0: no index member).
+func appendChatCall(b []byte, index int, id, name, args string) []byte {
+	b = append(b, '{')
+	if index >= 0 {
+		b = append(b, `"index":`...)
+		b = appendInt(b, index)
+		b = append(b, ',')
+	}
+	b = append(b, `"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"type":"function","function":{"name":`...)
+	if name == "" {
+		name = UnnamedToolName
+	}
+	b = appendString(b, name)
+	b = append(b, `,"arguments":`...)
+	if strings.TrimSpace(args) == "" {
+		args = "{}"
+	}
+	b = appendString(b, args)
+	return append(b, "}}"...)
+}
+
+// respCallID is a function_call item's call id (its item id, or a new id,
+// when the upstream left call_id out).
+func respCallID(it *respItem) string {
+	switch {
+	case it.CallID != "":
+		return it.CallID
+	case it.ID != "":
+		return it.ID
+	}
+	return newID("call_")
+}
+
+// chatIDFromResp derives a chat completion id from a response id.
+func chatIDFromResp(upstream string) string {
+	if upstream == "" {
+		return newID("chatcmpl-")
+	}
+	if strings.HasPrefix(upstream, "chatcmpl-") {
+		return upstream
+	}
+	return "chatcmpl-" + strings.TrimPrefix(upstream, "resp_")
+}

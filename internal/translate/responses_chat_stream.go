@@ -1,0 +1,506 @@
+package translate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/flowgate/flowgate/internal/sse"
+)
+
+// respEvent is one OpenAI Responses stream event (the data JSON; "type"
+// names the event).
+type respEvent struct {
+	Type         string          `json:"type"`
+	OutputIndex  *int            `json:"output_index"`
+	ItemID       string          `json:"item_id"`
+	SummaryIndex *int            `json:"summary_index"`
+	Delta        json.RawMessage `json:"delta"`
+	Arguments    *string         `json:"arguments"`
+	Item         *respItem       `json:"item"`
+	Response     *respResponse   `json:"response"`
+	Code         json.RawMessage `json:"code"`
+	Message      string          `json:"message"`
+	Error        *wireError      `json:"error"`
+}
+
+// rcItem is one upstream output item seen in a Responses stream.
+type rcItem struct {
+	outIdx  int
+	itemID  string
+	typ     string // message, reasoning, function_call, or another item type
+	sawText bool   // text / reasoning deltas were sent for it
+	summary int    // last reasoning summary_index
+	// function_call
+	callID string
+	name   string
+	call   int    // chat tool-call index
+	args   []byte // arguments received so far
+	sent   int    // bytes of args sent to the client
+	done   bool   // the upstream finished the call
+	ended  bool   // the call's chunks are complete
+}
+
+var (
+	errRespStreamTruncated = fmt.Errorf("%w: stream ended before response.completed", ErrUpstreamBody)
+	errRespStreamOrder     = fmt.Errorf("%w: responses stream event for an unknown or finished item", ErrUpstreamBody)
+)
+
+// ResponsesToChatStream turns an OpenAI Responses stream (a Responses-only
+// upstream) into Chat Completions chunks (data-only frames,
+// "chat.completion.chunk").
+//
+// Output: a first chunk with delta.role "assistant"; output_text.delta ->
+// delta.content (refusal.delta -> delta.refusal); reasoning summary and
+// reasoning text deltas -> delta.reasoning_content (summary parts separated
+// by a blank line); each function_call item gets the next tool-call index
+// (0, 1, ... in the order the items are added, i.e. of output_index): a
+// header chunk {index, id: call_id, type, function:{name, arguments:""}}
+// at output_item.added, then one chunk per function_call_arguments.delta,
+// matched by output_index (or item_id), so interleaved parallel calls keep
+// their own index; arguments that only arrive in
+// function_call_arguments.done or output_item.done are sent then, and a
+// call without arguments gets "{}". A function_call that appears only in
+// output_item.done or in the final response's output still gets its chunks
+// (never lost). response.completed / response.incomplete -> a chunk with
+// finish_reason (incomplete -> length, or content_filter; else tool_calls
+// when there was a call, else stop), a usage chunk (choices [], cached and
+// reasoning tokens kept) and [DONE]. response.failed and error events are
+// *UpstreamError errors; garbage, deltas for unknown items and arguments
+// that are not valid JSON when their call ends (ErrToolArguments) are
+// ErrUpstreamBody errors.
+//
+// Use it like the other machines: Feed the data of every upstream event,
+// Finish(err) at the end or after a Feed error. Finish(nil) after the
+// terminal event adds nothing; without one the stream was truncated and
+// Finish produces a chat error frame ({"error":{...}}, no [DONE]).
+type ResponsesToChatStream struct {
+	alias   string
+	opts    StreamOptions
+	e       emitter
+	ev      respEvent
+	id      string
+	started bool
+	done    bool
+
+	items   []rcItem
+	calls   int
+	queue   []int // items (indexes into items) of calls not yet sent, in order
+	active  int   // item whose call is being sent, or -1
+	anyText bool
+}
+
+// NewResponsesToChatStream starts a translator; alias is the reported
+// model (F8).
+func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
+	if opts.CreatedAt == 0 {
+		opts.CreatedAt = nowUnix()
+	}
+	return &ResponsesToChatStream{alias: alias, opts: opts, active: -1}
+}
+
+// Feed consumes one upstream event's data.
+func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
+	if s.done {
+		return nil, nil
+	}
+	s.e.reset()
+	if sse.IsDone(data) {
+		return nil, nil // not part of the Responses protocol; the terminal event decides
+	}
+	ev := &s.ev
+	*ev = respEvent{}
+	if err := json.Unmarshal(data, ev); err != nil {
+		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
+	}
+	err := s.event(ev)
+	return s.e.frames(), err
+}
+
+func (s *ResponsesToChatStream) event(ev *respEvent) error {
+	switch ev.Type {
+	case "response.created", "response.in_progress", "response.queued":
+		if ev.Response != nil && s.id == "" {
+			s.id = ev.Response.ID
+		}
+		s.start()
+	case "response.output_item.added":
+		s.start()
+		if ev.Item == nil {
+			return fmt.Errorf("%w: output_item.added without item", ErrUpstreamBody)
+		}
+		if s.find(ev.OutputIndex, ev.Item.ID) != nil {
+			return nil // a repeated announcement carries nothing new
+		}
+		s.add(ev.OutputIndex, ev.Item)
+	case "response.output_text.delta", "response.refusal.delta":
+		s.start()
+		it := s.find(ev.OutputIndex, ev.ItemID)
+		if it == nil {
+			it = s.add(ev.OutputIndex, &respItem{Type: "message", ID: ev.ItemID})
+		}
+		field := "content"
+		if ev.Type == "response.refusal.delta" {
+			field = "refusal"
+		}
+		if d := rawText(ev.Delta); d != "" {
+			it.sawText, s.anyText = true, true
+			s.textChunk(field, d)
+		}
+	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
+		s.start()
+		it := s.find(ev.OutputIndex, ev.ItemID)
+		if it == nil {
+			it = s.add(ev.OutputIndex, &respItem{Type: "reasoning", ID: ev.ItemID})
+		}
+		d := rawText(ev.Delta)
+		if d == "" {
+			return nil
+		}
+		if ev.SummaryIndex != nil && *ev.SummaryIndex != it.summary {
+			if it.sawText {
+				s.textChunk("reasoning_content", "\n\n")
+			}
+			it.summary = *ev.SummaryIndex
+		}
+		it.sawText = true
+		s.textChunk("reasoning_content", d)
+	case "response.function_call_arguments.delta":
+		s.start()
+		it := s.find(ev.OutputIndex, ev.ItemID)
+		if it == nil || it.typ != "function_call" || it.done {
+			return errRespStreamOrder
+		}
+		if d := rawText(ev.Delta); d != "" {
+			s.callArgs(it, d)
+		}
+	case "response.function_call_arguments.done":
+		it := s.find(ev.OutputIndex, ev.ItemID)
+		if it == nil || it.typ != "function_call" || it.done {
+			return errRespStreamOrder
+		}
+		if ev.Arguments != nil {
+			s.catchUp(it, *ev.Arguments)
+		}
+	case "response.output_item.done":
+		s.start()
+		if ev.Item == nil {
+			return fmt.Errorf("%w: output_item.done without item", ErrUpstreamBody)
+		}
+		it := s.find(ev.OutputIndex, ev.Item.ID)
+		if it == nil {
+			it = s.add(ev.OutputIndex, ev.Item)
+		}
+		return s.itemDone(it, ev.Item)
+	case "response.completed", "response.incomplete":
+		s.start()
+		if ev.Response == nil {
+			return fmt.Errorf("%w: %s without response", ErrUpstreamBody, ev.Type)
+		}
+		return s.complete(ev.Response)
+	case "response.failed":
+		var we *wireError
+		if ev.Response != nil {
+			we = ev.Response.Error
+		}
+		return respFailure(0, we, "upstream response failed")
+	case "error":
+		we := ev.Error
+		if we == nil {
+			we = &wireError{Message: ev.Message, Code: ev.Code}
+		}
+		return respFailure(0, we, "upstream stream error")
+	case "":
+		return fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
+	}
+	return nil // other events (content_part.*, *.done for text) carry nothing new
+}
+
+// Finish ends the stream: nothing more after the terminal event; otherwise
+// (truncated, broken, Feed error) a chat error frame. Calls after the end
+// return nil.
+func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
+	if s.done {
+		return nil
+	}
+	s.done = true
+	if err == nil {
+		err = errRespStreamTruncated
+	}
+	f := ChatErrorFrame(err)
+	s.e.reset()
+	s.e.begin("")
+	s.e.buf = append(s.e.buf, f.Data...)
+	s.e.end()
+	return s.e.frames()
+}
+
+// find returns the item at output index idx (or with item id id).
+func (s *ResponsesToChatStream) find(idx *int, id string) *rcItem {
+	for i := range s.items {
+		it := &s.items[i]
+		if idx != nil && it.outIdx == *idx || idx == nil && id != "" && it.itemID == id {
+			return it
+		}
+	}
+	return nil
+}
+
+// add records a new item; a function_call gets its tool-call index and
+// header chunk (and any arguments the item already carries).
+func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
+	o := len(s.items)
+	if idx != nil {
+		o = *idx
+	} else if n := len(s.items); n > 0 {
+		o = s.items[n-1].outIdx + 1
+	}
+	s.items = append(s.items, rcItem{outIdx: o, itemID: item.ID, typ: item.Type})
+	it := &s.items[len(s.items)-1]
+	if item.Type == "function_call" {
+		it.callID, it.name = respCallID(item), item.Name
+		it.call = s.calls
+		s.calls++
+		it.args = append(it.args, item.Arguments...)
+		s.queue = append(s.queue, len(s.items)-1)
+		s.advance()
+		it = &s.items[len(s.items)-1]
+	}
+	return it
+}
+
+// callArgs records an arguments fragment and sends it when its call is
+// the one being sent.
+func (s *ResponsesToChatStream) callArgs(it *rcItem, frag string) {
+	it.args = append(it.args, frag...)
+	if s.active >= 0 && &s.items[s.active] == it {
+		s.argsChunk(it.call, frag)
+		it.sent = len(it.args)
+	}
+}
+
+// advance sends calls strictly one after another (Responses upstreams may
+// interleave parallel calls; chat clients and the Messages translation
+// need each call's header and arguments in one run): the active call's
+// held arguments are sent; once the upstream finished it, it is completed
+// and the next queued call becomes active. Errors: ErrToolArguments.
+func (s *ResponsesToChatStream) advance() error {
+	for {
+		if s.active < 0 {
+			if len(s.queue) == 0 {
+				return nil
+			}
+			s.active, s.queue = s.queue[0], s.queue[1:]
+			it := &s.items[s.active]
+			s.toolChunk(it.call, it.callID, it.name)
+		}
+		it := &s.items[s.active]
+		if it.sent < len(it.args) {
+			s.argsChunk(it.call, bytesString(it.args[it.sent:]))
+			it.sent = len(it.args)
+		}
+		if !it.done {
+			return nil
+		}
+		if len(bytes.TrimSpace(it.args)) == 0 {
+			s.argsChunk(it.call, "{}")
+		} else if !json.Valid(it.args) {
+			return ErrToolArguments
+		}
+		it.ended = true
+		s.active = -1
+	}
+}
+
+// catchUp sends the part of the complete arguments not streamed yet.
+func (s *ResponsesToChatStream) catchUp(it *rcItem, full string) {
+	if len(full) > len(it.args) && bytes.HasPrefix([]byte(full), it.args) {
+		s.callArgs(it, full[len(it.args):])
+	}
+}
+
+// itemDone completes an item: text never streamed is sent from the item;
+// a call gets its remaining arguments ("{}" when it has none), which must
+// be valid JSON.
+func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
+	switch it.typ {
+	case "function_call":
+		if it.done {
+			return nil
+		}
+		s.catchUp(it, item.Arguments)
+		return s.endCall(it)
+	case "message", "reasoning":
+		if it.sawText {
+			return nil
+		}
+		text, refusal := respItemText(item)
+		if text == "" {
+			return nil
+		}
+		it.sawText = true
+		switch {
+		case it.typ == "reasoning":
+			s.textChunk("reasoning_content", text)
+		case refusal:
+			s.anyText = true
+			s.textChunk("refusal", text)
+		default:
+			s.anyText = true
+			s.textChunk("content", text)
+		}
+	}
+	return nil
+}
+
+func (s *ResponsesToChatStream) endCall(it *rcItem) error {
+	it.done = true
+	return s.advance()
+}
+
+// complete reconciles the final output with what was streamed (a call or
+// text that only the final output holds is sent now), then ends the chat
+// stream: finish_reason, usage, [DONE].
+func (s *ResponsesToChatStream) complete(r *respResponse) error {
+	for i := range r.Output {
+		o := &r.Output[i]
+		if o.Type != "function_call" {
+			continue
+		}
+		var it *rcItem
+		for k := range s.items {
+			x := &s.items[k]
+			if x.typ == "function_call" && (o.ID != "" && x.itemID == o.ID || o.CallID != "" && x.callID == o.CallID) {
+				it = x
+				break
+			}
+		}
+		if it == nil {
+			it = s.add(nil, o)
+		}
+		if err := s.itemDone(it, o); err != nil {
+			return err
+		}
+	}
+	for i := range s.items {
+		if it := &s.items[i]; it.typ == "function_call" {
+			it.done = true
+		}
+	}
+	if err := s.advance(); err != nil {
+		return err
+	}
+	if !s.anyText {
+		for i := range r.Output {
+			if r.Output[i].Type == "message" {
+				if text, refusal := respItemText(&r.Output[i]); text != "" {
+					field := "content"
+					if refusal {
+						field = "refusal"
+					}
+					s.textChunk(field, text)
+				}
+			}
+		}
+	}
+	s.done = true
+	s.chunkHead()
+	s.e.buf = append(s.e.buf, `{},"logprobs":null,"finish_reason":`...)
+	s.e.buf = appendString(s.e.buf, respChatFinish(r, s.calls > 0))
+	s.e.buf = append(s.e.buf, "}]}"...)
+	s.e.end()
+	if r.Usage != nil {
+		e := &s.e
+		e.begin("")
+		e.buf = append(e.buf, `{"id":`...)
+		e.buf = appendString(e.buf, s.id)
+		e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
+		e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
+		e.buf = append(e.buf, `,"model":`...)
+		e.buf = appendString(e.buf, s.alias)
+		e.buf = append(e.buf, `,"choices":[],"usage":`...)
+		e.buf = appendChatUsageFromResp(e.buf, r.Usage)
+		e.buf = append(e.buf, '}')
+		e.end()
+	}
+	s.e.begin("")
+	s.e.buf = append(s.e.buf, sse.Done...)
+	s.e.end()
+	return nil
+}
+
+func (s *ResponsesToChatStream) start() {
+	if s.started {
+		return
+	}
+	s.started = true
+	if s.opts.ID != "" {
+		s.id = s.opts.ID
+	} else {
+		s.id = chatIDFromResp(s.id)
+	}
+	s.chunkHead()
+	s.e.buf = append(s.e.buf, `{"role":"assistant","content":""}`...)
+	s.chunkTail()
+}
+
+// chunkHead begins a chunk frame up to `"delta":`.
+func (s *ResponsesToChatStream) chunkHead() {
+	e := &s.e
+	e.begin("")
+	e.buf = append(e.buf, `{"id":`...)
+	e.buf = appendString(e.buf, s.id)
+	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
+	e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
+	e.buf = append(e.buf, `,"model":`...)
+	e.buf = appendString(e.buf, s.alias)
+	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
+}
+
+func (s *ResponsesToChatStream) chunkTail() {
+	s.e.buf = append(s.e.buf, `,"logprobs":null,"finish_reason":null}]}`...)
+	s.e.end()
+}
+
+func (s *ResponsesToChatStream) textChunk(field, text string) {
+	s.chunkHead()
+	s.e.buf = append(s.e.buf, `{"`...)
+	s.e.buf = append(s.e.buf, field...)
+	s.e.buf = append(s.e.buf, `":`...)
+	s.e.buf = appendString(s.e.buf, text)
+	s.e.buf = append(s.e.buf, '}')
+	s.chunkTail()
+}
+
+func (s *ResponsesToChatStream) toolChunk(index int, id, name string) {
+	s.chunkHead()
+	s.e.buf = append(s.e.buf, `{"tool_calls":[`...)
+	s.e.buf = appendChatCallHead(s.e.buf, index, id, name)
+	s.e.buf = append(s.e.buf, "]}"...)
+	s.chunkTail()
+}
+
+func (s *ResponsesToChatStream) argsChunk(index int, args string) {
+	s.chunkHead()
+	e := &s.e
+	e.buf = append(e.buf, `{"tool_calls":[{"index":`...)
+	e.buf = appendInt(e.buf, index)
+	e.buf = append(e.buf, `,"function":{"arguments":`...)
+	e.buf = appendString(e.buf, args)
+	e.buf = append(e.buf, `}}]}`...)
+	s.chunkTail()
+}
+
+// appendChatCallHead writes a streamed tool call's first fragment.
+func appendChatCallHead(b []byte, index int, id, name string) []byte {
+	if name == "" {
+		name = UnnamedToolName
+	}
+	b = append(b, `{"index":`...)
+	b = appendInt(b, index)
+	b = append(b, `,"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"type":"function","function":{"name":`...)
+	b = appendString(b, name)
+	return append(b, `,"arguments":""}}`...)
+}
