@@ -17,7 +17,7 @@ type respResponse struct {
 	IncompleteDetails *struct {
 		Reason string `json:"reason"`
 	} `json:"incomplete_details"`
-	Output []respItem  `json:"output"`
+	Output []respItem   `json:"output"`
 	Usage  *respUsageIn `json:"usage"`
 }
 
