@@ -80,6 +80,10 @@ func (translateAdapter) Request(from, to upstream.Protocol, body []byte, model, 
 		res, err = translate.ChatToAnthropic(body, opts)
 	case from == upstream.Responses && to == upstream.Messages:
 		res, err = translate.ResponsesToAnthropic(body, opts)
+	case from == upstream.Chat && to == upstream.Responses:
+		res, err = translate.ChatToResponses(body, opts)
+	case from == upstream.Messages && to == upstream.Responses:
+		res, err = translate.AnthropicToResponses(body, opts)
 	default:
 		return nil, ErrTranslationUnavailable
 	}
@@ -107,6 +111,15 @@ func (translateAdapter) Request(from, to upstream.Protocol, body []byte, model, 
 		c.Response = func(b []byte) ([]byte, error) { return translate.AnthropicResponseToResponses(b, alias, tools) }
 		c.Stream = func() StreamTranslator {
 			return translate.NewAnthropicToResponsesStream(alias, translate.StreamOptions{Tools: tools})
+		}
+	case from == upstream.Chat && to == upstream.Responses:
+		c.Response = func(b []byte) ([]byte, error) { return translate.ResponsesResponseToChat(b, alias) }
+		c.Stream = func() StreamTranslator { return translate.NewResponsesToChatStream(alias, translate.StreamOptions{}) }
+	case from == upstream.Messages && to == upstream.Responses:
+		c.Response = func(b []byte) ([]byte, error) { return translate.ResponsesResponseToAnthropic(b, alias) }
+		c.Stream = func() StreamTranslator {
+			n, _ := translate.EstimateTokens(body)
+			return translate.NewResponsesToAnthropicStream(alias, translate.StreamOptions{InputTokens: n})
 		}
 	}
 	return c, nil
