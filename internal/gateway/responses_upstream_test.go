@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,8 @@ import (
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
+
+	"github.com/flowgate/flowgate/internal/gateway"
 )
 
 // respScript is a Responses-only upstream on 127.0.0.1:0: /v1/responses
@@ -362,4 +365,37 @@ func TestResponsesUpstreamFailureMidStream(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"content":"Hel"`) || !strings.Contains(body, "model crashed") || strings.Contains(body, "[DONE]") {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
+}
+
+// BenchmarkMessagesAndChatOverResponsesUpstream: a Messages stream and a
+// Chat JSON request translated to a Responses-only upstream on loopback
+// (20 text deltas per stream).
+func BenchmarkMessagesAndChatOverResponsesUpstream(b *testing.B) {
+	var events []string
+	events = append(events, respCreated, `{"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","status":"in_progress","role":"assistant","content":[]}}`)
+	for i := 0; i < 20; i++ {
+		events = append(events, `{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":"PONG"}`)
+	}
+	events = append(events, respTextDone, `{"type":"response.completed","response":`+respObject("completed", respMsgItem)+`}`)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(raw), `"stream":true`) {
+			writeRespEvents(w, events...)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, respObject("completed", respMsgItem))
+	}))
+	b.Cleanup(up.Close)
+	s, err := gateway.New(gateway.Options{Doc: doc([]any{dep("codex", "openai_responses/up-model", up.URL+"/v1", nil)}, nil),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("messages-stream", func(b *testing.B) {
+		runBench(b, s, "/v1/messages", []byte(`{"model":"codex","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	})
+	b.Run("chat-json", func(b *testing.B) {
+		runBench(b, s, "/v1/chat/completions", []byte(`{"model":"codex","messages":[{"role":"user","content":"hi"}]}`))
+	})
 }
