@@ -264,13 +264,7 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 // chunkHead begins a chunk frame up to `"delta":`.
 func (s *AnthropicToChatStream) chunkHead() {
 	e := &s.e
-	e.begin("")
-	e.buf = append(e.buf, `{"id":`...)
-	e.buf = appendString(e.buf, s.id)
-	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
-	e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
-	e.buf = append(e.buf, `,"model":`...)
-	e.buf = appendString(e.buf, s.alias)
+	e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
 	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
 }
 
@@ -381,13 +375,7 @@ func (s *AnthropicToChatStream) toolChunk(index int, id, name, args string, args
 func (s *AnthropicToChatStream) finalize() {
 	s.done = true
 	e := &s.e
-	e.begin("")
-	e.buf = append(e.buf, `{"id":`...)
-	e.buf = appendString(e.buf, s.id)
-	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
-	e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
-	e.buf = append(e.buf, `,"model":`...)
-	e.buf = appendString(e.buf, s.alias)
+	e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
 	e.buf = append(e.buf, `,"choices":[],"usage":`...)
 	e.buf = appendChatUsage(e.buf, s.usage)
 	e.buf = append(e.buf, '}')

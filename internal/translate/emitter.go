@@ -119,3 +119,15 @@ func appendSegment(segs []segment, thinking bool, text string) []segment {
 	}
 	return append(segs, segment{thinking, text})
 }
+
+// beginChatChunk starts a chat.completion.chunk frame up to and including
+// its "model" member; the caller appends choices (and usage) and ends it.
+func (e *emitter) beginChatChunk(id, alias string, created int64) {
+	e.begin("")
+	e.buf = append(e.buf, `{"id":`...)
+	e.buf = appendString(e.buf, id)
+	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
+	e.buf = appendInt(e.buf, int(created))
+	e.buf = append(e.buf, `,"model":`...)
+	e.buf = appendString(e.buf, alias)
+}

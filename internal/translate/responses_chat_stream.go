@@ -485,13 +485,7 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 	s.e.end()
 	if r.Usage != nil {
 		e := &s.e
-		e.begin("")
-		e.buf = append(e.buf, `{"id":`...)
-		e.buf = appendString(e.buf, s.id)
-		e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
-		e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
-		e.buf = append(e.buf, `,"model":`...)
-		e.buf = appendString(e.buf, s.alias)
+		e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
 		e.buf = append(e.buf, `,"choices":[],"usage":`...)
 		e.buf = appendChatUsageFromResp(e.buf, r.Usage)
 		e.buf = append(e.buf, '}')
@@ -521,13 +515,7 @@ func (s *ResponsesToChatStream) start() {
 // chunkHead begins a chunk frame up to `"delta":`.
 func (s *ResponsesToChatStream) chunkHead() {
 	e := &s.e
-	e.begin("")
-	e.buf = append(e.buf, `{"id":`...)
-	e.buf = appendString(e.buf, s.id)
-	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
-	e.buf = appendInt(e.buf, int(s.opts.CreatedAt))
-	e.buf = append(e.buf, `,"model":`...)
-	e.buf = appendString(e.buf, s.alias)
+	e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
 	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
 }
 
