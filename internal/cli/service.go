@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/flowgate/flowgate/internal/config"
-	rt "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/supervisor"
 )
 
@@ -49,10 +49,14 @@ what to do next, and the other services are still handled.`,
 			},
 		})
 	}
+	cmd.AddCommand(a.serviceRunCommand())
 	return cmd
 }
 
-// runServices performs action on names (dependency order; stop reverses).
+// runServices performs action on names (dependency order; stop reverses)
+// through the supervisor, which starts one when none runs: the supervisor
+// is the parent of every service and restarts them when they exit. A stop
+// with no supervisor running stops the services by their pid files.
 // Services whose binary is missing fail with the install command and the
 // others are still handled.
 func (a *app) runServices(ctx context.Context, cfg *config.Config, action string, names []string) []supervisor.Result {
@@ -63,28 +67,30 @@ func (a *app) runServices(ctx context.Context, cfg *config.Config, action string
 	if err := layout.Ensure(); err != nil {
 		return []supervisor.Result{{Service: "all", Action: action, Result: supervisor.ResultFailed, Error: err.Error()}}
 	}
-	sup := supervisorFor(cfg)
-	var results []supervisor.Result
-	if action == supervisor.ActionStop {
+	stopping := action == supervisor.ActionStop || action == supervisor.ActionExit
+	if !stopping && cfg.Services[config.ServiceGateway] != nil {
+		// A newer flowgate than the installed copy: install it before the
+		// supervisor starts the gateway from it.
+		if _, err := installSelf(layout); err != nil {
+			return []supervisor.Result{{Service: "all", Action: action, Result: supervisor.ResultFailed, Error: err.Error()}}
+		}
+	}
+	kc, err := a.keeperFor(ctx, cfg, !stopping)
+	if err == nil && kc == nil {
+		sup := supervisorFor(cfg)
+		var results []supervisor.Result
 		for i := len(names) - 1; i >= 0; i-- {
 			results = append(results, sup.Stop(ctx, baseSpec(cfg, names[i])))
 		}
 		return results
 	}
-	for _, name := range names {
-		spec, err := startSpec(cfg, name)
-		if err != nil {
-			r := supervisor.Result{Service: name, Action: action, Result: supervisor.ResultFailed, Error: err.Error()}
-			event := "service_" + action
-			_ = layout.Emit(rt.Event{Event: event, Service: name, Result: "failed", Detail: err.Error()})
-			results = append(results, r)
-			continue
-		}
-		if action == supervisor.ActionRestart {
-			results = append(results, sup.Restart(ctx, spec))
-		} else {
-			results = append(results, sup.Start(ctx, spec))
-		}
+	var results []supervisor.Result
+	if err == nil {
+		results, err = kc.Do(ctx, supervisor.Request{Action: action, Services: names, Env: os.Environ()})
+	}
+	if err != nil {
+		return []supervisor.Result{{Service: "all", Action: action, Result: supervisor.ResultFailed,
+			Error: fmt.Sprintf("%v; see `flowgate logs supervisor`", err)}}
 	}
 	return results
 }

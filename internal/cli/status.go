@@ -20,6 +20,22 @@ type statusReport struct {
 	SecretIssuePaths []rt.PermissionIssue `json:"secret_permission_issue_paths"`
 	Config           string               `json:"config"`
 	CLIProxyConfig   string               `json:"cliproxyapi_plus_config"`
+	Supervisor       supervisorSummary    `json:"supervisor"`
+}
+
+// supervisorSummary says whether a supervisor keeps the services up.
+type supervisorSummary struct {
+	Running   bool      `json:"running"`
+	Pid       int       `json:"pid,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	Note      string    `json:"note,omitempty"`
+}
+
+func (s supervisorSummary) String() string {
+	if s.Running {
+		return fmt.Sprintf("supervisor: running pid=%d (restarts services that exit)", s.Pid)
+	}
+	return "supervisor: not running (" + s.Note + ")"
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -39,7 +55,10 @@ than 0600 (secret_permission_issues=N). It creates no files.`,
 			}
 			rep := buildStatus(cfg)
 			if a.jsonOut {
-				return a.printJSON(rep)
+				if err := a.printJSON(rep); err != nil {
+					return err
+				}
+				return rep.exit()
 			}
 			fmt.Fprintf(a.stdout, "current_profile=%s\nupdated_at=%s\ngateway_engine=%s\n", rep.CurrentProfile, rep.UpdatedAt, rep.GatewayEngine)
 			for _, s := range rep.Services {
@@ -48,11 +67,12 @@ than 0600 (secret_permission_issues=N). It creates no files.`,
 					fmt.Fprintf(a.stdout, "  note: %s\n", s.Note)
 				}
 			}
+			fmt.Fprintln(a.stdout, rep.Supervisor.String())
 			fmt.Fprintf(a.stdout, "secret_permission_issues=%d\n", rep.SecretIssues)
 			for _, i := range rep.SecretIssuePaths {
 				fmt.Fprintf(a.stdout, "  %s %s (fix: %s)\n", i.ModeString, i.Path, i.Fix)
 			}
-			return nil
+			return rep.exit()
 		},
 	}
 }
@@ -70,10 +90,27 @@ func buildStatus(cfg *config.Config) statusReport {
 		rep.UpdatedAt = st.UpdatedAt.UTC().Format(time.RFC3339)
 	}
 	sup := supervisorFor(cfg)
+	ks, keeperAlive, kerr := supervisor.ReadKeeperState(keeperStatePath(layoutOf(cfg)))
+	switch {
+	case kerr != nil:
+		rep.Supervisor.Note = kerr.Error()
+	case keeperAlive:
+		rep.Supervisor = supervisorSummary{Running: true, Pid: ks.Pid, StartedAt: ks.StartedAt}
+	default:
+		rep.Supervisor.Note = "services that exit are not restarted; `flowgate up` or `flowgate service start` starts it"
+	}
 	for _, name := range cfg.ServiceOrder {
 		s, err := sup.Inspect(baseSpec(cfg, name))
 		if err != nil {
 			s = supervisor.Status{Service: name, State: "unknown", Note: err.Error()}
+		}
+		if keeperAlive {
+			if k, ok := ks.Services[name]; ok {
+				s.Keeper = &k
+				if k.Desired && k.Note != "" && s.State != supervisor.StateRunning {
+					s.Note = k.Note
+				}
+			}
 		}
 		rep.Services = append(rep.Services, s)
 	}
@@ -97,6 +134,17 @@ func auditSecrets(cfg *config.Config) []rt.PermissionIssue {
 	}
 	extra = append(extra, cfg.Services[config.ServiceCLIProxy].ConfigFile, cfg.Paths.ActiveConfig)
 	return rt.AuditSecrets(cfg.Paths.AuthDir, cfg.Paths.SecretsDir, extra)
+}
+
+// exit is 1 when a service crashed, has a stale pid file or is in a crash
+// loop, as health does.
+func (rep statusReport) exit() error {
+	for _, s := range rep.Services {
+		if s.Failing() {
+			return silent(ExitFailed)
+		}
+	}
+	return nil
 }
 
 func orDefault(s, d string) string {

@@ -140,7 +140,7 @@ func (a *app) downCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			results := a.runServices(ctxOf(cmd), cfg, supervisor.ActionStop, cfg.ServiceOrder)
+			results := a.runServices(ctxOf(cmd), cfg, supervisor.ActionExit, cfg.ServiceOrder)
 			return a.printResults(results)
 		},
 	}

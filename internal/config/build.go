@@ -242,6 +242,7 @@ func buildPaths(c *collector, cfg *Config, v any) {
 var serviceKeys = map[string]bool{
 	"engine": true, "host": true, "port": true, "readiness_path": true, "health_path": true,
 	"command": true, "config_file": true, "ready_timeout": true, "stop_timeout": true, "env": true,
+	"restart": true,
 }
 
 func buildServices(c *collector, cfg *Config, v any) {
@@ -306,7 +307,7 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	for _, k := range sortedKeys(m) {
 		if !serviceKeys[k] && !strings.HasPrefix(k, "_comment") {
-			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, port, readiness_path, ready_timeout, stop_timeout")
+			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, port, readiness_path, ready_timeout, restart, stop_timeout")
 		}
 	}
 	if v, ok := m["engine"]; ok {
@@ -357,6 +358,9 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 				*dst = d
 			}
 		}
+	}
+	if v, ok := m["restart"]; ok {
+		s.Restart = buildRestart(c, join(base, "restart"), v)
 	}
 	if v, ok := m["config_file"]; ok {
 		if p, isStr := v.(string); isStr && p != "" {
@@ -423,6 +427,56 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 		c.add(join(base, "command.args"), "is required for service %s (what to run)", name)
 	}
 	return s
+}
+
+// buildRestart reads services.NAME.restart: `never`, `always` (the
+// defaults) or {backoff, max_backoff, max_exits, window}.
+func buildRestart(c *collector, base string, v any) Restart {
+	var r Restart
+	switch val := v.(type) {
+	case string:
+		switch val {
+		case "never":
+			r.Never = true
+		case "always":
+		default:
+			c.add(base, "must be never, always or a mapping with backoff, max_backoff, max_exits, window; got %q", val)
+		}
+		return r
+	case map[string]any:
+		for _, k := range sortedKeys(val) {
+			switch k {
+			case "backoff", "max_backoff", "window":
+				d, err := parseDuration(val[k])
+				if err != nil {
+					c.add(join(base, k), "%v", err)
+					continue
+				}
+				switch k {
+				case "backoff":
+					r.Backoff = d
+				case "max_backoff":
+					r.MaxBackoff = d
+				default:
+					r.Window = d
+				}
+			case "max_exits":
+				n, ok := asInt(val[k])
+				if !ok || n < 1 {
+					c.add(join(base, k), "must be a whole number of at least 1, got %v", val[k])
+					continue
+				}
+				r.MaxExits = int(n)
+			default:
+				if !strings.HasPrefix(k, "_comment") {
+					c.add(join(base, k), "unknown key; known keys are backoff, max_backoff, max_exits, window")
+				}
+			}
+		}
+		return r
+	}
+	c.add(base, "must be never, always or a mapping with backoff, max_backoff, max_exits, window; got %s", typeName(v))
+	return r
 }
 
 func parseDuration(v any) (time.Duration, error) {

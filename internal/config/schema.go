@@ -106,6 +106,26 @@ type Service struct {
 	StopTimeout time.Duration
 	// Env is extra environment for the child.
 	Env map[string]string
+	// Restart is how the supervisor brings the service back after it
+	// exits or is killed.
+	Restart Restart
+}
+
+// Restart is services.NAME.restart: `never`, or a mapping. A service that
+// exits is started again after Backoff, doubling up to MaxBackoff; MaxExits
+// exits within Window are a crash loop, after which the supervisor gives up
+// until the service is started again.
+type Restart struct {
+	// Never turns automatic restarts off (restart: never).
+	Never bool
+	// Backoff is the first delay. Default 1s.
+	Backoff time.Duration
+	// MaxBackoff caps the delay. Default 60s.
+	MaxBackoff time.Duration
+	// MaxExits within Window make a crash loop. Default 5.
+	MaxExits int
+	// Window is the crash-loop window. Default 2m.
+	Window time.Duration
 }
 
 // Credentials are upstream API keys referenced by api_key_ref.

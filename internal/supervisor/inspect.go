@@ -41,6 +41,18 @@ type Status struct {
 	Note    string `json:"note,omitempty"`
 	PidFile string `json:"pid_file"`
 	LogFile string `json:"log_file"`
+	// Keeper is how the supervisor sees the service (restarting, crash
+	// loop), when a supervisor keeps it.
+	Keeper *KeptStatus `json:"supervisor,omitempty"`
+}
+
+// Failing reports whether the service needs attention: it crashed, its pid
+// file is stale, or the supervisor is restarting it or gave up.
+func (st Status) Failing() bool {
+	if st.Keeper != nil && st.Keeper.Desired && (st.Keeper.State == KeepCrashLoop || st.Keeper.State == KeepBackoff) {
+		return true
+	}
+	return st.State == StateCrashed || st.State == StateStale
 }
 
 // String renders one line for `status`: `gateway: running pid=123 up 5m3s port=4000`.

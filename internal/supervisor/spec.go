@@ -35,6 +35,10 @@ type Spec struct {
 	// Env holds extra KEY=VALUE entries appended to the inherited
 	// environment (later entries win). Default: none.
 	Env []string
+	// BaseEnv replaces the inherited environment when not nil: the keeper
+	// starts children with the environment of the command that asked for
+	// them, not its own. Default: this process's environment.
+	BaseEnv []string
 	// Host is the address the service listens on. Default: 127.0.0.1.
 	Host string
 	// Port is the TCP port the service listens on; 0 means none. When set,
@@ -95,6 +99,31 @@ type Supervisor struct {
 	PidDir string
 	LogDir string
 	Emit   runtime.Emitter
+	// OnExit, when set, is called (from another goroutine) each time a
+	// child this Supervisor started exits after it was reported started.
+	// The keeper uses it to learn exit codes and signals at once.
+	OnExit func(ExitInfo)
+}
+
+// ExitInfo is how a started child ended.
+type ExitInfo struct {
+	Service string
+	Pid     int
+	// StartedAt is when the child was spawned; At when it was reaped.
+	StartedAt time.Time
+	At        time.Time
+	// Code is the exit status, -1 when a signal ended it.
+	Code int
+	// Signal names the signal that ended it (SIGKILL), empty otherwise.
+	Signal string
+}
+
+// String is `exit status 1` or `killed by SIGKILL`.
+func (e ExitInfo) String() string {
+	if e.Signal != "" {
+		return "killed by " + e.Signal
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
 }
 
 // PidPath is the pid file of service name.

@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Start starts spec's service unless it already runs, and waits until it is
@@ -97,9 +100,20 @@ func (s *Supervisor) startLocked(ctx context.Context, spec Spec) Result {
 	info, statErr := readProc(pid)
 	exited := make(chan struct{})
 	var waitErr error
+	// OnExit is reported once, and only for a child handed over as
+	// started; the waiter and the hand-over below may race to it.
+	var handedOver, reported atomic.Bool
+	reportExit := func() {
+		if s.OnExit != nil && reported.CompareAndSwap(false, true) {
+			s.OnExit(exitInfo(spec.Name, pid, spawnedAt, cmd.ProcessState))
+		}
+	}
 	go func() {
 		waitErr = cmd.Wait()
 		close(exited)
+		if handedOver.Load() {
+			reportExit()
+		}
 	}()
 	newRec := &PidRecord{Pid: pid, Pgid: pid, StartTime: info.StartTime, Argv: spec.Args, Cwd: cmd.Dir, StartedAt: spawnedAt.UTC()}
 	if statErr == nil {
@@ -118,6 +132,10 @@ func (s *Supervisor) startLocked(ctx context.Context, spec Spec) Result {
 		why = foreignListener(spec, newRec)
 	}
 	if why == "" {
+		handedOver.Store(true)
+		if isClosed(exited) {
+			reportExit()
+		}
 		res.Result, res.Pid, res.ReadyIn = ResultStarted, pid, readyIn
 		return res
 	}
@@ -172,7 +190,11 @@ func (s *Supervisor) prepare(spec Spec) (*exec.Cmd, *os.File, int64, error) {
 	if cmd.Dir == "" {
 		cmd.Dir, _ = os.Getwd()
 	}
-	cmd.Env = append(os.Environ(), spec.Env...)
+	base := spec.BaseEnv
+	if base == nil {
+		base = os.Environ()
+	}
+	cmd.Env = append(append([]string{}, base...), spec.Env...)
 	cmd.Stdin = nil // /dev/null
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -258,6 +280,27 @@ func (s *Supervisor) logTailSince(name string, offset int64, n int) []string {
 	defer f.Close()
 	lines, _ := tailFrom(f, offset, n)
 	return lines
+}
+
+// exitInfo describes a reaped child.
+func exitInfo(name string, pid int, started time.Time, ps *os.ProcessState) ExitInfo {
+	e := ExitInfo{Service: name, Pid: pid, StartedAt: started, At: time.Now(), Code: -1}
+	if ps == nil {
+		return e
+	}
+	e.Code = ps.ExitCode()
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		e.Signal = signalName(ws.Signal())
+	}
+	return e
+}
+
+// signalName is SIGKILL rather than Go's "killed".
+func signalName(sig syscall.Signal) string {
+	if n := unix.SignalName(sig); n != "" {
+		return n
+	}
+	return sig.String()
 }
 
 func exitDescription(err error) string {

@@ -32,6 +32,11 @@ func (s *Supervisor) Restart(ctx context.Context, spec Spec) Result {
 }
 
 func (s *Supervisor) restartLocked(ctx context.Context, spec Spec) Result {
+	// A port another program holds would fail the start after the stop:
+	// check first, so that a restart never leaves less running than before.
+	if h := s.foreignPortHolder(spec); h != nil {
+		return failed(spec.Name, ActionRestart, portInUseMessage(spec, h)+"; the running "+spec.Name+" was left as it is")
+	}
 	stopped := s.stopLocked(spec)
 	if !stopped.OK() {
 		stopped.Action = ActionRestart
@@ -48,6 +53,23 @@ func (s *Supervisor) restartLocked(ctx context.Context, spec Spec) Result {
 		res.Note = joinNotes(stopped.Note, res.Note)
 	}
 	return res
+}
+
+// foreignPortHolder is the process listening on spec's port when it is not
+// the service itself.
+func (s *Supervisor) foreignPortHolder(spec Spec) *PortHolder {
+	h := FindPortHolder(spec.Host, spec.Port)
+	if h == nil {
+		return nil
+	}
+	rec, err := readPidRecord(s.PidPath(spec.Name))
+	if err != nil || rec == nil {
+		return h
+	}
+	if ownsPort(rec, classify(rec), h) {
+		return nil
+	}
+	return h
 }
 
 func joinNotes(a, b string) string {
