@@ -49,6 +49,7 @@ what to do next, and the other services are still handled.`,
 			},
 		})
 	}
+	cmd.AddCommand(a.serviceInstallCommands()...)
 	return cmd
 }
 

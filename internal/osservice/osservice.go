@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -227,6 +228,9 @@ type Status struct {
 // Line renders s as one key=value line for `flowgate status`.
 func (s Status) Line() string {
 	if s.Kind == "" {
+		if s.Error != "" {
+			return "os_service=unknown installed=unknown error=" + strconv.Quote(s.Error)
+		}
 		return "os_service=none installed=no"
 	}
 	active := yesNo(s.Active)
@@ -237,6 +241,9 @@ func (s Status) Line() string {
 		s.Kind, yesNo(s.Installed), yesNo(s.Enabled), active, s.Path)
 	if s.Config != "" {
 		line += " config=" + s.Config
+	}
+	if s.Error != "" {
+		line += " error=" + strconv.Quote(s.Error)
 	}
 	return line
 }
