@@ -50,6 +50,7 @@ what to do next, and the other services are still handled.`,
 		})
 	}
 	cmd.AddCommand(a.serviceRunCommand())
+	cmd.AddCommand(a.serviceInstallCommands()...)
 	return cmd
 }
 
