@@ -45,14 +45,17 @@ func deepCopy(v any) any {
 
 // ProfileDocument is litellm_base merged with the named profile: the
 // LiteLLM-style document (model_list, router_settings, litellm_settings,
-// general_settings) the gateway runs on. Secret references are kept as
-// written; nothing is resolved.
+// general_settings) the gateway runs on. api_base: cliproxy becomes the
+// CLIProxyAPIPlus URL of services.cliproxyapi_plus; secret references are
+// kept as written.
 func (c *Config) ProfileDocument(profile string) (map[string]any, error) {
 	overlay, ok := c.Profiles[profile]
 	if !ok {
 		return nil, fmt.Errorf("unknown profile %q; profiles: %s (see `flowgate profile list`)", profile, strings.Join(profileNames(c), ", "))
 	}
-	return DeepMerge(c.LiteLLMBase, overlay), nil
+	doc := DeepMerge(c.LiteLLMBase, overlay)
+	c.resolveAddresses(doc)
+	return doc, nil
 }
 
 // ProfileNames lists the profiles sorted by name.
@@ -198,6 +201,12 @@ func checkModelList(add func(string, string, ...any), cfg *Config, base string, 
 		model, _ := lp["model"].(string)
 		if prov, _, found := strings.Cut(model, "/"); !found || prov == "" {
 			add(join(p, "litellm_params.model"), "must be provider/upstream-model such as openai/gpt-4o-mini or anthropic/claude-sonnet-4, got %q", model)
+		}
+		if v, has := lp["api_base"]; has {
+			s, isStr := v.(string)
+			if !isStr || (s != CLIProxyAPIBase && !strings.HasPrefix(s, "os.environ/") && !strings.Contains(s, "://")) {
+				add(join(p, "litellm_params.api_base"), "must be %s (CLIProxyAPIPlus at services.cliproxyapi_plus host and port), a URL such as https://api.example.com/v1, or os.environ/NAME; got %v", CLIProxyAPIBase, v)
+			}
 		}
 		if ref, has := lp["api_key_ref"]; has {
 			name, _ := ref.(string)
