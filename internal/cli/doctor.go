@@ -147,6 +147,7 @@ func runDoctor(cfg *config.Config) []Check {
 	checks = append(checks, cliproxyConfigChecks(cfg)...)
 	checks = append(checks, oauthEndpointChecks(cfg)...)
 	checks = append(checks, gatewayProfileChecks(cfg)...)
+	checks = append(checks, driftChecks(cfg)...)
 	return checks
 }
 

@@ -141,7 +141,8 @@ func initProject(configPath string, force bool) (*initResult, error) {
 		raw, _ := templates.ReadFile("templates/cliproxyapi.yaml")
 		tmpl := template.Must(template.New("cliproxy").Parse(string(raw)))
 		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, map[string]string{"AuthDir": cfg.Paths.AuthDir, "UpstreamKey": upstreamKey}); err != nil {
+		cp := cfg.Services[config.ServiceCLIProxy]
+		if err := tmpl.Execute(&buf, map[string]any{"Host": cp.Host, "Port": cp.Port, "AuthDir": cfg.Paths.AuthDir, "UpstreamKey": upstreamKey}); err != nil {
 			return nil, err
 		}
 		if err := rt.WriteFileAtomic(cpPath, buf.Bytes(), 0o600); err != nil {

@@ -79,7 +79,9 @@ $CODEX_HOME/config.toml) gets a flowgate provider and model, every other table
 and provider untouched; Claude Code ~/.claude/settings.json gets the ANTHROPIC_*
 variables in env, key order and every other key kept, and the gateway key as
 ANTHROPIC_AUTH_TOKEN. The old file is backed up (0600) under a unique name;
-nothing is written on failure or with --dry-run.`,
+nothing is written on failure or with --dry-run. A settings.json that others
+can read is narrowed to 0600 once it holds the gateway key. For Codex, apply
+ends with the command that sets the variable Codex reads the key from.`,
 		Example:   "  flowgate integration apply codex\n  flowgate integration apply claude-code --dry-run",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: integrationClients,
@@ -127,11 +129,25 @@ nothing is written on failure or with --dry-run.`,
 			for _, w := range append(clients.CheckModels(spec), res.Warnings...) {
 				fmt.Fprintf(a.stderr, "warning: %s\n", w)
 			}
+			next := ""
+			if args[0] == "codex" {
+				next = codexKeyReminder(cfg, spec)
+			}
 			if a.jsonOut {
-				return a.printJSON(map[string]any{"client": args[0], "path": res.Path, "backup_path": res.BackupPath, "dry_run": res.DryRun, "changed": res.Changed, "created": res.Created, "diff": res.Diff})
+				out := map[string]any{"client": args[0], "path": res.Path, "backup_path": res.BackupPath, "dry_run": res.DryRun, "changed": res.Changed, "created": res.Created, "diff": redactDiff(res.Diff, spec.Token)}
+				if res.TightenedFrom != 0 {
+					out["mode"], out["previous_mode"] = "0600", fmt.Sprintf("%04o", res.TightenedFrom)
+				}
+				if next != "" {
+					out["env_key"], out["next"] = spec.EnvKey, next
+				}
+				return a.printJSON(out)
 			}
 			if dryRun {
 				fmt.Fprintf(a.stdout, "planned_path=%s\nchanged=%t\n", res.Path, res.Changed)
+				if res.TightenedFrom != 0 {
+					fmt.Fprintf(a.stdout, "planned_mode=0600 (now %04o: the file holds the gateway key, so it would be made readable by you only)\n", res.TightenedFrom)
+				}
 				if res.Diff != "" {
 					fmt.Fprint(a.stdout, redactDiff(res.Diff, spec.Token))
 				}
@@ -140,6 +156,12 @@ nothing is written on failure or with --dry-run.`,
 			fmt.Fprintf(a.stdout, "saved_path=%s\nchanged=%t\n", res.Path, res.Changed)
 			if res.BackupPath != "" {
 				fmt.Fprintf(a.stdout, "backup_path=%s\n", res.BackupPath)
+			}
+			if res.TightenedFrom != 0 {
+				fmt.Fprintf(a.stdout, "mode=0600 (was %04o: the file holds the gateway key, so it is now readable by you only)\n", res.TightenedFrom)
+			}
+			if next != "" {
+				fmt.Fprintf(a.stdout, "next: %s\n", next)
 			}
 			return nil
 		},
@@ -201,6 +223,43 @@ func gatewayKey(cfg *config.Config) string {
 		return k
 	}
 	return ""
+}
+
+// codexKeyReminder tells how to set the variable Codex reads the gateway key
+// from (model_providers.flowgate.env_key), pointing at where the key is kept
+// rather than printing it.
+func codexKeyReminder(cfg *config.Config, spec clients.Spec) string {
+	v := spec.EnvKey
+	if spec.Token != "" && os.Getenv(v) == spec.Token {
+		return fmt.Sprintf("Codex reads the gateway key from $%s, which this shell already sets to it; keep it in your shell profile", v)
+	}
+	var value string
+	gs, _ := cfg.LiteLLMBase["general_settings"].(map[string]any)
+	ref, _ := gs["master_key_ref"].(string)
+	literal, _ := gs["master_key"].(string)
+	cred, hasCred := cfg.Credentials.Upstream[ref]
+	envName, fromEnv := strings.CutPrefix(literal, "os.environ/")
+	switch {
+	case ref != "" && hasCred && cred.File != "":
+		value = `"$(cat ` + shellQuote(cred.File) + `)"`
+	case ref != "" && hasCred && cred.Env != "":
+		value = `"$` + cred.Env + `"`
+	case fromEnv:
+		value = `"$` + envName + `"`
+	case literal != "":
+		value = "<general_settings.master_key in " + cfg.File + ">"
+	default:
+		return fmt.Sprintf("Codex needs $%s set even though the gateway has no key: export %s=flowgate (in your shell profile too)", v, v)
+	}
+	return fmt.Sprintf("Codex reads the gateway key from $%s; set it where you run codex (and in your shell profile): export %s=%s", v, v, value)
+}
+
+// shellQuote quotes p for a POSIX shell when it needs quoting.
+func shellQuote(p string) string {
+	if p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
 
 // secretPath is a file under .router/secrets.

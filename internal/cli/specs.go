@@ -100,6 +100,14 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 		spec.Args = []string{filepath.Join(l.BinDir(), "CLIProxyAPIPlus"), "-config", svc.ConfigFile}
 	}
 	if name == config.ServiceCLIProxy {
+		// services.cliproxyapi_plus host/port are the truth: carry them into
+		// CLIProxyAPIPlus's own config before it starts. A custom command
+		// without that file runs something else; leave it alone.
+		if _, err := os.Stat(svc.ConfigFile); err == nil || !svc.CommandSet {
+			if _, err := config.SyncCLIProxyConfig(cfg, false); err != nil {
+				return spec, err
+			}
+		}
 		pw, err := cliproxy.EnsureManagementPassword(cfg.Paths.SecretsDir)
 		if err != nil {
 			return spec, err

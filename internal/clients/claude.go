@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -73,6 +74,9 @@ func PrintClaude(spec Spec) string {
 // placeholder is added only when the file has no other credential
 // (ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY or apiKeyHelper), with a warning.
 //
+// A file others can read is narrowed to 0600 once it holds a token, and
+// Result.TightenedFrom says so.
+//
 // Invalid JSON, a non-object root or a non-object "env" fail with a message
 // naming the file (and line and column) and change nothing. With dryRun
 // nothing is written and Result holds the planned content and diff.
@@ -135,8 +139,18 @@ func ApplyClaude(path string, spec Spec, dryRun bool) (Result, error) {
 	if !json.Valid(res.Content) {
 		return res, fmt.Errorf("updating %s: internal error: result is not valid JSON; nothing was written", real)
 	}
+	// A file holding a key is owner-only, whatever mode it had before.
+	tok, _ := env.get(EnvAnthropicAuthToken)
+	if v, _ := tok.stringValue(); existed && mode&0o077 != 0 && v != "" && v != TokenPlaceholder {
+		res.TightenedFrom, mode = mode, 0o600
+	}
 	if err := commit(&res, old, mode, existed, dryRun); err != nil {
 		return res, err
+	}
+	if res.TightenedFrom != 0 && !res.Changed && !dryRun {
+		if err := os.Chmod(real, mode); err != nil {
+			return res, fmt.Errorf("%s holds the gateway key but is readable by others (mode %04o) and could not be narrowed: %w; run `chmod 600 %s`", real, res.TightenedFrom, err, real)
+		}
 	}
 	return res, nil
 }

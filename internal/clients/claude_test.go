@@ -111,9 +111,10 @@ func TestApplyClaudeKeepsTokenOrderAndOtherKeys(t *testing.T) {
 	if len(res.Warnings) != 0 {
 		t.Errorf("warnings %v", res.Warnings)
 	}
+	// The file holds the gateway key now: others may no longer read it.
 	st, _ := os.Stat(path)
-	if st.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v", st.Mode().Perm())
+	if st.Mode().Perm() != 0o600 || res.TightenedFrom != 0o644 {
+		t.Errorf("mode %v (TightenedFrom %v), want 0600 narrowed from 0644", st.Mode().Perm(), res.TightenedFrom)
 	}
 	checkBackup(t, res.BackupPath, claudeExisting)
 }

@@ -31,6 +31,10 @@ type Result struct {
 	Content []byte
 	// Diff is a line diff from the old to the new content ("" if unchanged).
 	Diff string
+	// TightenedFrom is the previous mode when apply narrowed the file to
+	// 0600 because it holds the gateway key (with dry-run: would narrow);
+	// 0 when the mode was kept.
+	TightenedFrom fs.FileMode
 	// Warnings are things the user should know (token placeholder kept,
 	// comments lost, ...), one sentence each, for stderr.
 	Warnings []string

@@ -646,6 +646,10 @@ func buildIntegration(c *collector, cfg *Config, v any) {
 			continue
 		}
 		*dst = s
+		if cfg.integrationSet == nil {
+			cfg.integrationSet = map[string]bool{}
+		}
+		cfg.integrationSet[k] = true
 	}
 	if in.DefaultModel == "" {
 		in.DefaultModel = "router-default"

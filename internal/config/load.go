@@ -53,6 +53,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, &Error{File: file, Problems: []Problem{{Message: fmt.Sprintf("the top level must be a mapping of keys (config_version, paths, services, ...), got %s", typeName(raw))}}}
 	}
 	cfg, c := build(file, top)
+	cfg.src = data
 	if len(c.problems) > 0 {
 		locate(data, c.problems)
 		return nil, &Error{File: file, Problems: c.sorted()}

@@ -45,14 +45,17 @@ func deepCopy(v any) any {
 
 // ProfileDocument is litellm_base merged with the named profile: the
 // LiteLLM-style document (model_list, router_settings, litellm_settings,
-// general_settings) the gateway runs on. Secret references are kept as
-// written; nothing is resolved.
+// general_settings) the gateway runs on. api_base: cliproxy becomes the
+// CLIProxyAPIPlus URL of services.cliproxyapi_plus; secret references are
+// kept as written.
 func (c *Config) ProfileDocument(profile string) (map[string]any, error) {
 	overlay, ok := c.Profiles[profile]
 	if !ok {
 		return nil, fmt.Errorf("unknown profile %q; profiles: %s (see `flowgate profile list`)", profile, strings.Join(profileNames(c), ", "))
 	}
-	return DeepMerge(c.LiteLLMBase, overlay), nil
+	doc := DeepMerge(c.LiteLLMBase, overlay)
+	c.resolveAddresses(doc)
+	return doc, nil
 }
 
 // ProfileNames lists the profiles sorted by name.
@@ -92,6 +95,8 @@ func crossCheck(c *collector, cfg *Config) {
 	for _, name := range profileNames(cfg) {
 		checkModelList(add, cfg, join("profiles", name), cfg.Profiles[name])
 	}
+	missing := map[string][]string{}
+	aliasesOf := map[string][]string{}
 	for _, name := range profileNames(cfg) {
 		doc := DeepMerge(cfg.LiteLLMBase, cfg.Profiles[name])
 		aliases := Aliases(doc)
@@ -110,16 +115,75 @@ func crossCheck(c *collector, cfg *Config) {
 				checkFallbacks(add, origin, v, known, name, aliases)
 			}
 		}
-		in := cfg.Integration
-		for _, f := range []struct{ key, val string }{
-			{"default_model", in.DefaultModel}, {"fast_model", in.FastModel}, {"opus_model", in.OpusModel},
-			{"sonnet_model", in.SonnetModel}, {"haiku_model", in.HaikuModel},
-		} {
+		for _, f := range integrationModels(cfg) {
 			if !known[f.val] && len(aliases) > 0 {
-				add(join("integration", f.key), "names model %q, which profile %s does not define in model_list; aliases: %s (runbook section 7: keep model_name, fallbacks and client models in sync)", f.val, name, strings.Join(aliases, ", "))
+				missing[f.key] = append(missing[f.key], name)
+				if aliasesOf[f.key] == nil {
+					aliasesOf[f.key] = aliases
+				}
 			}
 		}
 	}
+	// One problem per integration key, naming every profile that lacks the
+	// model; a key left unset is reported only where its default comes from.
+	for _, f := range integrationModels(cfg) {
+		profiles := missing[f.key]
+		if len(profiles) == 0 {
+			continue
+		}
+		which := "profile " + profiles[0] + " does"
+		if len(profiles) > 1 {
+			which = "profiles " + strings.Join(profiles, ", ") + " do"
+		}
+		what := fmt.Sprintf("names model %q", f.val)
+		if !cfg.integrationSet[f.key] {
+			what = fmt.Sprintf("is not set and defaults to %q", f.val)
+		}
+		if len(f.feeds) > 0 {
+			what += " (also used by " + strings.Join(f.feeds, ", ") + " unless set)"
+		}
+		add(join("integration", f.key), "%s, which %s not define in model_list; aliases: %s; set integration.%s to one of them or add a model_list entry named %q", what, which, strings.Join(aliasesOf[f.key], ", "), f.key, f.val)
+	}
+}
+
+type integrationModel struct {
+	key, val string
+	// feeds are the unset keys that take their default from this one.
+	feeds []string
+}
+
+// integrationModels are the integration model keys a problem must be
+// reported on: those the file sets, and default_model, whose value every
+// unset key inherits (haiku_model through fast_model).
+func integrationModels(cfg *Config) []integrationModel {
+	in := cfg.Integration
+	set := func(k string) bool { return cfg.integrationSet[k] }
+	all := []integrationModel{
+		{key: "default_model", val: in.DefaultModel}, {key: "fast_model", val: in.FastModel},
+		{key: "opus_model", val: in.OpusModel}, {key: "sonnet_model", val: in.SonnetModel},
+		{key: "haiku_model", val: in.HaikuModel},
+	}
+	// source is the key an unset key takes its value from.
+	source := map[string]string{"fast_model": "default_model", "opus_model": "default_model", "sonnet_model": "default_model", "haiku_model": "fast_model"}
+	root := func(k string) string {
+		for !set(k) && source[k] != "" {
+			k = source[k]
+		}
+		return k
+	}
+	var out []integrationModel
+	for _, m := range all {
+		if root(m.key) != m.key {
+			continue
+		}
+		for _, other := range all {
+			if other.key != m.key && root(other.key) == m.key {
+				m.feeds = append(m.feeds, other.key)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func lookup(doc map[string]any, section, key string) (any, bool) {
@@ -198,6 +262,12 @@ func checkModelList(add func(string, string, ...any), cfg *Config, base string, 
 		model, _ := lp["model"].(string)
 		if prov, _, found := strings.Cut(model, "/"); !found || prov == "" {
 			add(join(p, "litellm_params.model"), "must be provider/upstream-model such as openai/gpt-4o-mini or anthropic/claude-sonnet-4, got %q", model)
+		}
+		if v, has := lp["api_base"]; has {
+			s, isStr := v.(string)
+			if !isStr || (s != CLIProxyAPIBase && !strings.HasPrefix(s, "os.environ/") && !strings.Contains(s, "://")) {
+				add(join(p, "litellm_params.api_base"), "must be %s (CLIProxyAPIPlus at services.cliproxyapi_plus host and port), a URL such as https://api.example.com/v1, or os.environ/NAME; got %v", CLIProxyAPIBase, v)
+			}
 		}
 		if ref, has := lp["api_key_ref"]; has {
 			name, _ := ref.(string)

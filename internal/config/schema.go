@@ -47,6 +47,11 @@ type Config struct {
 	// Warnings are non-fatal findings from loading (legacy keys migrated,
 	// keys ignored because a newer one is present).
 	Warnings []string
+
+	// src is the file content as loaded, for locating problems found later.
+	src []byte
+	// integrationSet lists the integration keys the file sets explicitly.
+	integrationSet map[string]bool
 }
 
 // Paths are the runtime locations. All default under <config dir>/../.router.
