@@ -39,6 +39,7 @@ func TestCompletionOffersServicesProfilesProvidersAndClients(t *testing.T) {
 		{[]string{"integration", "apply", ""}, []string{"codex", "claude-code"}},
 		{[]string{"integration", "print", "cl"}, []string{"claude-code"}},
 		{[]string{"serv"}, []string{"service"}},
+		{[]string{"auth", ""}, []string{"import-headless", "list", "login", "status"}},
 		{[]string{"status", ""}, nil},
 	}
 	for _, c := range cases {
