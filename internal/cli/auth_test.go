@@ -60,7 +60,7 @@ func TestAuthImportHeadlessThenStatus(t *testing.T) {
 		t.Fatalf("auth status: %+v", r)
 	}
 	r = runCLI(t, "--config", cfg, "events", "-n", "5")
-	if !strings.Contains(r.stdout, `"event":"auth_import"`) || strings.Contains(r.stdout, "rt-secret-value") {
+	if !strings.Contains(r.stdout, `"event": "auth_import"`) || strings.Contains(r.stdout, "rt-secret-value") {
 		t.Fatalf("events: %s", r.stdout)
 	}
 	r = runCLI(t, "--config", cfg, "auth", "import-headless", "copilot")

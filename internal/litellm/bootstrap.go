@@ -38,8 +38,14 @@ type BootstrapOptions struct {
 	// VenvDir is the virtual environment folder. Default <RuntimeDir>/litellm-venv.
 	// CI points it at a cache folder outside the clone.
 	VenvDir string
-	// Progress receives short human progress lines. Default io.Discard.
+	// Progress receives short human progress lines: each step, pip's own
+	// progress lines (Collecting, Downloading, Installing, ...) and, while pip
+	// prints nothing, a "still installing" line every Heartbeat. Default
+	// io.Discard.
 	Progress io.Writer
+	// Heartbeat is how long pip may be silent before Progress gets a "still
+	// installing" line. Default 15 s.
+	Heartbeat time.Duration
 	// LogPath receives pip's and venv's own output (appended).
 	// Default <RuntimeDir>/process-logs/bootstrap-litellm.log.
 	LogPath string
@@ -66,18 +72,18 @@ func DefaultVenvDir(runtimeDir string) string {
 
 func (o *BootstrapOptions) defaults() error {
 	if o.RuntimeDir == "" {
-		return errors.New("bootstrap litellm: runtime folder is not set")
+		return errors.New("the runtime folder is not set")
 	}
 	rt, err := filepath.Abs(o.RuntimeDir)
 	if err != nil {
-		return fmt.Errorf("bootstrap litellm: %w", err)
+		return err
 	}
 	o.RuntimeDir = rt
 	if o.Version == "" {
 		o.Version = DefaultVersion
 	}
 	if strings.ContainsAny(o.Version, " \t\n;&|<>=\"'`$\\") {
-		return fmt.Errorf("bootstrap litellm: invalid version %q (use a plain release number such as %s)", o.Version, DefaultVersion)
+		return fmt.Errorf("invalid version %q (use a plain release number such as %s)", o.Version, DefaultVersion)
 	}
 	if o.Python == "" {
 		o.Python = "python3"
@@ -86,16 +92,19 @@ func (o *BootstrapOptions) defaults() error {
 		o.VenvDir = DefaultVenvDir(o.RuntimeDir)
 	}
 	if o.VenvDir, err = filepath.Abs(o.VenvDir); err != nil {
-		return fmt.Errorf("bootstrap litellm: %w", err)
+		return err
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
 	}
 	if o.LogPath == "" {
 		o.LogPath = filepath.Join(o.RuntimeDir, "process-logs", "bootstrap-litellm.log")
 	}
 	if o.LogPath, err = filepath.Abs(o.LogPath); err != nil {
-		return fmt.Errorf("bootstrap litellm: %w", err)
+		return err
 	}
 	return nil
 }
@@ -110,11 +119,11 @@ func Bootstrap(ctx context.Context, o BootstrapOptions) (BootstrapResult, error)
 	}
 	res := BootstrapResult{VenvDir: o.VenvDir, Runner: RunnerPath(o.RuntimeDir), LogPath: o.LogPath}
 	if err := os.MkdirAll(filepath.Dir(o.LogPath), 0o700); err != nil {
-		return res, fmt.Errorf("bootstrap litellm: creating log folder: %w", err)
+		return res, fmt.Errorf("creating the log folder: %w", err)
 	}
 	logf, err := os.OpenFile(o.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return res, fmt.Errorf("bootstrap litellm: opening log: %w", err)
+		return res, fmt.Errorf("opening the log: %w", err)
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "\n=== %s bootstrap litellm %s into %s\n", time.Now().UTC().Format(time.RFC3339), o.Version, o.VenvDir)
@@ -128,10 +137,10 @@ func Bootstrap(ctx context.Context, o BootstrapOptions) (BootstrapResult, error)
 		}
 		v, err := venvVersion(ctx, o.VenvDir)
 		if err != nil {
-			return res, fmt.Errorf("bootstrap litellm: installed, but the venv does not import litellm: %w (see %s)", err, o.LogPath)
+			return res, fmt.Errorf("installed, but the venv does not import litellm: %w (see %s)", err, o.LogPath)
 		}
 		if v != o.Version {
-			return res, fmt.Errorf("bootstrap litellm: pip installed litellm %s, want %s (see %s)", v, o.Version, o.LogPath)
+			return res, fmt.Errorf("pip installed litellm %s, want %s (see %s)", v, o.Version, o.LogPath)
 		}
 		res.Version = v
 	}
@@ -146,12 +155,12 @@ func install(ctx context.Context, o BootstrapOptions, logf io.Writer) error {
 	if _, err := os.Stat(venvPython(o.VenvDir)); err != nil {
 		fmt.Fprintf(o.Progress, "creating Python virtual environment %s\n", o.VenvDir)
 		if err := os.MkdirAll(filepath.Dir(o.VenvDir), 0o755); err != nil {
-			return fmt.Errorf("bootstrap litellm: creating venv parent: %w", err)
+			return fmt.Errorf("creating the venv's parent folder: %w", err)
 		}
 		cmd := exec.CommandContext(ctx, o.Python, "-m", "venv", o.VenvDir)
 		cmd.Stdout, cmd.Stderr = logf, logf
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("bootstrap litellm: %s -m venv failed: %w; on Debian/Ubuntu install the python3-venv package, then retry (details in %s)", o.Python, err, o.LogPath)
+			return fmt.Errorf("%s -m venv failed: %w; on Debian/Ubuntu install the python3-venv package, then retry (details in %s)", o.Python, err, o.LogPath)
 		}
 	} else {
 		fmt.Fprintf(o.Progress, "reusing virtual environment %s\n", o.VenvDir)
@@ -164,34 +173,63 @@ func install(ctx context.Context, o BootstrapOptions, logf io.Writer) error {
 	cmd.Env = append(os.Environ(), "PIP_NO_INPUT=1")
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
+	progress := make(chan string)
 	done := make(chan struct{})
-	go func() { // pip output goes to the log; "Collecting" lines become progress dots
-		defer close(done)
+	go func() { // every pip line goes to the log; its progress lines to Progress
+		defer close(progress)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		n := 0
 		for sc.Scan() {
 			fmt.Fprintln(logf, sc.Text())
-			if strings.HasPrefix(sc.Text(), "Collecting ") {
-				n++
-				if n%20 == 0 {
-					fmt.Fprintf(o.Progress, "  resolved %d packages (%s)\n", n, time.Since(start).Round(time.Second))
-				}
-			}
-			if strings.HasPrefix(sc.Text(), "Installing collected packages") {
-				fmt.Fprintf(o.Progress, "  installing %d packages (%s)\n", n, time.Since(start).Round(time.Second))
+			if l, ok := pipProgress(sc.Text()); ok {
+				progress <- l
 			}
 		}
 		_, _ = io.Copy(logf, pr)
+	}()
+	go func() { // one writer of Progress: pip's lines, or a heartbeat when pip is quiet
+		defer close(done)
+		quiet := time.NewTimer(o.Heartbeat)
+		defer quiet.Stop()
+		for {
+			select {
+			case l, ok := <-progress:
+				if !ok {
+					return
+				}
+				fmt.Fprintf(o.Progress, "  pip: %s\n", l)
+			case <-quiet.C:
+				fmt.Fprintf(o.Progress, "  still installing (%s elapsed; pip output in %s)\n", time.Since(start).Round(time.Second), o.LogPath)
+			}
+			quiet.Reset(o.Heartbeat)
+		}
 	}()
 	err := cmd.Run()
 	pw.Close()
 	<-done
 	if err != nil {
-		return fmt.Errorf("bootstrap litellm: pip install %s failed: %w; read %s, check that PyPI is reachable, then retry", spec, err, o.LogPath)
+		return fmt.Errorf("pip install %s failed: %w; read %s, check that PyPI is reachable, then retry", spec, err, o.LogPath)
 	}
 	fmt.Fprintf(o.Progress, "installed %s in %s\n", spec, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// pipLinePrefixes are the lines of pip's output that show it moving on.
+var pipLinePrefixes = []string{"Collecting ", "Downloading ", "Building wheel", "Installing collected packages", "Successfully installed", "ERROR:"}
+
+// pipProgress returns the progress line to show for one line of pip output,
+// capped at 160 bytes, and whether it is one.
+func pipProgress(line string) (string, bool) {
+	l := strings.TrimSpace(line)
+	for _, p := range pipLinePrefixes {
+		if strings.HasPrefix(l, p) {
+			if len(l) > 160 {
+				l = l[:157] + "..."
+			}
+			return l, true
+		}
+	}
+	return "", false
 }
 
 func venvPython(venv string) string { return filepath.Join(venv, "bin", "python") }

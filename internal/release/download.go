@@ -68,7 +68,7 @@ func Download(ctx context.Context, opts Options) (*DownloadResult, error) {
 
 func download(ctx context.Context, opts Options) (*DownloadResult, error) {
 	if opts.RuntimeDir == "" {
-		return nil, errors.New("bootstrap download: runtime folder is not set")
+		return nil, errors.New("the runtime folder is not set")
 	}
 	binDir := filepath.Join(opts.RuntimeDir, "bin")
 	if err := os.MkdirAll(binDir, 0o755); err != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // Event is one line of .router/runtime/events.log. Empty fields are written
-// as JSON null so that every line carries exactly the same seven keys.
+// as JSON null so that every line carries exactly the same seven keys, in the
+// order timestamp, event, service, profile, provider, result, detail.
 type Event struct {
 	// Event names what happened: service_start, service_stop, service_restart,
 	// profile_switch, oauth_login, auth_import, bootstrap_download, ...
@@ -39,45 +40,55 @@ func (e Emitter) Emit(ev Event) {
 	}
 }
 
-type eventLine struct {
-	Timestamp string  `json:"timestamp"`
-	Event     string  `json:"event"`
-	Service   *string `json:"service"`
-	Profile   *string `json:"profile"`
-	Provider  *string `json:"provider"`
-	Result    *string `json:"result"`
-	Detail    *string `json:"detail"`
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // EncodeEvent renders ev as one JSON line (with the trailing newline) stamped
-// with the given time in RFC 3339 UTC.
+// with the given time in RFC 3339 UTC. The keys come in a fixed order, each
+// followed by ": " and separated by ", " (the form Python's json.dumps
+// writes), so that a search such as grep '"event": "oauth_login"' or
+// '"result": "success"' finds the line:
+//
+//	{"timestamp": "2026-01-02T03:04:05Z", "event": "oauth_login", "service": null, "profile": null, "provider": "codex", "result": "success", "detail": null}
 func EncodeEvent(ev Event, at time.Time) ([]byte, error) {
 	if ev.Event == "" {
 		return nil, fmt.Errorf("event name is empty")
 	}
-	line := eventLine{
-		Timestamp: at.UTC().Format(time.RFC3339Nano),
-		Event:     ev.Event,
-		Service:   nullable(ev.Service),
-		Profile:   nullable(ev.Profile),
-		Provider:  nullable(ev.Provider),
-		Result:    nullable(ev.Result),
-		Detail:    nullable(RedactSecrets(ev.Detail)),
+	fields := [...]struct{ key, value string }{
+		{"timestamp", at.UTC().Format(time.RFC3339Nano)},
+		{"event", ev.Event},
+		{"service", ev.Service},
+		{"profile", ev.Profile},
+		{"provider", ev.Provider},
+		{"result", ev.Result},
+		{"detail", RedactSecrets(ev.Detail)},
 	}
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(line); err != nil {
-		return nil, err
+	buf.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			buf.WriteString(", ")
+		}
+		buf.WriteString(`"` + f.key + `": `)
+		if f.value == "" && f.key != "event" {
+			buf.WriteString("null")
+			continue
+		}
+		if err := writeJSONString(&buf, f.value); err != nil {
+			return nil, err
+		}
 	}
+	buf.WriteString("}\n")
 	return buf.Bytes(), nil
+}
+
+// writeJSONString appends s as a JSON string without escaping <, > and &.
+func writeJSONString(buf *bytes.Buffer, s string) error {
+	var tmp bytes.Buffer
+	enc := json.NewEncoder(&tmp)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return err
+	}
+	buf.Write(bytes.TrimSuffix(tmp.Bytes(), []byte("\n")))
+	return nil
 }
 
 // AppendEvent appends ev to the events log at path with a single write(2) on

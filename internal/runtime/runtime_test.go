@@ -119,8 +119,12 @@ func TestEventsUseNullForEmptyFieldsAndRedactSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(line)
-	if !strings.HasPrefix(s, `{"timestamp":"2026-01-02T02:04:05Z","event":"oauth_login","service":null,"profile":null,"provider":"codex","result":"failed"`) {
+	if !strings.HasPrefix(s, `{"timestamp": "2026-01-02T02:04:05Z", "event": "oauth_login", "service": null, "profile": null, "provider": "codex", "result": "failed", "detail": "`) || !strings.HasSuffix(s, "\"}\n") {
 		t.Fatalf("unexpected shape: %s", s)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(line, &back); err != nil || len(back) != 7 {
+		t.Fatalf("not one JSON object with seven keys: %v %s", err, s)
 	}
 	if strings.Contains(s, "sk-live-abcdef123456") {
 		t.Fatalf("secret leaked: %s", s)
@@ -228,4 +232,27 @@ func TestEnsureCreatesPrivateSecretFolders(t *testing.T) {
 			t.Errorf("%s missing", d)
 		}
 	}
+}
+
+// TestEventsMatchTheRunbookSearches appends events the way every command does
+// and greps the file the way the runbook does.
+func TestEventsMatchTheRunbookSearches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rt", "events.log")
+	if err := AppendEvent(path, Event{Event: "oauth_login", Provider: "codex", Result: "success", Detail: "a <b> & c\nsecond line"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(data)
+	if strings.Count(line, "\n") != 1 {
+		t.Fatalf("one event must be one line: %q", line)
+	}
+	for _, search := range []string{`"event": "oauth_login"`, `"result": "success"`, `"detail": "a <b> & c\nsecond line"`} {
+		if !strings.Contains(line, search) {
+			t.Errorf("grep %s does not match %s", search, line)
+		}
+	}
+	checkEventsFile(t, path, 1)
 }
