@@ -236,12 +236,7 @@ func cliproxyConfigChecks(cfg *config.Config) []Check {
 	bad := func(detail, fix string) {
 		out = append(out, Check{ID: "cliproxy_config", Status: checkFail, Detail: detail, Fix: fix})
 	}
-	if h, _ := y["host"].(string); h != svc.Host {
-		bad(fmt.Sprintf("host=%q in %s, FlowGate expects %q", h, path, svc.Host), fmt.Sprintf("set host: %q in %s (an empty host listens on every interface)", svc.Host, path))
-	}
-	if p, ok := y["port"]; !ok || fmt.Sprint(p) != fmt.Sprint(svc.Port) {
-		bad(fmt.Sprintf("port=%v in %s, services.cliproxyapi_plus.port is %d", p, path, svc.Port), fmt.Sprintf("make port in %s equal services.cliproxyapi_plus.port", path))
-	}
+	// host and port drift: drift_cliproxy_config (doctor_drift.go).
 	if ad, _ := y["auth-dir"].(string); resolveCPPath(ad, svc.Command.Cwd) != cfg.Paths.AuthDir {
 		bad(fmt.Sprintf("auth-dir=%q in %s, FlowGate's auths folder is %s", ad, path, cfg.Paths.AuthDir), fmt.Sprintf("set auth-dir: %q in %s", cfg.Paths.AuthDir, path))
 	}
@@ -341,7 +336,7 @@ func gatewayProfileChecks(cfg *config.Config) []Check {
 	var out []Check
 	for _, name := range cfg.ProfileNames() {
 		doc, _ := cfg.ProfileDocument(name)
-		if err := validateGatewayDoc(cfg, doc); err != nil {
+		if err := validateGatewayDoc(cfg, name, doc); err != nil {
 			out = append(out, Check{ID: "profile_" + name, Status: checkFail, Detail: err.Error(), Fix: "fix profiles." + name + " or litellm_base in " + cfg.File})
 		}
 	}

@@ -90,7 +90,7 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	srv, err := gateway.New(gateway.Options{Addr: addr, Doc: doc, Profile: profile, ResolveRef: cfg.ResolveCredential, Logger: logger})
 	if err != nil {
-		return usage("gateway config (profile %s): %v", profile, err)
+		return usage("gateway config (profile %s): %v", profile, locateGatewayError(cfg, profile, err))
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -145,7 +145,7 @@ func reloadFromDisk(srv *gateway.Server, configPath string, logger *slog.Logger)
 		return
 	}
 	if _, err := srv.Reload(doc, profile); err != nil {
-		logger.Error("gateway reload rejected; keeping the running config", "profile", profile, "error", err.Error())
+		logger.Error("gateway reload rejected; keeping the running config", "profile", profile, "error", locateGatewayError(cfg, profile, err).Error())
 	}
 }
 
@@ -166,7 +166,20 @@ func tuneGC() {
 // validateGatewayDoc loads doc exactly as the gateway would (secrets
 // resolved in memory and dropped), so profile set rejects what the gateway
 // would reject before anything is written.
-func validateGatewayDoc(cfg *config.Config, doc map[string]any) error {
+func validateGatewayDoc(cfg *config.Config, profile string, doc map[string]any) error {
 	_, err := router.Parse(doc, cfg.ResolveCredential)
+	return locateGatewayError(cfg, profile, err)
+}
+
+// locateGatewayError places the gateway validator's problems in the config
+// file (the field where the value is written, with line and column) when
+// it can; other errors pass unchanged.
+func locateGatewayError(cfg *config.Config, profile string, err error) error {
+	var ce *router.ConfigError
+	if errors.As(err, &ce) {
+		if pe := cfg.ProfileError(profile, ce.Problems); pe != nil {
+			return pe
+		}
+	}
 	return err
 }

@@ -193,8 +193,8 @@ func preflight(cfg *config.Config, name string) error {
 		if err != nil {
 			return err
 		}
-		if err := validateGatewayDoc(cfg, doc); err != nil {
-			return fmt.Errorf("gateway config (profile %s) in %s: %v", profile, cfg.File, err)
+		if err := validateGatewayDoc(cfg, profile, doc); err != nil {
+			return fmt.Errorf("gateway config (profile %s): %w", profile, err)
 		}
 	}
 	return nil

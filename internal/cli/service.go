@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -87,13 +88,26 @@ func (a *app) runServices(ctx context.Context, cfg *config.Config, action string
 	}
 	var results []supervisor.Result
 	if err == nil {
+		before, _, _ := supervisor.ReadKeeperState(keeperStatePath(layout))
 		results, err = kc.Do(ctx, supervisor.Request{Action: action, Services: names, Env: os.Environ()})
+		if err == nil && action == supervisor.ActionExit {
+			// down returns once the supervisor is gone, so nothing is
+			// left that could start a service again.
+			waitKeeperGone(ctx, before, 10*time.Second)
+		}
 	}
 	if err != nil {
 		return []supervisor.Result{{Service: "all", Action: action, Result: supervisor.ResultFailed,
 			Error: fmt.Sprintf("%v; see `flowgate logs supervisor`", err)}}
 	}
 	return results
+}
+
+func waitKeeperGone(ctx context.Context, st *supervisor.KeeperState, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for st.Alive() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (a *app) printResults(results []supervisor.Result) error {

@@ -186,8 +186,12 @@ func ReadKeeperState(path string) (*KeeperState, bool, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, false, fmt.Errorf("supervisor state %s is not valid JSON: %v; remove it, then run `flowgate up`", path, err)
 	}
-	alive := st.Pid > 0 && isAlive(&PidRecord{Pid: st.Pid, StartTime: st.StartTime})
-	return &st, alive, nil
+	return &st, st.Alive(), nil
+}
+
+// Alive reports whether the keeper that wrote st still runs.
+func (st *KeeperState) Alive() bool {
+	return st != nil && st.Pid > 0 && isAlive(&PidRecord{Pid: st.Pid, StartTime: st.StartTime})
 }
 
 // KeeperClient talks to a running keeper.
