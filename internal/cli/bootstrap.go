@@ -305,10 +305,6 @@ func cliproxyPid(cfg *config.Config) int {
 }
 
 // flowgateCmd is how to run flowgate on this config from the current folder.
-func flowgateCmd(cfg *config.Config) string {
-	return "flowgate --config " + relOrAbs(cfg.File)
-}
-
 func (a *app) releaseOptions(cfg *config.Config, o release.Options, skipVerify bool) release.Options {
 	o.RuntimeDir = cfg.Paths.RuntimeDir
 	o.InsecureSkipVerify = skipVerify

@@ -145,8 +145,12 @@ func TestKilledServicesComeBackWithinTheBackoff(t *testing.T) {
 			now, _ = servicePid(st, svc.name)
 			return now != 0 && now != old && serves(svc.port)
 		})
+		// The restart event is written just after the new pid file.
+		waitFor(t, 5*time.Second, "the service_restart event", func() bool {
+			return strings.Contains(eventsLog(t, cfg), fmt.Sprintf("pid=%d", now))
+		})
 		ev := eventsLog(t, cfg)
-		if !strings.Contains(ev, fmt.Sprintf(`"service_crash", "service": "%s"`, svc.name)) && !strings.Contains(ev, fmt.Sprintf(`"service_crash","service":"%s"`, svc.name)) {
+		if !strings.Contains(ev, fmt.Sprintf(`"service_crash", "service": "%s"`, svc.name)) {
 			t.Fatalf("no service_crash event for %s:\n%s", svc.name, ev)
 		}
 		if !strings.Contains(ev, fmt.Sprintf("pid=%d killed by SIGKILL", old)) {

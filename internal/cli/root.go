@@ -150,6 +150,26 @@ func (a *app) load() (*config.Config, error) {
 	return cfg, nil
 }
 
+// loadOps is load for status, service stop and down, which must work while
+// the routing part of the config is broken: the problems are printed as a
+// warning and returned beside a config that still names the services.
+func (a *app) loadOps() (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	cfg, err := config.LoadForOps(a.configPath)
+	if cfg == nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "warning: %v\n(services are still shown and can be stopped; fix the config before starting them)\n", err)
+	}
+	return cfg, err
+}
+
 func layoutOf(cfg *config.Config) rt.Layout {
 	return rt.Layout{
 		RuntimeDir: cfg.Paths.RuntimeDir,

@@ -33,8 +33,12 @@ what to do next, and the other services are still handled.`,
 			Example: fmt.Sprintf("  flowgate service %s\n  flowgate service %s gateway", action, action),
 			Args:    cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				cfg, err := a.load()
-				if err != nil {
+				load := a.load
+				if action == supervisor.ActionStop {
+					load = a.loadOps
+				}
+				cfg, err := load()
+				if cfg == nil {
 					return err
 				}
 				target := "all"

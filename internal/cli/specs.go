@@ -138,9 +138,9 @@ func installCommand(cfg *config.Config, name, exe string) string {
 	base := filepath.Base(exe)
 	switch {
 	case strings.Contains(strings.ToLower(base), "litellm"):
-		return "flowgate --config " + relOrAbs(cfg.File) + " bootstrap litellm"
+		return flowgateCmd(cfg) + " bootstrap litellm"
 	case strings.Contains(strings.ToLower(base), "cliproxy") || name == config.ServiceCLIProxy:
-		return "flowgate --config " + relOrAbs(cfg.File) + " bootstrap download"
+		return flowgateCmd(cfg) + " bootstrap download"
 	}
 	return "install " + exe + " or fix services." + name + ".command.args"
 }

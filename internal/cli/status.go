@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowgate/flowgate/internal/config"
+	"github.com/flowgate/flowgate/internal/osservice"
 	rt "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/supervisor"
 )
@@ -21,6 +22,7 @@ type statusReport struct {
 	Config           string               `json:"config"`
 	CLIProxyConfig   string               `json:"cliproxyapi_plus_config"`
 	Supervisor       supervisorSummary    `json:"supervisor"`
+	OSService        osservice.Status     `json:"os_service"`
 }
 
 // supervisorSummary says whether a supervisor keeps the services up.
@@ -48,12 +50,16 @@ and when it was set; the gateway engine; and secret files with permissions wider
 than 0600 (secret_permission_issues=N). It creates no files.`,
 		Example: "  flowgate status\n  flowgate status --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.load()
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			cfg, cfgErr := a.loadOps()
+			if cfg == nil {
+				return cfgErr
 			}
 			rep := buildStatus(cfg)
+			rep.OSService = osServiceStatus(ctxOf(cmd))
+			if cfgErr != nil {
+				defer func() { err = &exitError{code: ExitUsage, err: cfgErr, quiet: true} }()
+			}
 			if a.jsonOut {
 				if err := a.printJSON(rep); err != nil {
 					return err
@@ -68,6 +74,7 @@ than 0600 (secret_permission_issues=N). It creates no files.`,
 				}
 			}
 			fmt.Fprintln(a.stdout, rep.Supervisor.String())
+			fmt.Fprintln(a.stdout, rep.OSService.Line())
 			fmt.Fprintf(a.stdout, "secret_permission_issues=%d\n", rep.SecretIssues)
 			for _, i := range rep.SecretIssuePaths {
 				fmt.Fprintf(a.stdout, "  %s %s (fix: %s)\n", i.ModeString, i.Path, i.Fix)

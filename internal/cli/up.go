@@ -61,7 +61,7 @@ with the command that fixes it. It is safe to run again.`,
 					var mb *missingBinary
 					if errors.As(err, &mb) {
 						rep.Skipped = append(rep.Skipped, name)
-						rep.NextSteps = append(rep.NextSteps, fmt.Sprintf("%s is not installed (%s): run `%s`, then `flowgate service start %s`", name, mb.Path, mb.Fix, name))
+						rep.NextSteps = append(rep.NextSteps, fmt.Sprintf("%s is not installed (%s): run `%s`, then `%s service start %s`", name, mb.Path, mb.Fix, flowgateCmd(cfg), name))
 						continue
 					}
 				}
@@ -70,7 +70,11 @@ with the command that fixes it. It is safe to run again.`,
 			rep.Results = a.runServices(ctxOf(cmd), cfg, supervisor.ActionStart, toStart)
 			gw := cfg.Services[config.ServiceGateway]
 			rep.GatewayURL = strings.TrimSuffix(supervisor.URLFor(gw.Host, gw.Port, ""), "/")
-			rep.NextSteps = append(rep.NextSteps, nextSteps(cfg)...)
+			if gatewayFailure(rep.Results) == "" {
+				rep.NextSteps = append(rep.NextSteps, nextSteps(cfg)...)
+			} else {
+				rep.NextSteps = append(rep.NextSteps, fmt.Sprintf("fix what the gateway's failure above says, then run `%s up` again", flowgateCmd(cfg)))
+			}
 			if a.jsonOut {
 				if err := a.printJSON(rep); err != nil {
 					return err
@@ -89,7 +93,11 @@ with the command that fixes it. It is safe to run again.`,
 				for _, s := range rep.Skipped {
 					fmt.Fprintf(a.stdout, "%s: skipped (not installed)\n", s)
 				}
-				fmt.Fprintf(a.stdout, "\nFlowGate gateway: %s (OpenAI: %s/v1, Anthropic: %s)\n", rep.GatewayURL, rep.GatewayURL, rep.GatewayURL)
+				if gwErr := gatewayFailure(rep.Results); gwErr != "" {
+					fmt.Fprintf(a.stdout, "\nFlowGate gateway is NOT running on %s: %s\n", rep.GatewayURL, gwErr)
+				} else {
+					fmt.Fprintf(a.stdout, "\nFlowGate gateway: %s (OpenAI: %s/v1, Anthropic: %s)\n", rep.GatewayURL, rep.GatewayURL, rep.GatewayURL)
+				}
 				fmt.Fprintln(a.stdout, "Next steps:")
 				for _, s := range rep.NextSteps {
 					fmt.Fprintf(a.stdout, "  - %s\n", s)
@@ -103,9 +111,19 @@ with the command that fixes it. It is safe to run again.`,
 	}
 }
 
+// gatewayFailure is the error of the gateway's start, if it failed.
+func gatewayFailure(results []supervisor.Result) string {
+	for _, r := range results {
+		if r.Service == config.ServiceGateway && !r.OK() {
+			return r.Error
+		}
+	}
+	return ""
+}
+
 // nextSteps tells a new user what to do after up.
 func nextSteps(cfg *config.Config) []string {
-	c := "flowgate --config " + relOrAbs(cfg.File)
+	c := flowgateCmd(cfg)
 	steps := []string{}
 	if files, _ := filepath.Glob(filepath.Join(cfg.Paths.AuthDir, "*.json")); len(files) == 0 {
 		steps = append(steps, fmt.Sprintf("log in to a provider: `%s auth login codex` (or copilot), or import Codex CLI's login: `%s auth import-headless codex`", c, c))
@@ -136,8 +154,8 @@ func (a *app) downCommand() *cobra.Command {
 		Example: "  flowgate down\n  flowgate down --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.load()
-			if err != nil {
+			cfg, err := a.loadOps()
+			if cfg == nil {
 				return err
 			}
 			results := a.runServices(ctxOf(cmd), cfg, supervisor.ActionExit, cfg.ServiceOrder)

@@ -20,6 +20,19 @@ var ErrNotFound = errors.New("config file not found")
 // wraps ErrNotFound; anything wrong with the content is an *Error listing
 // every problem with its field path (and line and column where known).
 func Load(path string) (*Config, error) {
+	return load(path, false)
+}
+
+// LoadForOps is Load for the commands that must work while the routing
+// part of the config is broken (status, service stop, down): problems
+// outside paths and services come back as the *Error beside a usable
+// config; problems in paths or services (or a file that does not parse)
+// still fail with a nil config.
+func LoadForOps(path string) (*Config, error) {
+	return load(path, true)
+}
+
+func load(path string, ops bool) (*Config, error) {
 	abs, err := filepath.Abs(expandHome(path))
 	if err != nil {
 		return nil, fmt.Errorf("resolving config path %s: %w", path, err)
@@ -31,11 +44,15 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("reading config %s: %w", abs, err)
 	}
-	return Parse(abs, data)
+	return parse(abs, data, ops)
 }
 
 // Parse validates config content as if it were read from file (absolute).
 func Parse(file string, data []byte) (*Config, error) {
+	return parse(file, data, false)
+}
+
+func parse(file string, data []byte, ops bool) (*Config, error) {
 	var raw any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		p := Problem{Message: "YAML syntax error: " + err.Error()}
@@ -56,9 +73,26 @@ func Parse(file string, data []byte) (*Config, error) {
 	cfg.src = data
 	if len(c.problems) > 0 {
 		locate(data, c.problems)
-		return nil, &Error{File: file, Problems: c.sorted()}
+		e := &Error{File: file, Problems: c.sorted()}
+		if ops && !touchesServices(e.Problems) {
+			return cfg, e
+		}
+		return nil, e
 	}
 	return cfg, nil
+}
+
+// touchesServices reports whether a problem concerns what the operations
+// commands need: the file itself, paths or services.
+func touchesServices(problems []Problem) bool {
+	for _, p := range problems {
+		root, _, _ := strings.Cut(p.Path, ".")
+		root, _, _ = strings.Cut(root, "[")
+		if p.Path == "" || root == "paths" || root == "services" || root == "config_version" {
+			return true
+		}
+	}
+	return false
 }
 
 var pathSegment = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
