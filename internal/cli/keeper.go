@@ -29,6 +29,10 @@ import (
 // nothing to keep.
 const keeperIdle = 5 * time.Second
 
+// supervisorLogName names the supervisor's own log in process-logs
+// (`flowgate logs supervisor`).
+const supervisorLogName = "supervisor"
+
 func keeperStatePath(l rt.Layout) string { return filepath.Join(l.PidDir(), "supervisor.json") }
 func keeperLockPath(l rt.Layout) string  { return filepath.Join(l.PidDir(), "supervisor.lock") }
 
@@ -216,7 +220,7 @@ func (a *app) keeperFor(ctx context.Context, cfg *config.Config, spawn bool) (*s
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(l.LogDir(), "supervisor.log")
+	logPath := filepath.Join(l.LogDir(), supervisorLogName+".log")
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the supervisor log: %w", err)

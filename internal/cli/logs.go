@@ -30,7 +30,7 @@ func (a *app) logsCommand() *cobra.Command {
 	var n int
 	cmd := &cobra.Command{
 		Use:   "logs [NAME]",
-		Short: "Show process logs from .router/runtime/process-logs (default gateway)",
+		Short: "Show process logs from .router/runtime/process-logs (default gateway; supervisor for the supervisor's own)",
 		Long: `logs prints the last N lines of a service's log (stdout and stderr of the
 child); -n 0 prints none. -f keeps following it across rotations until
 interrupted.
@@ -51,9 +51,9 @@ prints one {"service": NAME, "line": TEXT} object per line as lines arrive.`,
 			if len(args) == 1 {
 				name = args[0]
 			}
-			if _, ok := cfg.Services[name]; !ok {
+			if _, ok := cfg.Services[name]; !ok && name != supervisorLogName {
 				names, _ := serviceNames(cfg, "all")
-				return usage("unknown service %q; services: %v", name, names)
+				return usage("unknown service %q; logs are kept for %v and %s", name, names, supervisorLogName)
 			}
 			sup := supervisorFor(cfg)
 			if follow {
@@ -78,7 +78,11 @@ prints one {"service": NAME, "line": TEXT} object per line as lines arrive.`,
 				return a.printJSON(logsReport{Service: name, File: sup.LogPath(name), Lines: append([]string{}, lines...)})
 			}
 			if n > 0 && len(lines) == 0 {
-				fmt.Fprintf(a.stderr, "no log yet at %s; start the service with `flowgate service start %s`\n", sup.LogPath(name), name)
+				hint := fmt.Sprintf("start the service with `%s service start %s`", flowgateCmd(cfg), name)
+				if name == supervisorLogName {
+					hint = fmt.Sprintf("the supervisor writes it when `%s up` or `service start` starts it", flowgateCmd(cfg))
+				}
+				fmt.Fprintf(a.stderr, "no log yet at %s; %s\n", sup.LogPath(name), hint)
 			}
 			for _, l := range lines {
 				fmt.Fprintln(a.stdout, l)
