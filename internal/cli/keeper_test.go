@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -318,4 +319,27 @@ func listenOn(t *testing.T) (net.Listener, int) {
 		t.Fatal(err)
 	}
 	return ln, ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestConcurrentStartsShareOneSupervisor(t *testing.T) {
+	cfg, gwPort, cpPort := stubProject(t)
+	results := make(chan result, 3)
+	for range 3 {
+		go func() { results <- runCLI(t, "--config", cfg, "service", "start", "all") }()
+	}
+	for range 3 {
+		if r := <-results; r.code != 0 {
+			t.Fatalf("a concurrent start failed: %+v", r)
+		}
+	}
+	t.Cleanup(func() { runCLI(t, "--config", cfg, "down") })
+	if !serves(gwPort) || !serves(cpPort) {
+		t.Fatal("services not serving after concurrent starts")
+	}
+	// One supervisor: every other flowgate process is a service's child.
+	st, _ := readStatus(t, cfg)
+	out, _ := exec.Command("pgrep", "-f", "--", "--config "+cfg+" service run").Output()
+	if pids := strings.Fields(string(out)); len(pids) != 1 || pids[0] != fmt.Sprint(st.Supervisor.Pid) {
+		t.Fatalf("want exactly the supervisor pid %d running `service run`, got %v", st.Supervisor.Pid, pids)
+	}
 }
