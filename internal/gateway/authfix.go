@@ -5,6 +5,11 @@ import (
 	"github.com/flowgate/flowgate/internal/router"
 )
 
+// CLIProxyKeyRef is the credentials.upstream name of the key FlowGate
+// presents to CLIProxyAPIPlus (flowgate init writes it); a deployment using
+// it routes to CLIProxyAPIPlus wherever that listens.
+const CLIProxyKeyRef = "cliproxy_default"
+
 // authFix says how to fix a deployment whose credential the upstream
 // refused: a CLIProxyAPIPlus deployment needs a new login of the provider
 // serving its model; any other names the key's source to check.
@@ -12,7 +17,7 @@ func (s *Server) authFix(d *router.Deployment) string {
 	if d == nil {
 		return ""
 	}
-	if cliproxy.OnService(d.Target.Base, s.opts.CLIProxyBase) {
+	if cliproxy.OnService(d.Target.Base, s.opts.CLIProxyBase) || d.KeyRef == CLIProxyKeyRef {
 		return "run: " + cliproxy.LoginCommand(cliproxy.ProviderForModel(d.Target.Model))
 	}
 	switch {
