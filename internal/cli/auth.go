@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,10 +120,19 @@ func managementClient(cfg *config.Config) (*cliproxy.Client, error) {
 func (a *app) authStatusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show credential files per provider, account, expiry, whether CLIProxyAPIPlus loaded them",
-		Long: `status lists the credential files in the auths folder with their provider,
-account and expiry, asks the running CLIProxyAPIPlus which it has loaded, and
-counts secret files with permissions wider than 0600.`,
+		Short: "Show each account: provider, account, plan, expiry, and CLIProxyAPIPlus's view (loaded, status, disabled, quota)",
+		Long: `status lists every account: the credential files in the auths folder (provider,
+account, plan, expiry) and, when FlowGate runs CLIProxyAPIPlus, the account as
+its management API (GET /v0/management/auth-files) reports it: loaded, status
+and status_message (unauthorized, payment_required, quota exhausted), disabled,
+unavailable and next_retry_after (its quota state). Accounts CLIProxyAPIPlus
+loads from elsewhere are listed too. A login= line per provider an alias routes
+to says whether its login is usable and what to run if not. It also counts
+secret files with permissions wider than 0600.
+
+--json fields per credential: file, path, provider, type, account, account_id,
+plan, expires, expired, disabled, mode, loaded, status, status_message,
+unavailable, next_retry_after, elsewhere, problem.`,
 		Example: "  flowgate auth status\n  flowgate auth status --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -142,8 +152,14 @@ counts secret files with permissions wider than 0600.`,
 				return failed("auth status: %v", err)
 			}
 			issues := auditSecrets(cfg)
+			routes := routedProviders(cfg)
+			providers := make([]string, 0, len(routes))
+			for p := range routes {
+				providers = append(providers, p)
+			}
+			logins := res.Logins(providers)
 			if a.jsonOut {
-				return a.printJSON(map[string]any{"default_auth_dir": cfg.Paths.AuthDir, "status": res, "secret_permission_issues": len(issues), "secret_permission_issue_paths": issues})
+				return a.printJSON(map[string]any{"default_auth_dir": cfg.Paths.AuthDir, "status": res, "logins": logins, "secret_permission_issues": len(issues), "secret_permission_issue_paths": issues})
 			}
 			fmt.Fprintf(a.stdout, "default_auth_dir=%s\n", cfg.Paths.AuthDir)
 			for _, l := range res.Lines() {
@@ -151,6 +167,13 @@ counts secret files with permissions wider than 0600.`,
 					continue
 				}
 				fmt.Fprintln(a.stdout, l)
+			}
+			for _, l := range logins {
+				line := fmt.Sprintf("login=%s state=%s aliases=%s", l.Provider, l.State, strings.Join(routes[l.Provider], ","))
+				if p := l.Problem(); p != "" {
+					line += " problem=" + strconv.Quote(p)
+				}
+				fmt.Fprintln(a.stdout, line)
 			}
 			fmt.Fprintf(a.stdout, "secret_permission_issues=%d\n", len(issues))
 			for _, i := range issues {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/config"
 	"github.com/flowgate/flowgate/internal/supervisor"
 )
@@ -19,6 +20,9 @@ type deploymentState struct {
 	APIBase             string     `json:"api_base"`
 	State               string     `json:"state"`
 	CoolingUntil        *time.Time `json:"cooling_until"`
+	AuthFailedSince     *time.Time `json:"auth_failed_since,omitempty"`
+	AuthStatus          int        `json:"auth_status,omitempty"`
+	Fix                 string     `json:"fix,omitempty"`
 	ConsecutiveFailures int        `json:"consecutive_failures"`
 	LastError           string     `json:"last_error,omitempty"`
 	LastStatus          int        `json:"last_status,omitempty"`
@@ -68,6 +72,15 @@ func fetchDeployments(ctx context.Context, cfg *config.Config, probe bool) (*gat
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 		return nil, fmt.Errorf("%s: %v", url, err)
 	}
+	// The CLI knows where CLIProxyAPIPlus listens from the config, so it
+	// names the login to renew even when the gateway could not tell.
+	base := cliproxyBase(cfg)
+	for i := range h.Deployments {
+		d := &h.Deployments[i]
+		if d.State == "auth_failed" && cliproxy.OnService(d.APIBase, base) {
+			d.Fix = "run: " + cliproxy.LoginCommand(cliproxy.ProviderForModel(d.Model))
+		}
+	}
 	return &h, nil
 }
 
@@ -76,11 +89,20 @@ func (d deploymentState) line() string {
 	if d.CoolingUntil != nil && d.State == "cooling" {
 		s += " cooling_until=" + d.CoolingUntil.UTC().Format(time.RFC3339)
 	}
+	if d.State == "auth_failed" {
+		if d.AuthFailedSince != nil {
+			s += " since=" + d.AuthFailedSince.UTC().Format(time.RFC3339)
+		}
+		s += fmt.Sprintf(" auth_status=%d", d.AuthStatus)
+	}
 	if d.ConsecutiveFailures > 0 {
 		s += fmt.Sprintf(" consecutive_failures=%d", d.ConsecutiveFailures)
 	}
 	if d.LastError != "" {
 		s += fmt.Sprintf(" last_error=%q", d.LastError)
+	}
+	if d.Fix != "" {
+		s += fmt.Sprintf(" fix=%q", d.Fix)
 	}
 	if d.Probe != nil {
 		if d.Probe.OK {

@@ -141,6 +141,7 @@ func runDoctor(cfg *config.Config) []Check {
 
 	// Credential references.
 	checks = append(checks, credentialChecks(cfg)...)
+	checks = append(checks, loginChecks(cfg)...)
 	add("aliases", checkPass, "fallbacks and integration models name existing aliases", "")
 
 	// CLIProxyAPIPlus's config and the OAuth endpoints it serves.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,8 +31,14 @@ func (a *app) healthCommand() *cobra.Command {
 FlowGate started) and readiness (HTTP GET of its readiness_path; only 2xx is
 ready). A readiness=fail line says why (connection refused, status code,
 timeout) and what to look at. For a ready builtin gateway it also lists each
-deployment: healthy, or cooling until when with its last error; --probe makes
-a minimal real request to each upstream.`,
+deployment: healthy, cooling until when, or auth_failed since when (the
+upstream refused its credential), with its last error; --probe makes a minimal
+real request to each upstream.
+
+It also fails, with an auth: line naming the command that fixes it, when an
+alias routes through CLIProxyAPIPlus to a provider whose login is missing,
+expired or rejected (from CLIProxyAPIPlus's account list when it runs, else
+the files in the auths folder, and the gateway's auth_failed deployments).`,
 		Example: "  flowgate health\n  flowgate health --probe\n  flowgate health --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -53,8 +60,18 @@ a minimal real request to each upstream.`,
 			if gatewayReady && cfg.Services[config.ServiceGateway].Engine == config.EngineBuiltin {
 				deps, depErr = fetchDeployments(ctxOf(cmd), cfg, probe)
 			}
+			var authProblems []loginFinding
+			for _, f := range checkLogins(ctxOf(cmd), cfg, managementClientIfRunning(cfg), deps) {
+				if f.Problem != "" {
+					authProblems = append(authProblems, f)
+				}
+			}
+			ok = ok && len(authProblems) == 0
 			if a.jsonOut {
-				out := map[string]any{"ok": ok, "services": lines}
+				out := map[string]any{"ok": ok, "services": lines, "auth": authProblems}
+				if authProblems == nil {
+					out["auth"] = []loginFinding{}
+				}
 				if deps != nil {
 					out["gateway_deployments"] = deps.Deployments
 				}
@@ -87,6 +104,9 @@ a minimal real request to each upstream.`,
 					if l.Service == config.ServiceGateway && depErr != nil {
 						fmt.Fprintf(a.stdout, "  deployments: unavailable (%v)\n", depErr)
 					}
+				}
+				for _, f := range authProblems {
+					fmt.Fprintf(a.stdout, "auth: %s\n  routes: %s\n", f.Problem, strings.Join(f.Aliases, ", "))
 				}
 			}
 			if !ok {
@@ -131,6 +151,11 @@ func healthHint(cfg *config.Config, name string, st supervisor.Status, p supervi
 		return ""
 	case st.State == supervisor.StateStale:
 		return "the pid file names another process; run `flowgate service restart " + name + "`"
+	case st.State != supervisor.StateRunning && st.PortHolder != nil:
+		// Starting it would fail: the port is taken. Name who holds it.
+		port := cfg.Services[name].Port
+		return fmt.Sprintf("port %d is held by %s, not started by FlowGate; stop that process (`%s` shows it) or change services.%s.port, then run `flowgate service start %s`",
+			port, st.PortHolder, supervisor.LsofCommand(port), name, name)
 	case st.State != supervisor.StateRunning && p.OK:
 		return fmt.Sprintf("something not started by FlowGate answers on port %d; `%s` shows who", cfg.Services[name].Port, supervisor.LsofCommand(cfg.Services[name].Port))
 	case st.State == supervisor.StateCrashed:

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // AuthFile is one credential CLIProxyAPIPlus has loaded, as listed by
-// GET /v0/management/auth-files.
+// GET /v0/management/auth-files (6.8.x; fields a version lacks stay zero).
 type AuthFile struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
@@ -16,14 +17,26 @@ type AuthFile struct {
 	Label    string `json:"label"`
 	Email    string `json:"email"`
 	Account  string `json:"account"`
-	// Status is e.g. "active".
-	Status      string `json:"status"`
-	Disabled    bool   `json:"disabled"`
-	Unavailable bool   `json:"unavailable"`
-	RuntimeOnly bool   `json:"runtime_only"`
-	Source      string `json:"source"`
-	Path        string `json:"path"`
-	Size        int64  `json:"size"`
+	// Status is its lifecycle state: active, error, disabled, pending,
+	// refreshing or unknown.
+	Status string `json:"status"`
+	// StatusMessage says why: "unauthorized" (the upstream answered 401),
+	// "payment_required" (402/403), "quota exhausted" (429), ...
+	StatusMessage string `json:"status_message"`
+	Disabled      bool   `json:"disabled"`
+	// Unavailable: CLIProxyAPIPlus skips it for now (quota, refusal);
+	// NextRetryAfter (newer versions only) says until when.
+	Unavailable    bool       `json:"unavailable"`
+	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
+	RuntimeOnly    bool       `json:"runtime_only"`
+	Source         string     `json:"source"`
+	Path           string     `json:"path"`
+	Size           int64      `json:"size"`
+	// IDToken holds the Codex plan and account decoded from the id_token.
+	IDToken *struct {
+		ChatGPTAccountID string `json:"chatgpt_account_id"`
+		PlanType         string `json:"plan_type"`
+	} `json:"id_token,omitempty"`
 	// ModTime, UpdatedAt and LastRefresh are kept raw: they only serve to
 	// notice that a file changed.
 	ModTime     json.RawMessage `json:"modtime,omitempty"`

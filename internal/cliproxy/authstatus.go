@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// Credential is one credential file in the auth dir.
+// Credential is one account: a credential file in the auth dir and, when
+// the running CLIProxyAPIPlus was asked, its state as the service reports it.
 type Credential struct {
 	// File is the name inside the auth dir.
 	File string `json:"file"`
@@ -27,6 +28,8 @@ type Credential struct {
 	// Account is the e-mail, or the GitHub username.
 	Account   string `json:"account,omitempty"`
 	AccountID string `json:"account_id,omitempty"`
+	// Plan is the ChatGPT plan of a Codex account (plus, pro, team).
+	Plan string `json:"plan,omitempty"`
 	// Expires is the token expiry when the file records one. For Codex it is
 	// the access token's; CLIProxyAPIPlus refreshes it by itself.
 	Expires  *time.Time `json:"expires,omitempty"`
@@ -37,6 +40,15 @@ type Credential struct {
 	// Loaded says whether the running CLIProxyAPIPlus lists it; nil when the
 	// service was not asked.
 	Loaded *bool `json:"loaded,omitempty"`
+	// Status, StatusMessage, Unavailable and NextRetryAfter are the
+	// service's view of a loaded account (see AuthFile); Disabled is then
+	// the service's too.
+	Status         string     `json:"status,omitempty"`
+	StatusMessage  string     `json:"status_message,omitempty"`
+	Unavailable    bool       `json:"unavailable"`
+	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
+	// Elsewhere: the service lists it from outside the auth dir.
+	Elsewhere bool `json:"elsewhere,omitempty"`
 	// Problem explains a file CLIProxyAPIPlus will ignore or should not use.
 	Problem string `json:"problem,omitempty"`
 }
@@ -92,6 +104,11 @@ func readCredential(path string, now time.Time) Credential {
 		c.Account = claimString(m, "username")
 	}
 	c.AccountID = claimString(m, "account_id")
+	if tok := claimString(m, "id_token"); tok != "" {
+		if claims, err := jwtClaims(tok); err == nil {
+			c.Plan = claimString(openAIAuth(claims), "chatgpt_plan_type")
+		}
+	}
 	c.Disabled, _ = m["disabled"].(bool)
 	for _, k := range expiryKeys {
 		if t, ok := parseExpiry(m[k]); ok {
@@ -155,12 +172,25 @@ func (s *AuthStatus) Lines() []string {
 		if c.Account != "" {
 			l += " account=" + c.Account
 		}
+		if c.Plan != "" {
+			l += " plan=" + c.Plan
+		}
 		if c.Expires != nil {
 			l += " expires=" + c.Expires.Format(time.RFC3339)
 		}
-		l += fmt.Sprintf(" expired=%t", c.Expired)
+		l += fmt.Sprintf(" expired=%t disabled=%t", c.Expired, c.Disabled)
 		if c.Loaded != nil {
 			l += fmt.Sprintf(" loaded=%t", *c.Loaded)
+		}
+		if c.Status != "" {
+			l += " status=" + c.Status
+			if c.StatusMessage != "" {
+				l += " status_message=" + strconv.Quote(c.StatusMessage)
+			}
+			l += fmt.Sprintf(" unavailable=%t", c.Unavailable)
+		}
+		if c.NextRetryAfter != nil {
+			l += " next_retry_after=" + c.NextRetryAfter.UTC().Format(time.RFC3339)
 		}
 		if c.Problem != "" {
 			l += " problem=" + strconv.Quote(c.Problem)
@@ -212,22 +242,61 @@ func Status(ctx context.Context, authDir string, client *Client, now time.Time) 
 		return st, nil
 	}
 	st.Service = "running"
-	loaded := make(map[string]bool, len(files))
-	for _, f := range files {
-		loaded[f.Name] = true
+	loaded := make(map[string]*AuthFile, len(files))
+	for i, f := range files {
+		loaded[f.Name] = &files[i]
 	}
 	local := make(map[string]bool, len(creds))
 	for i := range st.Credentials {
 		c := &st.Credentials[i]
 		local[c.File] = true
-		l := loaded[c.File]
+		f := loaded[c.File]
+		l := f != nil
 		c.Loaded = &l
-	}
-	for _, f := range files {
-		if !local[f.Name] && !f.RuntimeOnly {
-			st.LoadedElsewhere = append(st.LoadedElsewhere, f.Name)
+		if f != nil {
+			c.merge(f)
 		}
+	}
+	for i, f := range files {
+		if local[f.Name] || f.RuntimeOnly {
+			continue
+		}
+		st.LoadedElsewhere = append(st.LoadedElsewhere, f.Name)
+		c := Credential{File: f.Name, Path: f.Path, Elsewhere: true}
+		if f.Path != "" {
+			c = readCredential(f.Path, now)
+			c.Elsewhere = true
+		}
+		yes := true
+		c.Loaded = &yes
+		c.merge(&files[i])
+		st.Credentials = append(st.Credentials, c)
 	}
 	sort.Strings(st.LoadedElsewhere)
 	return st, nil
+}
+
+// merge takes the service's view of a loaded account.
+func (c *Credential) merge(f *AuthFile) {
+	c.Status, c.StatusMessage = f.Status, f.StatusMessage
+	c.Unavailable, c.NextRetryAfter = f.Unavailable, f.NextRetryAfter
+	c.Disabled = f.Disabled || f.Status == "disabled"
+	if c.Type == "" {
+		c.Type = strings.ToLower(f.kind())
+		c.Provider = providerForType(c.Type)
+		c.Problem = ""
+	}
+	if f.Email != "" {
+		c.Account = f.Email
+	} else if c.Account == "" {
+		c.Account = f.Account
+	}
+	if f.IDToken != nil {
+		if f.IDToken.PlanType != "" {
+			c.Plan = f.IDToken.PlanType
+		}
+		if c.AccountID == "" {
+			c.AccountID = f.IDToken.ChatGPTAccountID
+		}
+	}
 }

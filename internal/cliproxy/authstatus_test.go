@@ -2,6 +2,7 @@ package cliproxy
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,7 +11,10 @@ import (
 	"time"
 )
 
-func TestStatusReportsFilesExpiryLoadedAndPermissions(t *testing.T) {
+// TestStatusShowsEachAccountAsTheServiceReportsIt: files on disk joined with
+// GET /auth-files: plan, status, status message, quota state (unavailable,
+// next retry), disabled; accounts listed only by the service appear too.
+func TestStatusShowsEachAccountAsTheServiceReportsIt(t *testing.T) {
 	dir := t.TempDir()
 	os.Chmod(dir, 0o700)
 	write := func(name, body string, mode os.FileMode) {
@@ -25,13 +29,20 @@ func TestStatusReportsFilesExpiryLoadedAndPermissions(t *testing.T) {
 	write("readme.txt", `x`, 0o600)
 
 	f := newFakeCPA(t)
-	f.files = []AuthFile{{Name: "codex-dev@example.com-plus.json", Provider: "codex"}, {Name: "elsewhere.json", Provider: "codex"}}
+	retry := time.Date(2026, 2, 1, 0, 30, 0, 0, time.UTC)
+	// JSON as CLIProxyAPIPlus writes it, so the field names are checked.
+	if err := json.Unmarshal([]byte(`[
+	  {"id":"codex-dev@example.com-plus.json","auth_index":"a1","name":"codex-dev@example.com-plus.json","type":"codex","provider":"codex","label":"","status":"error","status_message":"quota exhausted","disabled":false,"unavailable":true,"runtime_only":false,"source":"file","size":10,"email":"dev@example.com","account_type":"oauth","next_retry_after":"2026-02-01T00:30:00Z","id_token":{"chatgpt_account_id":"acc-1","plan_type":"plus"}},
+	  {"id":"elsewhere.json","name":"elsewhere.json","type":"codex","provider":"codex","status":"active","disabled":true,"unavailable":false,"source":"memory","email":"other@example.com"}
+	]`), &f.files); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	st, err := Status(context.Background(), dir, f.client(testPassword), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Service != "running" || len(st.Credentials) != 3 {
+	if st.Service != "running" || len(st.Credentials) != 4 {
 		t.Fatalf("status %+v", st)
 	}
 	by := map[string]Credential{}
@@ -39,8 +50,13 @@ func TestStatusReportsFilesExpiryLoadedAndPermissions(t *testing.T) {
 		by[c.File] = c
 	}
 	codex := by["codex-dev@example.com-plus.json"]
-	if codex.Provider != "codex" || codex.Account != "dev@example.com" || !codex.Expired || codex.Loaded == nil || !*codex.Loaded {
+	if codex.Provider != "codex" || codex.Account != "dev@example.com" || !codex.Expired || codex.Loaded == nil || !*codex.Loaded ||
+		codex.Plan != "plus" || codex.Status != "error" || codex.StatusMessage != "quota exhausted" || !codex.Unavailable ||
+		codex.NextRetryAfter == nil || !codex.NextRetryAfter.Equal(retry) {
 		t.Errorf("codex %+v", codex)
+	}
+	if o := by["elsewhere.json"]; !o.Elsewhere || !o.Disabled || o.Account != "other@example.com" || o.Provider != "codex" || o.Problem != "" {
+		t.Errorf("account listed only by the service %+v", o)
 	}
 	gh := by["github-octo.json"]
 	if gh.Provider != "copilot" || gh.Account != "octo" || gh.Expires != nil || gh.Loaded == nil || *gh.Loaded {
@@ -56,7 +72,10 @@ func TestStatusReportsFilesExpiryLoadedAndPermissions(t *testing.T) {
 		t.Errorf("loaded elsewhere %v", st.LoadedElsewhere)
 	}
 	lines := strings.Join(st.Lines(), "\n")
-	for _, want := range []string{"service=running", "provider=codex file=codex-dev@example.com-plus.json account=dev@example.com expires=2026-01-01T00:00:00Z expired=true loaded=true", "secret_permission_issues=1"} {
+	for _, want := range []string{"service=running",
+		`provider=codex file=codex-dev@example.com-plus.json account=dev@example.com plan=plus expires=2026-01-01T00:00:00Z expired=true disabled=false loaded=true status=error status_message="quota exhausted" unavailable=true next_retry_after=2026-02-01T00:30:00Z`,
+		"provider=codex file=elsewhere.json account=other@example.com expired=false disabled=true loaded=true status=active",
+		"secret_permission_issues=1"} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("lines lack %q:\n%s", want, lines)
 		}

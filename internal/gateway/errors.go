@@ -119,9 +119,19 @@ func writeFailure(w http.ResponseWriter, a api, err error) int {
 	var (
 		unk *router.UnknownModelError
 		nod *router.NoDeploymentsError
+		afe *router.AuthFailedError
 		ue  *upstream.Error
 	)
 	switch {
+	case errors.As(err, &afe):
+		// The client's own credentials were fine; the upstream refused the
+		// deployment's. No Retry-After: waiting does not fix a login.
+		status := http.StatusForbidden
+		if afe.Status == http.StatusUnauthorized {
+			status = http.StatusUnauthorized
+		}
+		writeError(w, a, status, "upstream_auth_failed", afe.Error())
+		return status
 	case errors.As(err, &unk):
 		writeError(w, a, http.StatusNotFound, "model_not_found", unk.Error())
 		return http.StatusNotFound
@@ -154,7 +164,7 @@ func writeUpstreamError(w http.ResponseWriter, a api, ue *upstream.Error) int {
 			w.Write(ue.Body)
 			return status
 		}
-		msg := upstreamMessage(ue.Body)
+		msg := upstream.ErrorMessage(ue.Body)
 		if msg == "" {
 			msg = http.StatusText(ue.Status)
 		}
@@ -190,27 +200,4 @@ func bodyInShape(a api, body []byte) bool {
 		return probe.Type == "error"
 	}
 	return probe.Type == ""
-}
-
-// upstreamMessage extracts a message from either dialect, or the raw text.
-func upstreamMessage(body []byte) string {
-	var probe struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-		Message string `json:"message"`
-		Detail  string `json:"detail"`
-	}
-	if json.Unmarshal(body, &probe) == nil {
-		for _, m := range []string{probe.Error.Message, probe.Message, probe.Detail} {
-			if m != "" {
-				return m
-			}
-		}
-	}
-	s := string(body)
-	if len(s) > 500 {
-		s = s[:500] + "..."
-	}
-	return s
 }

@@ -237,11 +237,20 @@ func doc(deps []any, router map[string]any) map[string]any {
 
 func startGateway(t *testing.T, d map[string]any, clock *fakeClock) *gw {
 	t.Helper()
+	return startGatewayWith(t, d, clock, nil)
+}
+
+// startGatewayWith is startGateway with a hook that adjusts the options.
+func startGatewayWith(t *testing.T, d map[string]any, clock *fakeClock, set func(*gateway.Options)) *gw {
+	t.Helper()
 	logs := &syncBuf{}
 	opts := gateway.Options{Addr: "127.0.0.1:0", Doc: d, Profile: "test",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if clock != nil {
 		opts.Clock = clock
+	}
+	if set != nil {
+		set(&opts)
 	}
 	s, err := gateway.New(opts)
 	if err != nil {

@@ -36,6 +36,8 @@ type probeResult struct {
 
 type deploymentReport struct {
 	router.DeploymentHealth
+	// Fix says what to run or check for an auth_failed deployment.
+	Fix   string       `json:"fix,omitempty"`
 	Probe *probeResult `json:"probe,omitempty"`
 }
 
@@ -46,7 +48,7 @@ type deploymentReport struct {
 // UTC; fields marked "omitted" are left out when empty:
 //
 //	{
-//	  "status": "healthy",            // healthy: none cooling or failing a probe;
+//	  "status": "healthy",            // healthy: none cooling, auth_failed or failing a probe;
 //	                                  // degraded: some; unhealthy: all
 //	  "generation": 3,                // config generation (see /health/readiness)
 //	  "profile": "work",
@@ -59,7 +61,11 @@ type deploymentReport struct {
 //	    "model": "gpt-4o",            // upstream model name
 //	    "api_base": "https://api.example.com/v1",
 //	    "state": "cooling",           // healthy | degraded (half-open after a cooldown) | cooling
+//	                                  // | auth_failed (the upstream refused its credential)
 //	    "cooling_until": "2026-01-01T00:00:30Z",   // null unless cooling
+//	    "auth_failed_since": "2026-01-01T00:00:00Z", // omitted unless auth_failed
+//	    "auth_status": 401,           // upstream status of the refusal; omitted unless auth_failed
+//	    "fix": "run: flowgate auth login codex",    // omitted unless auth_failed
 //	    "consecutive_failures": 2,
 //	    "last_error": "upstream returned 500: ...", // omitted if none; secrets redacted
 //	    "last_error_at": "2026-01-01T00:00:00Z",    // omitted if none
@@ -78,8 +84,12 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	hs := g.router.Health()
 	reps := make([]deploymentReport, len(hs))
+	deps := g.router.Config().Deployments
 	for i, h := range hs {
 		reps[i].DeploymentHealth = h
+		if h.State == "auth_failed" {
+			reps[i].Fix = s.authFix(deps[i])
+		}
 	}
 	if r.URL.Query().Get("probe") == "true" {
 		var wg sync.WaitGroup
@@ -94,7 +104,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	healthy := 0
 	for _, rep := range reps {
-		ok := rep.State != "cooling"
+		ok := rep.State != "cooling" && rep.State != "auth_failed"
 		if rep.Probe != nil {
 			ok = rep.Probe.OK
 		}

@@ -145,6 +145,10 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 
 	tr, err := g.router.Do(r.Context(), info.Model, x.try)
 	if err != nil {
+		var afe *router.AuthFailedError
+		if errors.As(err, &afe) {
+			afe.Fix = s.authFix(afe.Deployment)
+		}
 		if !x.committed {
 			x.traceHeaders(tr.Group, tr.Deployment, tr.Attempts, tr.Fallbacks, -1)
 			x.status = writeFailure(w, a, err)

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
@@ -41,6 +42,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock drives cooldowns; tests inject a fake. Default: the wall clock.
 	Clock router.Clock
+	// CLIProxyBase is CLIProxyAPIPlus's base URL (http://host:port, see
+	// cliproxy.ServiceBaseURL of services.cliproxyapi_plus). A deployment
+	// whose api_base is on it gets its credentials from a login, so a
+	// refused credential is fixed with `flowgate auth login <provider>`.
+	// Default: http://127.0.0.1:8317 (CLIProxyAPIPlus's default address).
+	CLIProxyBase string
 	// Translator converts between protocols when a request's protocol is
 	// not one its deployment serves natively. Default: DefaultTranslator
 	// (internal/translate; pairs it lacks are answered 501).
@@ -77,6 +84,9 @@ type generation struct {
 func New(opts Options) (*Server, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:4000"
+	}
+	if opts.CLIProxyBase == "" {
+		opts.CLIProxyBase = cliproxy.ServiceBaseURL("127.0.0.1", 8317)
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes

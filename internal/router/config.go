@@ -129,6 +129,12 @@ type Deployment struct {
 	// this deployment (litellm_params.cooldown_time or model_info.cooldown_time).
 	// Default: -1 (use the router setting).
 	CooldownTime time.Duration
+	// Path is the entry's place in the document (model_list[2]), for messages.
+	Path string
+	// KeyRef is litellm_params.api_key_ref (a credentials.upstream name) and
+	// KeyEnv the NAME of an api_key written as os.environ/NAME; both empty
+	// for a literal key or none. Messages about a refused key name them.
+	KeyRef, KeyEnv string
 
 	st *deployState
 }
@@ -381,7 +387,7 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 			continue
 		}
 		mi, _ := m["model_info"].(map[string]any)
-		d := &Deployment{Group: name, Weight: 1, CooldownTime: -1}
+		d := &Deployment{Group: name, Weight: 1, CooldownTime: -1, Path: path}
 		model, _ := p.str(path+".litellm_params.model", lp["model"])
 		d.Model = model
 		prefix, upModel, found := strings.Cut(model, "/")
@@ -404,9 +410,16 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 		key := ""
 		if v, ok := lp["api_key"]; ok && v != nil {
 			key = p.secret(path+".litellm_params.api_key", v)
+			if s, ok := v.(string); ok {
+				d.KeyEnv, _ = strings.CutPrefix(s, "os.environ/")
+				if d.KeyEnv == s {
+					d.KeyEnv = ""
+				}
+			}
 		}
 		if v, ok := lp["api_key_ref"]; ok && v != nil {
 			key = p.ref(path+".litellm_params.api_key_ref", v)
+			d.KeyRef, d.KeyEnv = fmt.Sprint(v), ""
 		}
 		var extra []string
 		if mi != nil {

@@ -28,7 +28,12 @@ import (
 //     again at once, a success closes it;
 //   - Retry-After drives the cooldown only up to max_cooldown_time (60 s) so
 //     one upstream answer cannot take the only deployment out for minutes;
-//   - nothing is retried once the first byte has reached the client.
+//   - nothing is retried once the first byte has reached the client;
+//   - a refused credential (401/402/403) never cools a deployment down: the
+//     deployment is marked auth_failed (see authRecheck for when it is tried
+//     again), the request moves on to the next deployment without using up
+//     a retry, and when the credentials were what failed the client gets an
+//     AuthFailedError (401/403 with the fix), never a 429.
 
 // Class is the router's view of one failed attempt.
 type Class uint8
@@ -53,8 +58,17 @@ type coolMode uint8
 const (
 	coolNever coolMode = iota // does not count toward cooldown
 	coolCount                 // counts; cools after allowed_fails consecutive failures
-	coolNow                   // cools at once (credential refused)
+	coolAuth                  // never cools; marks the deployment auth_failed (credential refused)
 )
+
+// authRecheck is how long an auth_failed deployment is ordered after every
+// other available deployment of its group. It is still tried when nothing
+// else is left (so an alias with one deployment tries it on every request),
+// and once authRecheck has passed since its last refusal it competes
+// normally again: a new login or key is noticed within authRecheck without
+// a restart, while healthy deployments keep serving meanwhile. A success
+// clears auth_failed.
+const authRecheck = 30 * time.Second
 
 // policy is one row of the classification table.
 type policy struct {
@@ -73,7 +87,7 @@ type policy struct {
 var table = [numClasses]policy{
 	ClassClient:        {name: "client_error", returnNow: true},
 	ClassContextWindow: {name: "context_window", fallback: false, returnNow: true}, // context_window_fallbacks, if any, are tried first
-	ClassAuth:          {name: "auth", retry: true, fallback: true, cool: coolNow},
+	ClassAuth:          {name: "auth", retry: true, fallback: true, cool: coolAuth},
 	ClassNotFound:      {name: "not_found", retry: true, fallback: true, cool: coolCount},
 	ClassRateLimit:     {name: "rate_limit", retry: true, fallback: true, cool: coolCount},
 	ClassServer:        {name: "server_error", retry: true, fallback: true, cool: coolCount},
@@ -166,6 +180,12 @@ type deployState struct {
 	lastErr     string
 	lastErrAt   time.Time
 	lastStatus  int
+	// authFailedAt is when the upstream last refused this deployment's
+	// credential (unix nanos; 0 = not auth_failed); authSince is when the
+	// current run of refusals began and authStatus its HTTP status.
+	authFailedAt atomic.Int64
+	authSince    time.Time
+	authStatus   int
 }
 
 // Clock is the time source; tests inject a fake one.
@@ -261,6 +281,58 @@ func (e *NoDeploymentsError) Error() string {
 		e.Model, strings.Join(e.Cooling, ", "), RetryAfterSeconds(e.RetryAfter))
 }
 
+// AuthFailedError: the upstream refused the credentials of the deployment
+// that answered the request's own alias (every other candidate failed too).
+// The gateway answers 401 (authentication) or 403 (permission) in the
+// caller's shape, with Fix; never 429 and never a Retry-After.
+type AuthFailedError struct {
+	// Alias is the model the client asked for.
+	Alias string
+	// Deployment is the deployment whose credential was refused.
+	Deployment *Deployment
+	// Status is the upstream's HTTP status (401, 402 or 403).
+	Status int
+	// Message is the upstream's error message, capped and with known
+	// secrets redacted; "" when it sent none.
+	Message string
+	// Others are further deployments refused for the same request (ids).
+	Others []string
+	// Fix says what to run or check; the gateway sets it (it knows which
+	// api_base is CLIProxyAPIPlus). Empty: the message names the deployment only.
+	Fix string
+	// Err is the upstream error.
+	Err error
+}
+
+func (e *AuthFailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "upstream rejected the credentials of deployment %s (alias %s) with %d", e.Deployment.Model, e.Deployment.Group, e.Status)
+	if len(e.Others) > 0 {
+		fmt.Fprintf(&b, " (also refused: %s)", strings.Join(e.Others, ", "))
+	}
+	if e.Fix != "" {
+		b.WriteString("; " + e.Fix)
+	}
+	if e.Message != "" {
+		b.WriteString("; upstream said: " + e.Message)
+	}
+	return b.String()
+}
+
+func (e *AuthFailedError) Unwrap() error { return e.Err }
+
+// maxUpstreamMessage caps an upstream message kept in state or errors.
+const maxUpstreamMessage = 200
+
+// upstreamMessage is err's upstream message, capped and redacted.
+func upstreamMessage(err error) string {
+	var ue *upstream.Error
+	if errors.As(err, &ue) && ue.Kind == upstream.FailStatus {
+		return runtime.RedactSecrets(truncate(upstream.ErrorMessage(ue.Body), maxUpstreamMessage))
+	}
+	return runtime.RedactSecrets(truncate(err.Error(), maxUpstreamMessage))
+}
+
 // RetryAfterSeconds rounds a wait up to whole seconds (at least 1).
 func RetryAfterSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
@@ -310,6 +382,8 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 		a              Attempt
 		tr             Trace
 		primaryErr     error
+		primaryDep     *Deployment
+		authRefused    []*Deployment
 		unsupportedErr error
 		minWait        time.Duration
 		cooling        []string
@@ -358,8 +432,11 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 				unsupportedErr = err
 			} else {
 				if tr.Fallbacks == 0 || primaryErr == nil {
-					primaryErr = err
+					primaryErr, primaryDep = err, d
 				}
+			}
+			if cls == ClassAuth {
+				authRefused = append(authRefused, d)
 			}
 			if cls == ClassContextWindow && len(cur.cwChain) > 0 {
 				list, next = cur.cwChain, 0
@@ -368,8 +445,10 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 			if pol.returnNow {
 				return tr, err
 			}
-			if cls == ClassUnsupported {
-				skip = append(skip, d) // does not use up a retry
+			if cls == ClassUnsupported || cls == ClassAuth {
+				// Does not use up a retry: the deployment cannot serve this
+				// request, the next one is not a retry of it.
+				skip = append(skip, d)
 				continue
 			}
 			var ue *upstream.Error
@@ -404,12 +483,29 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 		r.obs.Fallback(from, cur.Name)
 	}
 	if primaryErr != nil {
+		if Classify(primaryErr) == ClassAuth {
+			return tr, authFailed(alias, primaryDep, primaryErr, authRefused)
+		}
 		return tr, primaryErr
 	}
 	if len(cooling) > 0 || unsupportedErr == nil {
 		return tr, &NoDeploymentsError{Model: alias, RetryAfter: minWait, Cooling: cooling}
 	}
 	return tr, unsupportedErr
+}
+
+func authFailed(alias string, d *Deployment, err error, refused []*Deployment) *AuthFailedError {
+	e := &AuthFailedError{Alias: alias, Deployment: d, Message: upstreamMessage(err), Err: err}
+	var ue *upstream.Error
+	if errors.As(err, &ue) {
+		e.Status = ue.Status
+	}
+	for _, o := range refused {
+		if o != d {
+			e.Others = append(e.Others, o.ID)
+		}
+	}
+	return e
 }
 
 // succeeded closes the deployment's failure count and updates its latency.
@@ -423,6 +519,10 @@ func (r *Router) succeeded(d *Deployment, lat time.Duration) {
 	}
 	st.mu.Lock()
 	st.fails, st.halfOpen = 0, false
+	if st.authFailedAt.Load() != 0 {
+		st.authFailedAt.Store(0)
+		st.authSince, st.authStatus = time.Time{}, 0
+	}
 	st.mu.Unlock()
 }
 
@@ -440,6 +540,14 @@ func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
 		if errors.As(err, &ue) {
 			st.lastStatus = ue.Status
 		}
+	}
+	if pol.cool == coolAuth {
+		if st.authFailedAt.Load() == 0 {
+			st.authSince = now
+		}
+		st.authStatus = st.lastStatus
+		st.authFailedAt.Store(now.UnixNano())
+		return
 	}
 	if pol.cool == coolNever {
 		return
@@ -502,12 +610,18 @@ func (r *Router) Visible() []string {
 
 // DeploymentHealth is the passive health of one deployment.
 type DeploymentHealth struct {
-	ID                  string     `json:"id"`
-	ModelGroup          string     `json:"model_group"`
-	Model               string     `json:"model"`
-	APIBase             string     `json:"api_base"`
-	State               string     `json:"state"` // healthy | cooling | degraded
-	CoolingUntil        *time.Time `json:"cooling_until"`
+	ID           string     `json:"id"`
+	ModelGroup   string     `json:"model_group"`
+	Model        string     `json:"model"`
+	APIBase      string     `json:"api_base"`
+	State        string     `json:"state"` // healthy | degraded | cooling | auth_failed
+	CoolingUntil *time.Time `json:"cooling_until"`
+	// AuthFailedSince is when the upstream began refusing the deployment's
+	// credential (state auth_failed; cleared by a success). The refusal's
+	// status and message are LastStatus and LastError.
+	AuthFailedSince *time.Time `json:"auth_failed_since,omitempty"`
+	// AuthStatus is the upstream status of the last refusal (401, 402, 403).
+	AuthStatus          int        `json:"auth_status,omitempty"`
 	ConsecutiveFailures int        `json:"consecutive_failures"`
 	LastError           string     `json:"last_error,omitempty"`
 	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
@@ -536,6 +650,10 @@ func (r *Router) Health() []DeploymentHealth {
 		if st.lastErr != "" {
 			t := st.lastErrAt.UTC()
 			h.LastError, h.LastErrorAt, h.LastStatus = st.lastErr, &t, st.lastStatus
+		}
+		if st.authFailedAt.Load() != 0 {
+			t := st.authSince.UTC()
+			h.State, h.AuthFailedSince, h.AuthStatus = "auth_failed", &t, st.authStatus
 		}
 		st.mu.Unlock()
 		out = append(out, h)

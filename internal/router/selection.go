@@ -6,12 +6,14 @@ import (
 )
 
 // pick chooses a deployment of g that is not cooling down and not in skip,
-// preferring ones not in tried. When none is available it returns the
-// shortest remaining cooldown and the ids cooling.
+// preferring ones not in tried. A deployment whose credential was refused
+// within authRecheck is only picked when no other is available. When none
+// is available it returns the shortest remaining cooldown and the ids cooling.
 func (r *Router) pick(g *Group, tried, skip []*Deployment) (*Deployment, time.Duration, []string) {
 	now := r.clock.Now().UnixNano()
 	var buf [16]*Deployment
-	avail := buf[:0]
+	var lastBuf [4]*Deployment
+	avail, last := buf[:0], lastBuf[:0]
 	fresh := 0
 	var wait int64
 	var cooling []string
@@ -26,6 +28,10 @@ func (r *Router) pick(g *Group, tried, skip []*Deployment) (*Deployment, time.Du
 			cooling = append(cooling, d.ID)
 			continue
 		}
+		if af := d.st.authFailedAt.Load(); af != 0 && now-af < int64(authRecheck) {
+			last = append(last, d)
+			continue
+		}
 		if !contains(tried, d) {
 			// keep untried first
 			avail = append(avail, d)
@@ -36,6 +42,14 @@ func (r *Router) pick(g *Group, tried, skip []*Deployment) (*Deployment, time.Du
 		}
 	}
 	if len(avail) == 0 {
+		if len(last) > 0 {
+			for _, d := range last {
+				if !contains(tried, d) {
+					return d, 0, nil
+				}
+			}
+			return last[0], 0, nil
+		}
 		return nil, time.Duration(wait), cooling
 	}
 	if fresh > 0 {

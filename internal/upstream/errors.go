@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -147,4 +148,34 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// ErrorMessage extracts the message of an upstream error body in either
+// dialect ({"error":{"message"}}, {"message"}, {"detail"}), or returns the
+// raw text capped at 500 bytes.
+func ErrorMessage(body []byte) string {
+	var probe struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  string          `json:"detail"`
+	}
+	if json.Unmarshal(body, &probe) == nil {
+		var inner struct {
+			Message string `json:"message"`
+		}
+		var plain string
+		if len(probe.Error) > 0 && json.Unmarshal(probe.Error, &inner) != nil {
+			json.Unmarshal(probe.Error, &plain)
+		}
+		for _, m := range []string{inner.Message, plain, probe.Message, probe.Detail} {
+			if m != "" {
+				return m
+			}
+		}
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 500 {
+		s = s[:500] + "..."
+	}
+	return s
 }
