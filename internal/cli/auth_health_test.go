@@ -18,10 +18,10 @@ import (
 	"github.com/flowgate/flowgate/internal/config"
 )
 
-// fakeCLIProxy stands in for CLIProxyAPIPlus whose Codex account the
+// rejectingCLIProxy stands in for CLIProxyAPIPlus whose Codex account the
 // upstream refuses: inference for gpt-5 answers 401 as CLIProxyAPIPlus
 // passes it on; any other model answers; the management API lists files.
-func fakeCLIProxy(t *testing.T, files string) *httptest.Server {
+func rejectingCLIProxy(t *testing.T, files string) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -104,7 +104,7 @@ func writeCodexLogin(t *testing.T, dir string, expires time.Time) {
 // login command; `doctor` fails with the same fix.
 func TestRejectedCodexLoginFailsHealthAndDoctorAndReachesClientsAsAuthErrors(t *testing.T) {
 	t.Setenv("FLOWGATE_SELF", flowgateBinary(t))
-	cp := fakeCLIProxy(t, `[]`)
+	cp := rejectingCLIProxy(t, `[]`)
 	cpPort := cp.Listener.Addr().(*net.TCPAddr).Port
 	gwPort := freePort(t)
 	cfg, auths := loginProject(t, gwPort, cpPort)
@@ -243,7 +243,7 @@ func TestLoginsFromTheManagementAPI(t *testing.T) {
 		{`[{"name":"codex-a.json","provider":"codex","email":"a@example.com","status":"active"},{"name":"codex-b.json","provider":"codex","status":"error","status_message":"unauthorized"}]`, "ok", ""},
 	}
 	for _, c := range cases {
-		cp := fakeCLIProxy(t, c.files)
+		cp := rejectingCLIProxy(t, c.files)
 		cfg, _ := loginProject(t, freePort(t), cp.Listener.Addr().(*net.TCPAddr).Port)
 		conf, err := config.Load(cfg)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/config"
 	"github.com/flowgate/flowgate/internal/gateway"
 	"github.com/flowgate/flowgate/internal/router"
@@ -88,7 +89,9 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 		return usage("%v", err)
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	srv, err := gateway.New(gateway.Options{Addr: addr, Doc: doc, Profile: profile, ResolveRef: cfg.ResolveCredential, Logger: logger})
+	cp := cfg.Services[config.ServiceCLIProxy]
+	srv, err := gateway.New(gateway.Options{Addr: addr, Doc: doc, Profile: profile, ResolveRef: cfg.ResolveCredential, Logger: logger,
+		CLIProxyBase: cliproxy.ServiceBaseURL(cp.Host, cp.Port)})
 	if err != nil {
 		return usage("gateway config (profile %s): %v", profile, locateGatewayError(cfg, profile, err))
 	}

@@ -132,6 +132,7 @@ func checkHealth(ctx context.Context, cfg *config.Config, timeout time.Duration)
 		ctx = context.Background()
 	}
 	sup := supervisorFor(cfg)
+	ks, keeperAlive, _ := supervisor.ReadKeeperState(keeperStatePath(layoutOf(cfg)))
 	var lines []healthLine
 	for _, name := range cfg.ServiceOrder {
 		spec := baseSpec(cfg, name)
@@ -139,9 +140,22 @@ func checkHealth(ctx context.Context, cfg *config.Config, timeout time.Duration)
 		l := healthLine{Service: name, State: st.State, Pid: st.Pid, Liveness: st.State == supervisor.StateRunning}
 		l.Readiness = supervisor.Probe(ctx, spec.ReadinessURL, timeout)
 		l.Hint = healthHint(cfg, name, st, l.Readiness)
+		if k, ok := keeperView(ks, keeperAlive, name); ok && k.Desired && !l.Readiness.OK && k.Note != "" {
+			// The supervisor knows more: it is restarting it, or gave up.
+			l.Hint = k.Note
+		}
 		lines = append(lines, l)
 	}
 	return lines
+}
+
+// keeperView is how a live supervisor sees name.
+func keeperView(ks *supervisor.KeeperState, alive bool, name string) (supervisor.KeptStatus, bool) {
+	if ks == nil || !alive {
+		return supervisor.KeptStatus{}, false
+	}
+	k, ok := ks.Services[name]
+	return k, ok
 }
 
 func healthHint(cfg *config.Config, name string, st supervisor.Status, p supervisor.ProbeResult) string {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func freePort(t *testing.T) int {
@@ -113,6 +114,8 @@ func TestServiceRoundTripStatusHealthStopWithEvents(t *testing.T) {
 			t.Errorf("status %+v", s)
 		}
 	}
+	// health also judges the logins the aliases route to.
+	writeCodexLogin(t, filepath.Join(filepath.Dir(filepath.Dir(cfg)), ".router", "auths"), time.Now().Add(240*time.Hour))
 	r = runCLI(t, "--config", cfg, "health")
 	if r.code != 0 || strings.Count(r.stdout, "liveness=ok readiness=ok") != 2 {
 		t.Fatalf("health: %+v", r)

@@ -111,12 +111,10 @@ func buildStatus(cfg *config.Config) statusReport {
 		if err != nil {
 			s = supervisor.Status{Service: name, State: "unknown", Note: err.Error()}
 		}
-		if keeperAlive {
-			if k, ok := ks.Services[name]; ok {
-				s.Keeper = &k
-				if k.Desired && k.Note != "" && s.State != supervisor.StateRunning {
-					s.Note = k.Note
-				}
+		if k, ok := keeperView(ks, keeperAlive, name); ok {
+			s.Keeper = &k
+			if k.Desired && k.Note != "" && s.State != supervisor.StateRunning {
+				s.Note = k.Note
 			}
 		}
 		rep.Services = append(rep.Services, s)
