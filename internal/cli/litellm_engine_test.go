@@ -53,7 +53,7 @@ func TestLiteLLMEngineThroughTheOperatorCommands(t *testing.T) {
 	body = strings.Replace(body, "    port: 4000\n", fmt.Sprintf("    port: %d\n", port), 1)
 	body = strings.Replace(body, "model: openai/gpt-5\n", "model: openai/"+contract.UpstreamModelMain+"\n", 1)
 	body = strings.Replace(body, "model: openai/gpt-5-mini\n", "model: openai/"+contract.UpstreamModelBackup+"\n", 1)
-	body = strings.ReplaceAll(body, "api_base: http://127.0.0.1:8317/v1", "api_base: "+up.URL)
+	body = strings.ReplaceAll(body, "api_base: cliproxy", "api_base: "+up.URL)
 	os.WriteFile(cfg, []byte(body), 0o600)
 	upstreamKeyFile := filepath.Join(root, ".router", "secrets", "upstream_cliproxyapi_api_key")
 	os.WriteFile(upstreamKeyFile, []byte(contract.UpstreamKey+"\n"), 0o600)
