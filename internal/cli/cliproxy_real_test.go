@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // realCLIProxyTarball is the real CLIProxyAPIPlus release asset that the
@@ -119,32 +118,28 @@ openai-compatibility:
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	// CLIProxyAPIPlus answers its readiness path a moment before it has
-	// loaded its models; a request in that moment is a 502 that cools the
-	// deployment down. Wait for gpt-5 in its own model list first.
+	// service start waits until CLIProxyAPIPlus has loaded its models: the
+	// first request through the gateway must not meet a 502 that cools the
+	// deployment down.
 	cpKey := readSecret(t, cfgPath, "upstream_cliproxyapi_api_key")
 	modelsReady := func(port int) {
 		t.Helper()
-		waitFor(t, 15*time.Second, "CLIProxyAPIPlus to list gpt-5", func() bool {
-			req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/v1/models", port), nil)
-			req.Header.Set("Authorization", "Bearer "+cpKey)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode == 200 && strings.Contains(string(b), `"gpt-5"`)
-		})
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/v1/models", port), nil)
+		req.Header.Set("Authorization", "Bearer "+cpKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"gpt-5"`) {
+			t.Fatalf("CLIProxyAPIPlus on port %d was reported started before it listed its models: %d %s", port, resp.StatusCode, b)
+		}
 	}
 	modelsReady(oldPort)
 	var code int
 	var body string
-	deadline := time.Now().Add(15 * time.Second)
-	for code, body = chat(); code != 200 && time.Now().Before(deadline); code, body = chat() {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if code != 200 {
+	if code, body = chat(); code != 200 {
 		logs, _ := os.ReadFile(filepath.Join(root, ".router", "runtime", "process-logs", "cliproxyapi_plus.log"))
 		t.Fatalf("no request through CLIProxyAPIPlus succeeded: %d %s\ncliproxyapi_plus.log:\n%s", code, body, logs)
 	}

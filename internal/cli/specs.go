@@ -99,6 +99,11 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 	case name == config.ServiceCLIProxy:
 		spec.Args = []string{filepath.Join(l.BinDir(), "CLIProxyAPIPlus"), "-config", svc.ConfigFile}
 	}
+	if name == config.ServiceCLIProxy && !svc.CommandSet {
+		// It answers / before its models are loaded; requests in that
+		// moment fail and cool the gateway's deployments down.
+		spec.ReadyLogLine = "full client load complete"
+	}
 	if name == config.ServiceCLIProxy {
 		// services.cliproxyapi_plus host/port are the truth: carry them into
 		// CLIProxyAPIPlus's own config before it starts. A custom command

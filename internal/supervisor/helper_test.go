@@ -44,6 +44,12 @@ func runHelper(mode string) {
 			os.Exit(0) // like CLIProxyAPIPlus: fatal, yet status 0
 		}
 		fmt.Printf("API server started successfully on: 127.0.0.1:%s\n", port)
+		if line := os.Getenv("FG_HELPER_LATE_LINE"); line != "" {
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				fmt.Println(line)
+			}()
+		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 		mux.HandleFunc("/never-ready", func(w http.ResponseWriter, _ *http.Request) {

@@ -48,6 +48,14 @@ type Spec struct {
 	// means ready. Default: none; then an open Port means ready, and without
 	// a Port the child only has to stay alive for DefaultSettle.
 	ReadinessURL string
+	// ReadyLogLine, when set, is a line the child writes to its log once it
+	// has really finished starting (CLIProxyAPIPlus answers its readiness
+	// path a moment before it has loaded its models). After the readiness
+	// probe passes, start waits up to ReadyLogWait for it; a child that
+	// never writes it still counts as started. Default: none.
+	ReadyLogLine string
+	// ReadyLogWait bounds the wait for ReadyLogLine. Default: 5s.
+	ReadyLogWait time.Duration
 	// ReadyTimeout bounds the readiness wait. Default: 15s.
 	ReadyTimeout time.Duration
 	// StopTimeout is the grace period between SIGTERM and SIGKILL.
@@ -71,6 +79,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.LogMaxBytes <= 0 {
 		s.LogMaxBytes = DefaultLogMaxBytes
+	}
+	if s.ReadyLogWait <= 0 {
+		s.ReadyLogWait = 5 * time.Second
 	}
 	if s.LogKeep <= 0 {
 		s.LogKeep = DefaultLogKeep

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -128,6 +129,13 @@ func (s *Supervisor) startLocked(ctx context.Context, spec Spec) Result {
 	}
 
 	readyIn, why := waitReady(ctx, spec, exited, spawnedAt)
+	if why == "" && spec.ReadyLogLine != "" {
+		s.waitLogLine(ctx, spec, logStart, exited)
+		readyIn = time.Since(spawnedAt)
+		if isClosed(exited) {
+			why = whyExited
+		}
+	}
 	if why == "" {
 		why = foreignListener(spec, newRec)
 	}
@@ -199,6 +207,35 @@ func (s *Supervisor) prepare(spec Spec) (*exec.Cmd, *os.File, int64, error) {
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	return cmd, f, offset, nil
+}
+
+// waitLogLine waits up to spec.ReadyLogWait for spec.ReadyLogLine in the
+// log written since offset, or for the child to exit.
+func (s *Supervisor) waitLogLine(ctx context.Context, spec Spec, offset int64, exited <-chan struct{}) {
+	deadline := time.Now().Add(spec.ReadyLogWait)
+	for time.Now().Before(deadline) && ctx.Err() == nil && !isClosed(exited) {
+		if data, err := readFrom(s.LogPath(spec.Name), offset); err == nil && strings.Contains(string(data), spec.ReadyLogLine) {
+			return
+		}
+		select {
+		case <-exited:
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// readFrom reads path from offset to its end (at most 1 MiB).
+func readFrom(path string, offset int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(f, 1<<20))
 }
 
 // waitReady polls until the child is ready, exits, or the timeout passes.

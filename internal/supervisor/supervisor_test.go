@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -369,4 +370,29 @@ func TestStopOfCrashedLeaderStopsOrphanedGroupMembers(t *testing.T) {
 		t.Errorf("orphaned grandchild %d survived (listening=%v)", gc, listening(port))
 	}
 	mustState(t, sup, spec, StateStopped)
+}
+
+func TestStartWaitsForTheReadyLogLineAfterTheProbe(t *testing.T) {
+	sup, _ := newSupervisor(t)
+	port := freePort(t)
+	spec := helperSpec(t, "cliproxyapi_plus", "serve", port, "FG_HELPER_LATE_LINE=full client load complete")
+	spec.ReadinessURL = fmt.Sprintf("http://127.0.0.1:%d/ready", port)
+	spec.ReadyLogLine = "full client load complete"
+	stopAtEnd(t, sup, spec)
+	res := sup.Start(context.Background(), spec)
+	if res.Result != ResultStarted {
+		t.Fatalf("start: %+v", res)
+	}
+	log, _ := os.ReadFile(sup.LogPath(spec.Name))
+	if !strings.Contains(string(log), "full client load complete") {
+		t.Fatalf("start returned before the ready line was written:\n%s", log)
+	}
+
+	// A child that never writes the line still counts as started.
+	other := helperSpec(t, "gateway", "serve", freePort(t))
+	other.ReadyLogLine, other.ReadyLogWait = "never printed", 100*time.Millisecond
+	stopAtEnd(t, sup, other)
+	if res := sup.Start(context.Background(), other); res.Result != ResultStarted {
+		t.Fatalf("start without the line: %+v", res)
+	}
 }
