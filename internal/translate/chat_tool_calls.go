@@ -18,7 +18,7 @@ var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", 
 const (
 	argsUndecided uint8 = iota // only whitespace so far: held
 	argsStreaming              // began with '{': streamed, checked at the end
-	argsWrapped                // began with anything else: held, sent at the end
+	argsHeld                   // began with anything else: held, sent at the end
 )
 
 // chatCalls reassembles the tool calls of a Chat Completions stream for the
@@ -61,7 +61,7 @@ type chatCall struct {
 	id     string
 	name   string
 	args   []byte // the arguments received so far (nil once ended)
-	mode   uint8  // argsUndecided, argsStreaming or argsWrapped
+	mode   uint8  // argsUndecided, argsStreaming or argsHeld
 	opened bool   // the sink started the call's block/item
 	ended  bool
 }
@@ -230,7 +230,7 @@ func (a *chatCalls) decide(c *chatCall, w callSink) {
 		c.mode = argsStreaming
 		w.callArgs(c, bytesString(c.args))
 	default:
-		c.mode = argsWrapped
+		c.mode = argsHeld
 	}
 }
 
@@ -245,7 +245,7 @@ func (a *chatCalls) close(c *chatCall, w callSink) error {
 		if !json.Valid(c.args) {
 			return ErrToolArguments
 		}
-	case argsWrapped:
+	case argsHeld:
 		if !json.Valid(c.args) {
 			return ErrToolArguments
 		}
