@@ -138,6 +138,11 @@ func TestClaudeCodeRealClient(t *testing.T) {
 				reqs := modelRequests(tg.up.requests()[before:])
 				assertToolTurn(t, reqs, tg, out)
 			})
+			t.Run("parallel-tools", func(t *testing.T) {
+				before := len(tg.up.requests())
+				out := runClaude(t, bin, tg, parallelPrompt, "--allowedTools", "Bash")
+				assertParallelTurn(t, modelRequests(tg.up.requests()[before:]), tg, out)
+			})
 		}
 	})
 }
@@ -195,6 +200,11 @@ func TestCodexRealClient(t *testing.T) {
 				before := len(tg.up.requests())
 				out := runCodex(t, bin, tg, toolPrompt)
 				assertToolTurn(t, modelRequests(tg.up.requests()[before:]), tg, out)
+			})
+			t.Run("parallel-tools", func(t *testing.T) {
+				before := len(tg.up.requests())
+				out := runCodex(t, bin, tg, parallelPrompt)
+				assertParallelTurn(t, modelRequests(tg.up.requests()[before:]), tg, out)
 			})
 		}
 	})
@@ -328,6 +338,32 @@ func assertToolTurn(t *testing.T, reqs []recorded, tg target, out string) {
 	}
 	if !strings.Contains(out, toolDoneText) {
 		t.Fatalf("stdout lacks the final answer %q:\n%s", toolDoneText, out)
+	}
+}
+
+// assertParallelTurn: the upstream asked for two shell calls at once (a
+// Chat upstream streamed them interleaved), the client ran both (a later
+// request carries both markers) and printed the final answer.
+func assertParallelTurn(t *testing.T, reqs []recorded, tg target, out string) {
+	t.Helper()
+	assertSeen(t, reqs, tg, 2)
+	asked := slices.IndexFunc(reqs, func(r recorded) bool { return r.Answer == "tools" })
+	if asked < 0 {
+		t.Fatalf("the fake upstream never asked for the two tools (answers: %v)", answers(reqs))
+	}
+	got := slices.IndexFunc(reqs[asked+1:], func(r recorded) bool {
+		return bytes.Contains(r.Body, []byte(parallelMarkerA)) && bytes.Contains(r.Body, []byte(parallelMarkerB))
+	})
+	if got < 0 {
+		var last []byte
+		if asked+1 < len(reqs) {
+			last = reqs[len(reqs)-1].Body
+		}
+		t.Fatalf("no request after the two tool calls carries both outputs %s and %s (answers: %v; last body %.2000s)",
+			parallelMarkerA, parallelMarkerB, answers(reqs), last)
+	}
+	if !strings.Contains(out, parallelDoneText) {
+		t.Fatalf("stdout lacks the final answer %q:\n%s", parallelDoneText, out)
 	}
 }
 

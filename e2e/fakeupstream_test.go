@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,16 @@ const (
 	toolDoneText = "E2E-TOOL-DONE the command ran"
 	toolMarker   = "MARKER-42"
 	toolCommand  = "echo MARKER-$((6*7))"
+
+	// The parallel turn: the upstream asks for two shell calls at once (a
+	// Chat upstream streams them interleaved), each printing its marker.
+	parallelPrompt   = "E2E-PARALLEL-TURN: run both marker commands with your shell tool, then say what they printed."
+	parallelDoneText = "E2E-PARALLEL-DONE both commands ran"
+	parallelMissing  = "E2E-PARALLEL-MISSING a command did not run"
+	parallelMarkerA  = "MARKER-A-42"
+	parallelMarkerB  = "MARKER-B-42"
+	parallelCommandA = "echo MARKER-A-$((6*7))"
+	parallelCommandB = "echo MARKER-B-$((6*7))"
 )
 
 // recorded is one request the fake upstream saw.
@@ -31,7 +42,7 @@ type recorded struct {
 	Model        string
 	Stream       bool
 	Body         []byte
-	Answer       string // text, tool or error
+	Answer       string // text, tool, tools (parallel calls) or error
 }
 
 // fakeUpstream is a scripted model server speaking OpenAI Chat
@@ -39,8 +50,9 @@ type recorded struct {
 // Responses (/v1/responses), streaming or not. The script is stateless and
 // decided by the request body: a body holding the tool's output (MARKER-42)
 // gets the final text, a body holding the tool prompt gets a shell tool call
-// (the first shell-like tool the request offers), anything else gets the
-// pong text.
+// (the first shell-like tool the request offers), a body holding the
+// parallel prompt gets two shell calls at once (and, once tool results
+// came back, the final text), anything else gets the pong text.
 type fakeUpstream struct {
 	t    *testing.T
 	URL  string
@@ -136,9 +148,13 @@ func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ans := decide(body)
-	rec.Answer = "text"
-	if ans.toolName != "" {
+	switch {
+	case len(ans.calls) > 1:
+		rec.Answer = "tools"
+	case len(ans.calls) == 1:
 		rec.Answer = "tool"
+	default:
+		rec.Answer = "text"
 	}
 	record()
 	id := f.nextID()
@@ -157,30 +173,53 @@ func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type answer struct {
-	preamble string // text before a tool call (Anthropic and Chat only)
+	preamble string // text before tool calls (Anthropic and Chat only)
 	text     string
-	toolName string
-	toolArgs string // JSON
+	calls    []toolCall
 }
+
+type toolCall struct {
+	name string
+	args string // JSON
+}
+
+// toolResultKeys mark a request that carries tool results, in the three
+// protocols.
+var toolResultKeys = [][]byte{[]byte(`"tool_result"`), []byte(`"function_call_output"`), []byte(`"role":"tool"`)}
 
 func decide(body []byte) answer {
 	switch {
+	case bytes.Contains(body, []byte("E2E-PARALLEL-TURN")):
+		if slices.ContainsFunc(toolResultKeys, func(k []byte) bool { return bytes.Contains(body, k) }) {
+			// Results came back: end the turn either way (no second round).
+			if bytes.Contains(body, []byte(parallelMarkerA)) && bytes.Contains(body, []byte(parallelMarkerB)) {
+				return answer{text: parallelDoneText}
+			}
+			return answer{text: parallelMissing}
+		}
+		a, aok := pickShellTool(body, parallelCommandA)
+		b, bok := pickShellTool(body, parallelCommandB)
+		if !aok || !bok {
+			return answer{text: "E2E-NO-SHELL-TOOL offered"}
+		}
+		return answer{preamble: "Running both.", calls: []toolCall{a, b}}
 	case bytes.Contains(body, []byte(toolMarker)):
 		return answer{text: toolDoneText}
 	case bytes.Contains(body, []byte("E2E-TOOL-TURN")):
-		name, args := pickShellTool(body)
-		if name == "" {
+		c, ok := pickShellTool(body, toolCommand)
+		if !ok {
 			return answer{text: "E2E-NO-SHELL-TOOL offered"}
 		}
-		return answer{preamble: "Running the tool.", toolName: name, toolArgs: args}
+		return answer{preamble: "Running the tool.", calls: []toolCall{c}}
 	default:
 		return answer{text: pongText}
 	}
 }
 
-// pickShellTool chooses the client's shell tool among the request's tools
-// (Anthropic and Responses: tools[].name; Chat: tools[].function.name).
-func pickShellTool(body []byte) (string, string) {
+// pickShellTool makes a call of the client's shell tool, chosen among the
+// request's tools (Anthropic and Responses: tools[].name; Chat:
+// tools[].function.name), running command.
+func pickShellTool(body []byte, command string) (toolCall, bool) {
 	var req struct {
 		Tools []struct {
 			Name     string `json:"name"`
@@ -197,15 +236,15 @@ func pickShellTool(body []byte) (string, string) {
 	mustJSON := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	switch {
 	case have["Bash"]:
-		return "Bash", mustJSON(map[string]string{"command": toolCommand, "description": "Print the tool marker"})
+		return toolCall{"Bash", mustJSON(map[string]string{"command": command, "description": "Print a tool marker"})}, true
 	case have["exec_command"]:
-		return "exec_command", mustJSON(map[string]string{"cmd": toolCommand})
+		return toolCall{"exec_command", mustJSON(map[string]string{"cmd": command})}, true
 	case have["shell_command"]:
-		return "shell_command", mustJSON(map[string]string{"command": toolCommand})
+		return toolCall{"shell_command", mustJSON(map[string]string{"command": command})}, true
 	case have["shell"]:
-		return "shell", mustJSON(map[string][]string{"command": {"bash", "-lc", toolCommand}})
+		return toolCall{"shell", mustJSON(map[string][]string{"command": {"bash", "-lc", command}})}, true
 	}
-	return "", ""
+	return toolCall{}, false
 }
 
 // chunks splits s into pieces of about n bytes, so that deltas really stream.
@@ -253,14 +292,17 @@ type obj = map[string]any
 
 func writeAnthropic(w http.ResponseWriter, a answer, id int, model string, stream bool) {
 	msgID := fmt.Sprintf("msg_fake_%d", id)
-	toolID := fmt.Sprintf("toolu_fake_%d", id)
+	toolID := func(i int) string { return fmt.Sprintf("toolu_fake_%d_%d", id, i) }
 	usage := obj{"input_tokens": 12, "output_tokens": 7, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
 	var content []any
 	stop := "end_turn"
-	if a.toolName != "" {
-		var input any
-		json.Unmarshal([]byte(a.toolArgs), &input)
-		content = append(content, obj{"type": "text", "text": a.preamble}, obj{"type": "tool_use", "id": toolID, "name": a.toolName, "input": input})
+	if len(a.calls) > 0 {
+		content = append(content, obj{"type": "text", "text": a.preamble})
+		for i, c := range a.calls {
+			var input any
+			json.Unmarshal([]byte(c.args), &input)
+			content = append(content, obj{"type": "tool_use", "id": toolID(i), "name": c.name, "input": input})
+		}
 		stop = "tool_use"
 	} else {
 		content = append(content, obj{"type": "text", "text": a.text})
@@ -275,7 +317,7 @@ func writeAnthropic(w http.ResponseWriter, a answer, id int, model string, strea
 		"model": model, "content": []any{}, "stop_reason": nil, "stop_sequence": nil,
 		"usage": obj{"input_tokens": 12, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}})
 	text := a.text
-	if a.toolName != "" {
+	if len(a.calls) > 0 {
 		text = a.preamble
 	}
 	s.event("content_block_start", obj{"type": "content_block_start", "index": 0, "content_block": obj{"type": "text", "text": ""}})
@@ -284,13 +326,13 @@ func writeAnthropic(w http.ResponseWriter, a answer, id int, model string, strea
 		s.event("content_block_delta", obj{"type": "content_block_delta", "index": 0, "delta": obj{"type": "text_delta", "text": piece}})
 	}
 	s.event("content_block_stop", obj{"type": "content_block_stop", "index": 0})
-	if a.toolName != "" {
-		s.event("content_block_start", obj{"type": "content_block_start", "index": 1,
-			"content_block": obj{"type": "tool_use", "id": toolID, "name": a.toolName, "input": obj{}}})
-		for _, piece := range chunks(a.toolArgs, 10) {
-			s.event("content_block_delta", obj{"type": "content_block_delta", "index": 1, "delta": obj{"type": "input_json_delta", "partial_json": piece}})
+	for i, c := range a.calls {
+		s.event("content_block_start", obj{"type": "content_block_start", "index": 1 + i,
+			"content_block": obj{"type": "tool_use", "id": toolID(i), "name": c.name, "input": obj{}}})
+		for _, piece := range chunks(c.args, 10) {
+			s.event("content_block_delta", obj{"type": "content_block_delta", "index": 1 + i, "delta": obj{"type": "input_json_delta", "partial_json": piece}})
 		}
-		s.event("content_block_stop", obj{"type": "content_block_stop", "index": 1})
+		s.event("content_block_stop", obj{"type": "content_block_stop", "index": 1 + i})
 	}
 	s.event("message_delta", obj{"type": "message_delta", "delta": obj{"stop_reason": stop, "stop_sequence": nil}, "usage": obj{"output_tokens": 7}})
 	s.event("message_stop", obj{"type": "message_stop"})
@@ -302,16 +344,21 @@ func writeResponses(w http.ResponseWriter, a answer, id int, model string, strea
 	respID := fmt.Sprintf("resp_fake_%d", id)
 	usage := obj{"input_tokens": 12, "input_tokens_details": obj{"cached_tokens": 0}, "output_tokens": 7,
 		"output_tokens_details": obj{"reasoning_tokens": 0}, "total_tokens": 19}
-	var item obj
-	if a.toolName != "" {
-		item = obj{"type": "function_call", "id": fmt.Sprintf("fc_fake_%d", id), "call_id": fmt.Sprintf("call_fake_%d", id),
-			"name": a.toolName, "arguments": a.toolArgs, "status": "completed"}
-	} else {
-		item = obj{"type": "message", "id": fmt.Sprintf("msg_fake_%d", id), "status": "completed", "role": "assistant",
-			"content": []any{obj{"type": "output_text", "text": a.text, "annotations": []any{}}}}
+	var items []obj
+	for i, c := range a.calls {
+		items = append(items, obj{"type": "function_call", "id": fmt.Sprintf("fc_fake_%d_%d", id, i), "call_id": fmt.Sprintf("call_fake_%d_%d", id, i),
+			"name": c.name, "arguments": c.args, "status": "completed"})
+	}
+	if len(a.calls) == 0 {
+		items = append(items, obj{"type": "message", "id": fmt.Sprintf("msg_fake_%d", id), "status": "completed", "role": "assistant",
+			"content": []any{obj{"type": "output_text", "text": a.text, "annotations": []any{}}}})
+	}
+	var output []any
+	for _, it := range items {
+		output = append(output, it)
 	}
 	final := obj{"id": respID, "object": "response", "created_at": time.Now().Unix(), "status": "completed", "model": model,
-		"output": []any{item}, "usage": usage}
+		"output": output, "usage": usage}
 	if !stream {
 		writeJSON(w, final)
 		return
@@ -327,47 +374,57 @@ func writeResponses(w http.ResponseWriter, a answer, id int, model string, strea
 	pending := obj{"id": respID, "object": "response", "created_at": time.Now().Unix(), "status": "in_progress", "model": model, "output": []any{}}
 	ev("response.created", obj{"response": pending})
 	ev("response.in_progress", obj{"response": pending})
-	itemID := item["id"]
-	if a.toolName != "" {
-		added := obj{}
-		for k, v := range item {
-			added[k] = v
+	for oi, item := range items {
+		itemID := item["id"]
+		if item["type"] == "function_call" {
+			added := obj{}
+			for k, v := range item {
+				added[k] = v
+			}
+			added["arguments"], added["status"] = "", "in_progress"
+			args := item["arguments"].(string)
+			ev("response.output_item.added", obj{"output_index": oi, "item": added})
+			for _, piece := range chunks(args, 10) {
+				ev("response.function_call_arguments.delta", obj{"item_id": itemID, "output_index": oi, "delta": piece})
+			}
+			ev("response.function_call_arguments.done", obj{"item_id": itemID, "output_index": oi, "arguments": args})
+		} else {
+			ev("response.output_item.added", obj{"output_index": oi, "item": obj{"type": "message", "id": itemID, "status": "in_progress", "role": "assistant", "content": []any{}}})
+			ev("response.content_part.added", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "part": obj{"type": "output_text", "text": "", "annotations": []any{}}})
+			for _, piece := range chunks(a.text, 6) {
+				ev("response.output_text.delta", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "delta": piece})
+			}
+			ev("response.output_text.done", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "text": a.text})
+			ev("response.content_part.done", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "part": obj{"type": "output_text", "text": a.text, "annotations": []any{}}})
 		}
-		added["arguments"], added["status"] = "", "in_progress"
-		ev("response.output_item.added", obj{"output_index": 0, "item": added})
-		for _, piece := range chunks(a.toolArgs, 10) {
-			ev("response.function_call_arguments.delta", obj{"item_id": itemID, "output_index": 0, "delta": piece})
-		}
-		ev("response.function_call_arguments.done", obj{"item_id": itemID, "output_index": 0, "arguments": a.toolArgs})
-	} else {
-		ev("response.output_item.added", obj{"output_index": 0, "item": obj{"type": "message", "id": itemID, "status": "in_progress", "role": "assistant", "content": []any{}}})
-		ev("response.content_part.added", obj{"item_id": itemID, "output_index": 0, "content_index": 0, "part": obj{"type": "output_text", "text": "", "annotations": []any{}}})
-		for _, piece := range chunks(a.text, 6) {
-			ev("response.output_text.delta", obj{"item_id": itemID, "output_index": 0, "content_index": 0, "delta": piece})
-		}
-		ev("response.output_text.done", obj{"item_id": itemID, "output_index": 0, "content_index": 0, "text": a.text})
-		ev("response.content_part.done", obj{"item_id": itemID, "output_index": 0, "content_index": 0, "part": obj{"type": "output_text", "text": a.text, "annotations": []any{}}})
+		ev("response.output_item.done", obj{"output_index": oi, "item": item})
 	}
-	ev("response.output_item.done", obj{"output_index": 0, "item": item})
 	ev("response.completed", obj{"response": final})
 }
 
 // ---- OpenAI Chat Completions ----
 
+// writeChat answers in Chat Completions. Several tool calls are streamed
+// the way several OpenAI-compatible servers stream parallel calls: every
+// call's header (index, id, name) first, then the calls' argument pieces
+// alternating.
 func writeChat(w http.ResponseWriter, a answer, id int, model string, stream bool) {
 	chatID := fmt.Sprintf("chatcmpl-fake-%d", id)
-	callID := fmt.Sprintf("call_fake_%d", id)
+	callID := func(i int) string { return fmt.Sprintf("call_fake_%d_%d", id, i) }
 	created := time.Now().Unix()
 	usage := obj{"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}
 	finish := "stop"
-	if a.toolName != "" {
+	if len(a.calls) > 0 {
 		finish = "tool_calls"
 	}
 	if !stream {
 		msg := obj{"role": "assistant", "content": a.text}
-		if a.toolName != "" {
-			msg["content"] = a.preamble
-			msg["tool_calls"] = []any{obj{"id": callID, "type": "function", "function": obj{"name": a.toolName, "arguments": a.toolArgs}}}
+		if len(a.calls) > 0 {
+			var calls []any
+			for i, c := range a.calls {
+				calls = append(calls, obj{"id": callID(i), "type": "function", "function": obj{"name": c.name, "arguments": c.args}})
+			}
+			msg["content"], msg["tool_calls"] = a.preamble, calls
 		}
 		writeJSON(w, obj{"id": chatID, "object": "chat.completion", "created": created, "model": model,
 			"choices": []any{obj{"index": 0, "message": msg, "finish_reason": finish}}, "usage": usage})
@@ -384,17 +441,37 @@ func writeChat(w http.ResponseWriter, a answer, id int, model string, stream boo
 	}
 	chunk(obj{"role": "assistant", "content": ""}, nil, nil)
 	text := a.text
-	if a.toolName != "" {
+	if len(a.calls) > 0 {
 		text = a.preamble
 	}
 	for _, piece := range chunks(text, 6) {
 		chunk(obj{"content": piece}, nil, nil)
 	}
-	if a.toolName != "" {
-		pieces := chunks(a.toolArgs, 10)
-		chunk(obj{"tool_calls": []any{obj{"index": 0, "id": callID, "type": "function", "function": obj{"name": a.toolName, "arguments": pieces[0]}}}}, nil, nil)
+	switch len(a.calls) {
+	case 0:
+	case 1:
+		pieces := chunks(a.calls[0].args, 10)
+		chunk(obj{"tool_calls": []any{obj{"index": 0, "id": callID(0), "type": "function", "function": obj{"name": a.calls[0].name, "arguments": pieces[0]}}}}, nil, nil)
 		for _, p := range pieces[1:] {
 			chunk(obj{"tool_calls": []any{obj{"index": 0, "function": obj{"arguments": p}}}}, nil, nil)
+		}
+	default:
+		pieces := make([][]string, len(a.calls))
+		for i, c := range a.calls {
+			chunk(obj{"tool_calls": []any{obj{"index": i, "id": callID(i), "type": "function", "function": obj{"name": c.name, "arguments": ""}}}}, nil, nil)
+			pieces[i] = chunks(c.args, 10)
+		}
+		for k := 0; ; k++ {
+			more := false
+			for i := range a.calls {
+				if k < len(pieces[i]) {
+					chunk(obj{"tool_calls": []any{obj{"index": i, "function": obj{"arguments": pieces[i][k]}}}}, nil, nil)
+					more = true
+				}
+			}
+			if !more {
+				break
+			}
 		}
 	}
 	chunk(obj{}, finish, usage)

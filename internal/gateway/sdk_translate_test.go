@@ -99,8 +99,7 @@ func textAnswer(w http.ResponseWriter, body map[string]any) {
 
 // twoToolsAnswer asks for two parallel calls. In the stream the first call's
 // last argument piece and the second call's start arrive in one chunk.
-// (Fragments of call 0 after call 1 started are refused by internal/translate
-// as ErrToolCallOrder: blocks cannot be reopened.)
+// (Interleaved orders are in parallel_tools_test.go.)
 func twoToolsAnswer(w http.ResponseWriter, body map[string]any) {
 	if isStream(body) {
 		writeChunks(w,

@@ -1,8 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -17,52 +15,24 @@ const (
 	blockTool
 )
 
-type streamTool struct {
-	key    toolKey
-	id     string
-	name   string
-	opened bool
-}
-
-// How the arguments of the current tool call reach the client. Anthropic
-// clients parse a tool_use block's concatenated partial_json at
-// content_block_stop, and "input" must be a JSON object. Arguments that
-// start (after whitespace) with '{' are streamed as they arrive and checked
-// once at the end; anything else cannot become a valid object by appending,
-// so it is held and sent at the end the way the non-streaming translation
-// sends it (argsObject): "" or null as {}, anything else as
-// {"_raw_arguments":"<the arguments>"}, so nothing is lost and the client
-// gets a tool_use it can parse (and reject against the tool's schema,
-// telling the model). Streamed arguments that turn out not to be valid JSON
-// at the end (a truncated or broken object) cannot be taken back: the
-// stream then fails with ErrToolArguments instead of sending
-// content_block_stop, so the client never parses a broken input.
-const (
-	argsUndecided uint8 = iota // only whitespace so far: held
-	argsStreaming              // began with '{': streamed, checked at the end
-	argsWrapped                // began with anything else: held, sent at the end
-)
-
-// ErrToolArguments is returned when a tool call's arguments, already
-// streamed to an Anthropic client as the start of a JSON object, are not
-// valid JSON when the call ends. The stream fails (an error event, no
-// content_block_stop) rather than hand the client an input it cannot parse.
-var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", ErrUpstreamBody)
-
 // ChatToAnthropicStream turns a Chat Completions stream into Anthropic
 // Messages SSE frames (every frame has event: and data:).
 //
 // Output: message_start (usage: estimated input, updated in message_delta),
 // then blocks strictly one at a time — content_block_start, deltas,
 // content_block_stop — thinking (thinking_delta, then signature_delta),
-// text (text_delta), tool_use (input_json_delta streamed as the arguments
-// arrive when they start with '{', else held and sent as one object when
-// the call ends; see argsStreaming); then message_delta (stop_reason, real
-// usage) and message_stop. A tool call whose name never comes gets its
-// block with an empty name when the next block or the end arrives.
-// Text or thinking that arrives while a tool call is open is held and
-// emitted after that call's block closes, so order is kept and no block is
-// reopened.
+// text (text_delta), tool_use (one block per upstream call, whole: see
+// chatCalls for interleaved parallel calls; input_json_delta streamed as
+// the arguments arrive when they start with '{', else held and sent at the
+// end: "" or null as no input, another JSON value wrapped as
+// {"_raw_arguments":"<the arguments>"}, so the client gets an object it can
+// check against the tool's schema); then message_delta (stop_reason, real
+// usage) and message_stop. Arguments that are not valid JSON when their
+// call ends fail the stream with ErrToolArguments (an error event, no
+// content_block_stop for that call). A tool call whose name never comes
+// gets its block with an empty name at the end. Text or thinking that
+// arrives while a tool call is being sent is held and emitted after it, so
+// order is kept and no block is reopened.
 //
 // Use: for every upstream data payload call Feed (also for "[DONE]"); write
 // the frames. When Feed returns an error, call Finish(err) and write its
@@ -80,16 +50,10 @@ type ChatToAnthropicStream struct {
 	open  blockKind // kind of the open block
 	sig   strings.Builder
 
-	tools    []*streamTool
-	cur      *streamTool // the open tool block, if any
-	pending  []segment   // text held while a tool block is open
-	args     []byte      // arguments of cur so far (reused across calls)
-	argsMode uint8       // argsUndecided, argsStreaming or argsWrapped
-	err      error       // ErrToolArguments once a tool block could not be closed
+	calls chatCalls
 
 	finish      string
 	finishSeen  bool
-	hasTools    bool
 	stopSeq     *string
 	stopReason  string
 	usage       *chatUsage
@@ -130,7 +94,7 @@ func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 		if ch.FinishReason != "" {
 			s.finishSeen = true
 			s.finish = ch.FinishReason
-			s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.hasTools, ch.StopReason, ch.MatchedStop)
+			s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.calls.any(), ch.StopReason, ch.MatchedStop)
 			if err := s.closeAll(); err != nil {
 				return s.e.frames(), err
 			}
@@ -195,12 +159,12 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 
 func (s *ChatToAnthropicStream) delta(d *chatRespMsg) error {
 	if text, sig := d.reasoning(); text != "" || sig != "" {
-		if s.cur != nil {
-			s.pending = appendSegment(s.pending, true, text)
+		if s.calls.busy() {
+			s.calls.hold(true, text)
 		} else {
 			s.thinking(text)
 		}
-		if s.open == blockThinking || s.cur != nil {
+		if s.open == blockThinking || s.calls.busy() {
 			s.sig.WriteString(sig)
 		}
 	}
@@ -212,22 +176,20 @@ func (s *ChatToAnthropicStream) delta(d *chatRespMsg) error {
 		text = *d.Refusal
 	}
 	if text != "" {
-		if s.cur != nil {
-			s.pending = appendSegment(s.pending, false, text)
+		if s.calls.busy() {
+			s.calls.hold(false, text)
 		} else {
 			s.text(text)
 		}
 	}
 	for i := range d.ToolCalls {
-		if err := s.toolDelta(&d.ToolCalls[i]); err != nil {
+		if err := s.calls.fragment(&d.ToolCalls[i], s); err != nil {
 			return err
 		}
 	}
 	if d.FunctionCall != nil {
 		zero := 0
-		if err := s.toolDelta(&chatToolCall{Index: &zero, Function: *d.FunctionCall}); err != nil {
-			return err
-		}
+		return s.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, s)
 	}
 	return nil
 }
@@ -282,119 +244,48 @@ func (s *ChatToAnthropicStream) inputJSON(frag string) {
 	e.end()
 }
 
-func (s *ChatToAnthropicStream) toolDelta(tc *chatToolCall) error {
-	key := toolKey{index: -1}
-	if tc.Index != nil {
-		key.index = *tc.Index
-	} else if tc.ID != "" && (s.cur == nil || s.cur.id != tc.ID) {
-		key.id = tc.ID
-	} else if s.cur != nil {
-		key = s.cur.key
-	} else {
-		key.id = "#" + itoa(len(s.tools))
+// openCall starts a tool_use block (callSink).
+func (s *ChatToAnthropicStream) openCall(c *chatCall) {
+	s.closeBlock()
+	id := c.id
+	if id == "" {
+		id = newID("toolu_")
 	}
-	var t *streamTool
-	for _, x := range s.tools {
-		if x.key == key || key.index < 0 && key.id != "" && x.id == key.id {
-			t = x
-			break
-		}
-	}
-	args := tc.Function.Arguments
-	if t == nil {
-		if err := s.closeAll(); err != nil {
-			return err
-		}
-		t = &streamTool{key: key, id: tc.ID, name: tc.Function.Name}
-		s.tools = append(s.tools, t)
-		s.hasTools = true
-		s.cur = t
-	} else if t != s.cur {
-		if args == "" {
-			return nil // a repeated id/name header carries nothing new
-		}
-		return ErrToolCallOrder
-	}
-	if t.id == "" {
-		t.id = tc.ID
-	}
-	if t.name == "" {
-		t.name = tc.Function.Name
-	}
-	if !t.opened {
-		if t.name == "" {
-			s.args = append(s.args, args...) // held until the name comes
-			return nil
-		}
-		s.openTool(t)
-	}
-	s.toolArgs(args)
-	return nil
-}
-
-// toolArgs passes an arguments fragment of the open tool block on (see
-// argsStreaming).
-func (s *ChatToAnthropicStream) toolArgs(frag string) {
-	if frag == "" {
-		return
-	}
-	s.args = append(s.args, frag...)
-	switch s.argsMode {
-	case argsStreaming:
-		s.inputJSON(frag)
-	case argsUndecided:
-		s.decideArgs()
-	}
-}
-
-// decideArgs picks the mode from the first non-whitespace byte of the held
-// arguments and, for an object, sends what was held.
-func (s *ChatToAnthropicStream) decideArgs() {
-	i := skipWS(s.args, 0)
-	switch {
-	case i == len(s.args):
-	case s.args[i] == '{':
-		s.argsMode = argsStreaming
-		s.inputJSON(bytesString(s.args))
-	default:
-		s.argsMode = argsWrapped
-	}
-}
-
-// endArgs completes the open tool block's input before content_block_stop:
-// held arguments are sent as argsObject makes them; streamed ones must be
-// valid JSON, else ErrToolArguments.
-func (s *ChatToAnthropicStream) endArgs() error {
-	switch s.argsMode {
-	case argsStreaming:
-		if !json.Valid(s.args) {
-			return ErrToolArguments
-		}
-	case argsWrapped:
-		s.inputJSON(bytesString(argsObject(bytesString(s.args))))
-	}
-	s.args, s.argsMode = s.args[:0], argsUndecided
-	return nil
-}
-
-func (s *ChatToAnthropicStream) openTool(t *streamTool) {
-	if t.id == "" {
-		t.id = newID("toolu_")
-	}
-	t.opened = true
-	e := &s.e
 	s.open = blockTool
+	e := &s.e
 	e.begin("content_block_start")
 	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
 	e.buf = appendInt(e.buf, s.index)
 	e.buf = append(e.buf, `,"content_block":{"type":"tool_use","id":`...)
-	e.buf = appendString(e.buf, t.id)
+	e.buf = appendString(e.buf, id)
 	e.buf = append(e.buf, `,"name":`...)
-	e.buf = appendString(e.buf, t.name)
+	e.buf = appendString(e.buf, c.name)
 	e.buf = append(e.buf, `,"input":{}}}`...)
 	e.end()
-	if len(s.args) > 0 {
-		s.decideArgs() // arguments that arrived before the name
+}
+
+// callArgs sends an input_json_delta (callSink).
+func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) { s.inputJSON(frag) }
+
+// closeCall stops the tool_use block (callSink).
+func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeBlock() }
+
+// heldArgs makes an input object of arguments that are not one: none for
+// empty arguments (the block started with input {}), else argsObject's
+// (callSink).
+func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
+	if len(trimSpace(args)) == 0 {
+		return ""
+	}
+	return bytesString(argsObject(string(args)))
+}
+
+// segment sends held text or thinking (callSink).
+func (s *ChatToAnthropicStream) segment(seg segment) {
+	if seg.thinking {
+		s.thinking(seg.text)
+	} else {
+		s.text(seg.text)
 	}
 }
 
@@ -411,20 +302,10 @@ func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock string) {
 }
 
 // closeBlock closes the open block (a thinking block gets its
-// signature_delta first, a tool block the rest of its input) and then emits
-// text held back during a tool call. A tool block whose streamed input is
-// not valid JSON is not closed: s.err is set instead.
+// signature_delta first).
 func (s *ChatToAnthropicStream) closeBlock() {
-	if s.cur != nil && !s.cur.opened {
-		s.openTool(s.cur) // a call whose name never came still gets its block
-	}
 	if s.open == blockNone {
 		return
-	}
-	if s.open == blockTool {
-		if s.err = s.endArgs(); s.err != nil {
-			return
-		}
 	}
 	e := &s.e
 	if s.open == blockThinking {
@@ -448,27 +329,17 @@ func (s *ChatToAnthropicStream) closeBlock() {
 	e.end()
 	s.index++
 	s.open = blockNone
-	if s.cur != nil {
-		s.cur = nil
-		held := s.pending
-		s.pending = nil
-		for _, seg := range held {
-			if seg.thinking {
-				s.thinking(seg.text)
-			} else {
-				s.text(seg.text)
-			}
-		}
-	}
 }
 
-// closeAll closes the open block and any block opened for held text; its
-// error is ErrToolArguments when a tool block could not be closed.
+// closeAll ends every tool call and block; its error is ErrToolArguments
+// when a call's arguments are broken (that call's block stays open: the
+// caller ends the stream with an error event).
 func (s *ChatToAnthropicStream) closeAll() error {
-	for (s.open != blockNone || s.cur != nil) && s.err == nil {
-		s.closeBlock()
+	if err := s.calls.end(s); err != nil {
+		return err
 	}
-	return s.err
+	s.closeBlock()
+	return nil
 }
 
 // finalize closes every block and ends the message; on a closeAll error
@@ -479,7 +350,7 @@ func (s *ChatToAnthropicStream) finalize() error {
 	}
 	s.done = true
 	if !s.finishSeen {
-		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.hasTools, nil, nil)
+		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.calls.any(), nil, nil)
 	}
 	u := anthropicUsage(s.usage)
 	if s.usage == nil {

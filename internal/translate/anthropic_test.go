@@ -318,13 +318,17 @@ func TestChatToAnthropicStreamIsDeterministic(t *testing.T) {
 	}
 }
 
-func TestChatToAnthropicStreamOutOfOrderToolFragmentFailsLoudly(t *testing.T) {
+// TestChatToAnthropicStreamEarlierCallsFragmentAfterALaterCallStarted:
+// a piece of call 0 that arrives after call 1 started is joined to call 0,
+// which the client gets whole before call 1 (blocks are never reopened).
+func TestChatToAnthropicStreamEarlierCallsFragmentAfterALaterCallStarted(t *testing.T) {
 	s := NewChatToAnthropicStream("a", StreamOptions{})
 	in := "data: " + `{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c0","function":{"name":"a","arguments":"{"}}]}}]}` + "\n\n" +
 		"data: " + `{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c1","function":{"name":"b","arguments":"{}"}}]}}]}` + "\n\n" +
-		"data: " + `{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}}]}` + "\n\n"
+		"data: " + `{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}}]}` + "\n\n" +
+		"data: " + finishToolCalls + "\n\n"
 	m := checkAnthropicStream(t, runStream(t, s, []byte(in), nil))
-	if m.ErrorType == "" {
+	if m.ErrorType != "" || !m.Stopped || len(m.Blocks) != 2 || m.Blocks[0].ID != "c0" || m.Blocks[0].Input != "{}" || m.Blocks[1].ID != "c1" || m.Blocks[1].Input != "{}" {
 		t.Fatal(dump(m))
 	}
 }

@@ -31,7 +31,10 @@
 // Invariants (see DESIGN.md rule 8 and the F1-F10 findings): one Anthropic
 // content block open at a time, closed in order; thinking before text;
 // tool calls keyed by their tool-call index, never merged, never dropped,
-// never reordered; Responses items get distinct output_index values; the
+// never reordered, and interleaved parallel calls reassembled so each
+// reaches the client whole, one after another (chatCalls); arguments that
+// do not parse when their call ends are an error event, never {};
+// Responses items get distinct output_index values; the
 // reported model is always the alias the client asked for; an unparseable
 // upstream body is an error, never an empty success.
 package translate

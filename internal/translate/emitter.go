@@ -96,28 +96,15 @@ type toolKey struct {
 	id    string
 }
 
-// ErrToolCallOrder is returned when an upstream sends arguments for a tool
-// call after a later call already started. Blocks cannot be reopened, so the
-// stream fails loudly instead of losing or corrupting the arguments.
-var ErrToolCallOrder = fmt.Errorf("%w: tool call fragment after a later tool call started", ErrUpstreamBody)
-
 // streamEnded is the error reported when a chat stream ends (EOF) without a
 // finish_reason or [DONE]: the answer is truncated.
 var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
 
-// segment is text or thinking that arrived while a tool call was open; it
-// is emitted after that call closes, keeping arrival order.
+// segment is text or thinking that arrived while a tool call was being
+// sent; it is emitted after that call ends, keeping arrival order.
 type segment struct {
 	thinking bool
 	text     string
-}
-
-func appendSegment(segs []segment, thinking bool, text string) []segment {
-	if n := len(segs); n > 0 && segs[n-1].thinking == thinking {
-		segs[n-1].text += text
-		return segs
-	}
-	return append(segs, segment{thinking, text})
 }
 
 // beginChatChunk starts a chat.completion.chunk frame up to and including

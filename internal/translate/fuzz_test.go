@@ -192,19 +192,143 @@ func chatStreamFor(calls []chatToolCall, text string, step int) []byte {
 	return b.Bytes()
 }
 
+// chatStreamShuffled renders tool calls (after leading text) as a chat
+// stream the way servers streaming parallel calls at once do: each call's
+// arguments cut into pieces of at most step bytes, its header (index, id,
+// name) sent with its first piece, alone before it (sometimes all headers
+// first), or after its first piece; the calls' chunks interleaved at
+// random, sometimes two calls' fragments in one chunk. It returns the
+// stream and the calls in order of first appearance (the order clients get
+// them in).
+func chatStreamShuffled(calls []chatToolCall, text string, step int, rng *rand.Rand) ([]byte, []chatToolCall) {
+	type token struct {
+		call       int
+		head, args bool
+		piece      string
+	}
+	queues := make([][]token, len(calls))
+	var heads []token
+	headersFirst := rng.Intn(2) == 0
+	for i, c := range calls {
+		var pieces []string
+		for args := c.Function.Arguments; args != ""; {
+			n := min(step, len(args))
+			for n < len(args) && !utf8.RuneStart(args[n]) {
+				n++
+			}
+			pieces = append(pieces, args[:n])
+			args = args[n:]
+		}
+		if len(pieces) == 0 {
+			pieces = []string{""}
+		}
+		var q []token
+		switch mode := rng.Intn(3); {
+		case mode == 1 && headersFirst:
+			heads = append(heads, token{call: i, head: true, args: true})
+		case mode == 1:
+			q = append(q, token{call: i, head: true, args: true})
+		case mode == 2 && len(pieces) > 1:
+			q = append(q, token{call: i, args: true, piece: pieces[0]}, token{call: i, head: true})
+			pieces = pieces[1:]
+		default:
+			q = append(q, token{call: i, head: true, args: true, piece: pieces[0]})
+			pieces = pieces[1:]
+		}
+		for _, p := range pieces {
+			q = append(q, token{call: i, args: true, piece: p})
+		}
+		queues[i] = q
+	}
+	entry := func(t token) map[string]any {
+		fn := map[string]any{}
+		if t.args {
+			fn["arguments"] = t.piece
+		}
+		e := map[string]any{"index": t.call, "function": fn}
+		if t.head {
+			e["id"], e["type"], fn["name"] = calls[t.call].ID, "function", calls[t.call].Function.Name
+		}
+		return e
+	}
+	var b bytes.Buffer
+	chunk := func(delta map[string]any, finish string) {
+		ch := map[string]any{"index": 0, "delta": delta}
+		if finish != "" {
+			ch["finish_reason"] = finish
+		}
+		b.WriteString("data: ")
+		b.Write(mustJSON(map[string]any{"id": "c", "choices": []any{ch}}))
+		b.WriteString("\n\n")
+	}
+	if text != "" {
+		chunk(map[string]any{"content": text}, "")
+	}
+	var order []chatToolCall
+	seen := make([]bool, len(calls))
+	note := func(i int) {
+		if !seen[i] {
+			seen[i] = true
+			order = append(order, calls[i])
+		}
+	}
+	for _, h := range heads {
+		note(h.call)
+		chunk(map[string]any{"tool_calls": []any{entry(h)}}, "")
+	}
+	for {
+		var left []int
+		for i, q := range queues {
+			if len(q) > 0 {
+				left = append(left, i)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		var entries []any
+		for k := 0; k < len(left) && (k == 0 || rng.Intn(4) == 0); k++ {
+			j := k + rng.Intn(len(left)-k)
+			left[k], left[j] = left[j], left[k]
+			i := left[k]
+			note(i)
+			entries = append(entries, entry(queues[i][0]))
+			queues[i] = queues[i][1:]
+		}
+		chunk(map[string]any{"tool_calls": entries}, "")
+	}
+	chunk(map[string]any{}, "tool_calls")
+	b.WriteString("data: [DONE]\n\n")
+	return b.Bytes(), order
+}
+
+// FuzzStreamsNeverLoseToolCalls: whatever the text, the number of calls,
+// the piece size and (with shuffle) the interleaving of parallel calls,
+// Messages and Responses clients get every call whole, in order of first
+// appearance: its id, name and the exact arguments (none: no input for
+// Messages, "{}" for Responses).
 func FuzzStreamsNeverLoseToolCalls(f *testing.F) {
-	f.Add(int64(1), uint8(3), uint8(5), "intro")
-	f.Add(int64(2), uint8(1), uint8(1), "")
-	f.Add(int64(3), uint8(8), uint8(200), "héllo\n\"quoted\"")
-	f.Fuzz(func(t *testing.T, seed int64, n, step uint8, text string) {
+	f.Add(int64(1), uint8(3), uint8(5), "intro", false)
+	f.Add(int64(2), uint8(1), uint8(1), "", false)
+	f.Add(int64(3), uint8(8), uint8(200), "héllo\n\"quoted\"", false)
+	f.Add(int64(4), uint8(1), uint8(4), "", true)
+	f.Add(int64(5), uint8(2), uint8(2), "two", true)
+	f.Add(int64(6), uint8(9), uint8(7), "", true)
+	f.Fuzz(func(t *testing.T, seed int64, n, step uint8, text string, shuffle bool) {
 		text = strings.ToValidUTF8(text, "\uFFFD") // the upstream's JSON carries valid UTF-8
 		rng := rand.New(rand.NewSource(seed))
 		calls := make([]chatToolCall, int(n%10)+1)
 		for i := range calls {
 			args := mustJSON(map[string]any{"k": strings.Repeat(string(rune('a'+rng.Intn(26))), rng.Intn(50)), "n": rng.Intn(1000), "t": text})
+			if shuffle && rng.Intn(6) == 0 {
+				args = nil // a call without arguments
+			}
 			calls[i] = chatToolCall{ID: fmt.Sprintf("call_%d_%d", seed, i), Function: chatFunction{Name: fmt.Sprintf("tool%d", i), Arguments: string(args)}}
 		}
 		stream := chatStreamFor(calls, text, int(step)+1)
+		if shuffle {
+			stream, calls = chatStreamShuffled(calls, text, int(step)+1, rng)
+		}
 		m := checkAnthropicStream(t, runStream(t, NewChatToAnthropicStream("a", StreamOptions{}), stream, nil))
 		tools := m.Blocks
 		if text != "" {
@@ -213,21 +337,25 @@ func FuzzStreamsNeverLoseToolCalls(f *testing.F) {
 			}
 			tools = tools[1:]
 		}
-		if len(tools) != len(calls) || m.StopReason != "tool_use" {
-			t.Fatalf("anthropic: %d calls -> %d blocks", len(calls), len(tools))
+		if len(tools) != len(calls) || m.StopReason != "tool_use" || !m.Stopped {
+			t.Fatalf("anthropic: %d calls -> %d blocks (%s)", len(calls), len(tools), m.ErrorMessage)
 		}
 		g := checkResponsesStream(t, runStream(t, NewChatToResponsesStream("a", StreamOptions{}), stream, nil))
 		items := g.Items
 		if text != "" {
 			items = items[1:]
 		}
-		if len(items) != len(calls) {
-			t.Fatalf("responses: %d calls -> %d items", len(calls), len(items))
+		if len(items) != len(calls) || g.FinalType != "response.completed" {
+			t.Fatalf("responses: %d calls -> %d items (%s)", len(calls), len(items), g.FinalType)
 		}
-		for i := range calls {
-			if tools[i].ID != calls[i].ID || tools[i].Input != calls[i].Function.Arguments ||
-				items[i].CallID != calls[i].ID || items[i].Args != calls[i].Function.Arguments || items[i].Name != calls[i].Function.Name {
-				t.Fatalf("call %d changed", i)
+		for i, c := range calls {
+			respArgs := c.Function.Arguments
+			if respArgs == "" {
+				respArgs = "{}"
+			}
+			if tools[i].ID != c.ID || tools[i].Name != c.Function.Name || tools[i].Input != c.Function.Arguments ||
+				items[i].CallID != c.ID || items[i].Args != respArgs || items[i].Name != c.Function.Name {
+				t.Fatalf("call %d changed: %+v / %+v, want %+v", i, tools[i], items[i], c)
 			}
 		}
 	})

@@ -7,16 +7,14 @@ import (
 
 // rItem is one Responses output item being built.
 type rItem struct {
-	kind      blockKind // blockText = message, blockThinking = reasoning, blockTool = function_call
-	id        string
-	text      strings.Builder // message text, reasoning summary, or arguments
-	sig       string          // reasoning signature -> encrypted_content
-	callID    string
-	ref       ToolRef
-	key       toolKey
-	opened    bool // output_item.added sent
-	done      bool
-	pendingAr []byte // arguments before the name arrived
+	kind   blockKind // blockText = message, blockThinking = reasoning, blockTool = function_call
+	id     string
+	text   strings.Builder // message text, reasoning summary, or arguments
+	sig    string          // reasoning signature -> encrypted_content
+	callID string
+	ref    ToolRef
+	opened bool // output_item.added sent
+	done   bool
 }
 
 // appendItem writes the item JSON; status is "in_progress" or "completed".

@@ -14,9 +14,13 @@ import (
 // output_text.delta*, output_text.done, content_part.done) and one
 // function_call item per upstream tool call, keyed by tool-call index
 // (function_call_arguments.delta* / .done) — parallel calls are never merged
-// (F5, F6); each item ends with response.output_item.done. Finally
-// response.completed (or response.incomplete for finish_reason length) with
-// the full output and usage; a broken stream ends with response.failed.
+// (F5, F6), and interleaved ones are sent one whole item after another (see
+// chatCalls); each item ends with response.output_item.done. Arguments are
+// what the upstream sent ("{}" for a call without any); arguments that are
+// not valid JSON when their call ends fail the stream (ErrToolArguments).
+// Finally response.completed (or response.incomplete for finish_reason
+// length) with the full output and usage; a broken stream ends with
+// response.failed.
 //
 // Use it exactly like ChatToAnthropicStream: Feed every data payload
 // (including "[DONE]"), Finish(err) at the end or after a Feed error.
@@ -30,9 +34,9 @@ type ChatToResponsesStream struct {
 	started bool
 	done    bool
 
-	items   []*rItem
-	cur     *rItem
-	pending []segment
+	items []*rItem
+	cur   *rItem // the open item
+	calls chatCalls
 
 	finish     string
 	finishSeen bool
@@ -55,8 +59,8 @@ func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
 	s.e.reset()
 	if sse.IsDone(data) {
 		s.start("")
-		s.finalize()
-		return s.e.frames(), nil
+		err := s.finalize()
+		return s.e.frames(), err
 	}
 	c := &s.chunk
 	if err := decodeChunk(data, c); err != nil {
@@ -75,7 +79,9 @@ func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
 		if ch.FinishReason != "" {
 			s.finishSeen = true
 			s.finish = ch.FinishReason
-			s.closeAll()
+			if err := s.closeAll(); err != nil {
+				return s.e.frames(), err
+			}
 		}
 	}
 	return s.e.frames(), nil
@@ -90,8 +96,9 @@ func (s *ChatToResponsesStream) Finish(err error) []sse.Frame {
 	}
 	s.e.reset()
 	if err == nil && s.finishSeen {
-		s.finalize()
-		return s.e.frames()
+		if err = s.finalize(); err == nil {
+			return s.e.frames()
+		}
 	}
 	if err == nil {
 		err = errStreamTruncated
@@ -158,8 +165,8 @@ func (s *ChatToResponsesStream) indexOf(it *rItem) int {
 
 func (s *ChatToResponsesStream) delta(d *chatRespMsg) error {
 	if text, sig := d.reasoning(); text != "" || sig != "" {
-		if s.cur != nil && s.cur.kind == blockTool {
-			s.pending = appendSegment(s.pending, true, text)
+		if s.calls.busy() {
+			s.calls.hold(true, text)
 		} else {
 			s.reasoning(text, sig)
 		}
@@ -172,20 +179,20 @@ func (s *ChatToResponsesStream) delta(d *chatRespMsg) error {
 		text = *d.Refusal
 	}
 	if text != "" {
-		if s.cur != nil && s.cur.kind == blockTool {
-			s.pending = appendSegment(s.pending, false, text)
+		if s.calls.busy() {
+			s.calls.hold(false, text)
 		} else {
 			s.text(text)
 		}
 	}
 	for i := range d.ToolCalls {
-		if err := s.toolDelta(&d.ToolCalls[i]); err != nil {
+		if err := s.calls.fragment(&d.ToolCalls[i], s); err != nil {
 			return err
 		}
 	}
 	if d.FunctionCall != nil {
 		zero := 0
-		return s.toolDelta(&chatToolCall{Index: &zero, Function: *d.FunctionCall})
+		return s.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, s)
 	}
 	return nil
 }
@@ -198,7 +205,6 @@ func (s *ChatToResponsesStream) newItem(kind blockKind, prefix string) *rItem {
 }
 
 func (s *ChatToResponsesStream) added(it *rItem) {
-	it.opened = true
 	s.begin("response.output_item.added")
 	s.e.buf = append(s.e.buf, `,"output_index":`...)
 	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
@@ -210,7 +216,7 @@ func (s *ChatToResponsesStream) added(it *rItem) {
 func (s *ChatToResponsesStream) reasoning(text, sig string) {
 	it := s.cur
 	if it == nil || it.kind != blockThinking {
-		s.closeAll()
+		s.closeItem()
 		it = s.newItem(blockThinking, "rs_")
 		s.added(it)
 		s.begin("response.reasoning_summary_part.added")
@@ -233,7 +239,7 @@ func (s *ChatToResponsesStream) reasoning(text, sig string) {
 func (s *ChatToResponsesStream) text(text string) {
 	it := s.cur
 	if it == nil || it.kind != blockText {
-		s.closeAll()
+		s.closeItem()
 		it = s.newItem(blockText, "msg_")
 		s.added(it)
 		s.begin("response.content_part.added")
@@ -250,65 +256,38 @@ func (s *ChatToResponsesStream) text(text string) {
 	s.endEv()
 }
 
-func (s *ChatToResponsesStream) toolDelta(tc *chatToolCall) error {
-	var cur *rItem
-	if s.cur != nil && s.cur.kind == blockTool {
-		cur = s.cur
-	}
-	key := toolKey{index: -1}
-	switch {
-	case tc.Index != nil:
-		key.index = *tc.Index
-	case tc.ID != "" && (cur == nil || cur.callID != tc.ID):
-		key.id = tc.ID
-	case cur != nil:
-		key = cur.key
-	default:
-		key.id = "#" + itoa(len(s.items))
-	}
-	var it *rItem
-	for _, x := range s.items {
-		if x.kind == blockTool && (x.key == key || key.index < 0 && key.id != "" && x.callID == key.id) {
-			it = x
-			break
-		}
-	}
-	args := tc.Function.Arguments
-	if it == nil {
-		s.closeAll()
-		it = s.newItem(blockTool, "fc_")
-		it.key, it.callID = key, tc.ID
-	} else if it != cur {
-		if args == "" {
-			return nil
-		}
-		return ErrToolCallOrder
-	}
-	if it.callID == "" {
-		it.callID = tc.ID
-	}
-	if it.ref.Name == "" && tc.Function.Name != "" {
-		it.ref = s.opts.Tools.Client(tc.Function.Name)
-	}
-	if !it.opened {
-		if it.ref.Name == "" {
-			it.pendingAr = append(it.pendingAr, args...)
-			return nil
-		}
-		s.openCall(it)
-	}
-	s.argsDelta(it, args)
-	return nil
-}
-
-func (s *ChatToResponsesStream) openCall(it *rItem) {
+// openCall adds a function_call item (callSink).
+func (s *ChatToResponsesStream) openCall(c *chatCall) {
+	s.closeItem()
+	it := s.newItem(blockTool, "fc_")
+	it.callID, it.ref = c.id, s.opts.Tools.Client(c.name)
 	if it.callID == "" {
 		it.callID = newID("call_")
 	}
 	s.added(it)
-	if len(it.pendingAr) > 0 {
-		s.argsDelta(it, string(it.pendingAr))
-		it.pendingAr = nil
+}
+
+// callArgs sends an arguments delta of the open call (callSink).
+func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) { s.argsDelta(s.cur, frag) }
+
+// closeCall ends the open call's item (callSink).
+func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeItem() }
+
+// heldArgs: a call without arguments gets "{}", other JSON is sent as it
+// came (callSink).
+func (s *ChatToResponsesStream) heldArgs(args []byte) string {
+	if len(trimSpace(args)) == 0 {
+		return "{}"
+	}
+	return string(args)
+}
+
+// segment sends held text or reasoning (callSink).
+func (s *ChatToResponsesStream) segment(seg segment) {
+	if seg.thinking {
+		s.reasoning(seg.text, "")
+	} else {
+		s.text(seg.text)
 	}
 }
 
@@ -324,15 +303,11 @@ func (s *ChatToResponsesStream) argsDelta(it *rItem, args string) {
 	s.endEv()
 }
 
-// closeItem finishes the open item, then emits text held back while a
-// function call was open.
+// closeItem finishes the open item, if any.
 func (s *ChatToResponsesStream) closeItem() {
 	it := s.cur
 	if it == nil {
 		return
-	}
-	if !it.opened {
-		s.openCall(it)
 	}
 	text := it.text.String()
 	switch it.kind {
@@ -378,27 +353,24 @@ func (s *ChatToResponsesStream) closeItem() {
 	s.e.buf = appendItem(s.e.buf, it, true)
 	s.endEv()
 	s.cur = nil
-	if it.kind == blockTool && len(s.pending) > 0 {
-		held := s.pending
-		s.pending = nil
-		for _, seg := range held {
-			if seg.thinking {
-				s.reasoning(seg.text, "")
-			} else {
-				s.text(seg.text)
-			}
-		}
-	}
 }
 
-func (s *ChatToResponsesStream) closeAll() {
-	for s.cur != nil {
-		s.closeItem()
+// closeAll ends every tool call and item; its error is ErrToolArguments
+// when a call's arguments are broken.
+func (s *ChatToResponsesStream) closeAll() error {
+	if err := s.calls.end(s); err != nil {
+		return err
 	}
+	s.closeItem()
+	return nil
 }
 
-func (s *ChatToResponsesStream) finalize() {
-	s.closeAll()
+// finalize ends the response; on a closeAll error it emits nothing more
+// and returns it (the caller ends with Finish(err)).
+func (s *ChatToResponsesStream) finalize() error {
+	if err := s.closeAll(); err != nil {
+		return err
+	}
 	s.done = true
 	st := respStatus{status: "completed"}
 	typ := "response.completed"
@@ -412,4 +384,5 @@ func (s *ChatToResponsesStream) finalize() {
 	s.e.buf = append(s.e.buf, `,"response":`...)
 	s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, s.items, s.usage)
 	s.endEv()
+	return nil
 }

@@ -33,8 +33,9 @@ const finishToolCalls = `{"id":"c","choices":[{"index":0,"delta":{},"finish_reas
 
 // TestChatToAnthropicStreamToolInputAlwaysParses: whatever arguments the
 // upstream sends, the client's concatenated partial_json parses as a JSON
-// object at content_block_stop, or the stream fails with ErrToolArguments
-// before that block stops.
+// object at content_block_stop (JSON that is not an object wrapped, so
+// nothing is lost), or, when they are not JSON at all (a lost or garbled
+// piece), the stream fails with ErrToolArguments before that block stops.
 func TestChatToAnthropicStreamToolInputAlwaysParses(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -47,9 +48,10 @@ func TestChatToAnthropicStreamToolInputAlwaysParses(t *testing.T) {
 		{"empty arguments mean an empty input", []string{""}, "", false},
 		{"whitespace only means an empty input", []string{" ", " "}, "", false},
 		{"null becomes {}", []string{"nu", "ll"}, `{}`, false},
-		{"a fragment without its start is wrapped", []string{`th":"b"}`}, `{"_raw_arguments":"th\":\"b\"}"}`, false},
-		{"plain text is wrapped", []string{"oo", "ps"}, `{"_raw_arguments":"oops"}`, false},
 		{"a JSON array is wrapped", []string{`[1,`, `2]`}, `{"_raw_arguments":"[1,2]"}`, false},
+		{"a JSON string is wrapped", []string{`"ok`, `"`}, `{"_raw_arguments":"\"ok\""}`, false},
+		{"a fragment without its start fails the stream", []string{`th":"b"}`}, "", true},
+		{"plain text fails the stream", []string{"oo", "ps"}, "", true},
 		{"a truncated object fails the stream", []string{`{"pa`}, "", true},
 		{"an object with trailing garbage fails the stream", []string{`{"a":1}`, `x`}, "", true},
 	}

@@ -1,0 +1,265 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ErrToolArguments is returned when a tool call's arguments are not valid
+// JSON when the call ends, or a fragment arrives for a call that already
+// ended: the stream fails (an error event, the call never completed)
+// rather than hand the client arguments it did not receive whole.
+var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", ErrUpstreamBody)
+
+// How a call's arguments reach the client (chatCall.mode). Arguments that
+// start (after whitespace) with '{' are streamed as they arrive and checked
+// once at the end; anything else cannot become an object by appending, so
+// it is held and sent at the end (callSink.heldArgs).
+const (
+	argsUndecided uint8 = iota // only whitespace so far: held
+	argsStreaming              // began with '{': streamed, checked at the end
+	argsHeld                   // began with anything else: held, sent at the end
+)
+
+// chatCalls reassembles the tool calls of a Chat Completions stream for the
+// machines that turn it into another protocol (ChatToAnthropicStream,
+// ChatToResponsesStream), whose clients need each call in one run: a
+// tool_use block or function_call item is started, given its arguments
+// and ended before the next one starts.
+//
+// Chat upstreams may stream parallel calls interleaved: every call's header
+// ({index, id, name}) first, then argument pieces of call 0 and call 1
+// alternating, in any order. Fragments are matched to their call by
+// tool-call index (by id, or the latest call, when an upstream sends no
+// index). The first call is "active": it reaches the client as it arrives.
+// Any other call, and text or reasoning that arrives meanwhile, is held in
+// arrival order. The active call ends once its arguments are a complete
+// JSON object and something else is waiting (no later piece can extend a
+// complete object), or at the end of the stream; then what was held is
+// sent in order, each held call whole, and the next held call becomes
+// active. So sequential calls still stream live, and interleaved ones reach
+// the client one complete call after another.
+//
+// Arguments: the client receives exactly what the upstream sent. They are
+// streamed as they arrive once they start (after whitespace) with '{';
+// anything else is held and sent at the end as the sink's heldArgs makes
+// it. Arguments that are not valid JSON when their call ends, and a
+// fragment for a call that already ended with a complete object, are
+// ErrToolArguments: the stream fails rather than hand the client a call it
+// did not receive whole. Empty arguments mean a call without arguments.
+type chatCalls struct {
+	calls  []*chatCall // every call, in order of first appearance
+	queue  []heldEntry // calls and text waiting for the active call to end
+	active *chatCall   // the call being sent, or nil
+	last   *chatCall   // the call of the latest fragment (index-less fragments continue it)
+	spare  []byte      // an ended call's arguments buffer, for the next call
+}
+
+// chatCall is one upstream tool call.
+type chatCall struct {
+	key    toolKey
+	id     string
+	name   string
+	args   []byte // the arguments received so far (nil once ended)
+	mode   uint8  // argsUndecided, argsStreaming or argsHeld
+	opened bool   // the sink started the call's block/item
+	ended  bool
+}
+
+// heldEntry is a call or a text/reasoning segment waiting its turn.
+type heldEntry struct {
+	call *chatCall
+	seg  segment
+}
+
+// callSink is the protocol side of a machine: what chatCalls asks it to
+// send.
+type callSink interface {
+	// openCall starts the call's block or item (ending any open text or
+	// reasoning block first); c.id and c.name are final.
+	openCall(c *chatCall)
+	// callArgs sends an arguments fragment of the open call.
+	callArgs(c *chatCall, frag string)
+	// closeCall ends the open call.
+	closeCall(c *chatCall)
+	// heldArgs returns what to send at the end for arguments that did not
+	// start with '{' (empty or whitespace for a call without arguments;
+	// otherwise valid JSON): "" sends nothing.
+	heldArgs(args []byte) string
+	// segment sends held text or reasoning.
+	segment(seg segment)
+}
+
+// busy reports whether a call is being sent: text and reasoning must then
+// be held (hold) to keep the client's blocks in order.
+func (a *chatCalls) busy() bool { return a.active != nil }
+
+// any reports whether the stream had a tool call.
+func (a *chatCalls) any() bool { return len(a.calls) > 0 }
+
+// hold queues text or reasoning that arrived while a call is being sent.
+func (a *chatCalls) hold(thinking bool, text string) {
+	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].seg.thinking == thinking {
+		a.queue[n-1].seg.text += text
+		return
+	}
+	a.queue = append(a.queue, heldEntry{seg: segment{thinking, text}})
+}
+
+// fragment takes one tool_calls entry of a chunk's delta.
+func (a *chatCalls) fragment(tc *chatToolCall, w callSink) error {
+	key := toolKey{index: -1}
+	switch {
+	case tc.Index != nil:
+		key.index = *tc.Index
+	case tc.ID != "" && (a.last == nil || a.last.id != tc.ID):
+		key.id = tc.ID
+	case a.last != nil:
+		key = a.last.key
+	default:
+		key.id = "#" + itoa(len(a.calls))
+	}
+	var c *chatCall
+	for _, x := range a.calls {
+		if x.key == key || key.index < 0 && key.id != "" && x.id == key.id {
+			c = x
+			break
+		}
+	}
+	frag := tc.Function.Arguments
+	if c == nil {
+		c = &chatCall{key: key, args: a.spare}
+		a.spare = nil
+		a.calls = append(a.calls, c)
+		if a.active == nil {
+			a.active = c
+		} else {
+			a.queue = append(a.queue, heldEntry{call: c})
+		}
+	} else if c.ended {
+		if skipWS([]byte(frag), 0) == len(frag) {
+			return nil // a repeated header or trailing whitespace
+		}
+		return ErrToolArguments
+	}
+	a.last = c
+	if c.id == "" {
+		c.id = tc.ID
+	}
+	if c.name == "" {
+		c.name = tc.Function.Name
+	}
+	if c != a.active {
+		c.args = append(c.args, frag...)
+		return a.advance(w, false)
+	}
+	if !c.opened {
+		c.args = append(c.args, frag...)
+		if c.name != "" {
+			a.open(c, w)
+		}
+	} else if frag != "" {
+		c.args = append(c.args, frag...)
+		switch c.mode {
+		case argsStreaming:
+			w.callArgs(c, frag)
+		case argsUndecided:
+			a.decide(c, w)
+		}
+	}
+	return a.advance(w, false)
+}
+
+// end sends everything still held: the active call ends, then each held
+// segment and call in order. Errors: ErrToolArguments.
+func (a *chatCalls) end(w callSink) error {
+	return a.advance(w, true)
+}
+
+// advance ends the active call when it is complete and something waits
+// (or, with final, always) and sends what waited, until a call that is
+// still arriving is active or nothing is left.
+func (a *chatCalls) advance(w callSink, final bool) error {
+	for a.active != nil {
+		c := a.active
+		if !final && (len(a.queue) == 0 || !c.opened || !argsComplete(c)) {
+			return nil
+		}
+		if err := a.close(c, w); err != nil {
+			return err
+		}
+		for a.active == nil && len(a.queue) > 0 {
+			h := a.queue[0]
+			a.queue = a.queue[1:]
+			if h.call == nil {
+				w.segment(h.seg)
+				continue
+			}
+			a.active = h.call
+			if h.call.name != "" {
+				a.open(h.call, w)
+			}
+		}
+	}
+	return nil
+}
+
+// argsComplete reports whether streamed arguments form a whole JSON object.
+func argsComplete(c *chatCall) bool {
+	t := trimSpace(c.args)
+	return c.mode == argsStreaming && len(t) > 0 && t[len(t)-1] == '}' && json.Valid(t)
+}
+
+// open starts c and sends the arguments it already has.
+func (a *chatCalls) open(c *chatCall, w callSink) {
+	c.opened = true
+	w.openCall(c)
+	a.decide(c, w)
+}
+
+// decide picks the arguments mode from the first non-whitespace byte and,
+// for an object, sends what was held.
+func (a *chatCalls) decide(c *chatCall, w callSink) {
+	if c.mode != argsUndecided {
+		return
+	}
+	i := skipWS(c.args, 0)
+	switch {
+	case i == len(c.args):
+	case c.args[i] == '{':
+		c.mode = argsStreaming
+		w.callArgs(c, bytesString(c.args))
+	default:
+		c.mode = argsHeld
+	}
+}
+
+// close ends the active call c (starting it first if its name never came):
+// its arguments must be valid JSON, or empty.
+func (a *chatCalls) close(c *chatCall, w callSink) error {
+	if !c.opened {
+		a.open(c, w)
+	}
+	switch c.mode {
+	case argsStreaming:
+		if !json.Valid(c.args) {
+			return ErrToolArguments
+		}
+	case argsHeld:
+		if !json.Valid(c.args) {
+			return ErrToolArguments
+		}
+		if s := w.heldArgs(c.args); s != "" {
+			w.callArgs(c, s)
+		}
+	default:
+		if s := w.heldArgs(nil); s != "" {
+			w.callArgs(c, s)
+		}
+	}
+	w.closeCall(c)
+	c.ended = true
+	a.active = nil
+	a.spare, c.args = c.args[:0], nil
+	return nil
+}
