@@ -131,6 +131,8 @@ type kept struct {
 	startedAt time.Time
 	env       []string
 	busy      bool // a start, stop or restart attempt is under way
+	// rotateFailed is set while rotating the log fails (reported once).
+	rotateFailed bool
 }
 
 // ActionExit stops every service the keeper keeps (and those named) and
@@ -364,6 +366,32 @@ func (k *Keeper) Run(ctx context.Context, adopt []string, ready func()) error {
 		if k.reconcile(time.Now()) {
 			k.removeState()
 			return nil
+		}
+		k.rotateLogs()
+	}
+}
+
+// rotateLogs keeps the logs of the kept services within their size while
+// they run (RotateRunningLog), with the limits of their current spec.
+func (k *Keeper) rotateLogs() {
+	k.mu.Lock()
+	var names []string
+	for _, name := range k.order {
+		if k.services[name].desired {
+			names = append(names, name)
+		}
+	}
+	k.mu.Unlock()
+	for _, name := range names {
+		spec := k.StopSpec(name)
+		_, err := k.Sup.RotateRunningLog(name, spec.LogMaxBytes, spec.LogKeep)
+		k.mu.Lock()
+		s := k.services[name]
+		first := err != nil && !s.rotateFailed
+		s.rotateFailed = err != nil
+		k.mu.Unlock()
+		if first { // once per failure streak, not every tick
+			k.Emit.Emit(runtime.Event{Event: "log_rotate", Service: name, Result: "failed", Detail: err.Error() + "; check that " + k.Sup.LogDir + " is writable and has free space"})
 		}
 	}
 }
