@@ -56,6 +56,8 @@ func baseSpec(cfg *config.Config, name string) supervisor.Spec {
 		ReadinessURL: supervisor.URLFor(svc.Host, svc.Port, svc.ReadinessPath),
 		ReadyTimeout: svc.ReadyTimeout,
 		StopTimeout:  svc.StopTimeout,
+		LogMaxBytes:  svc.LogMaxBytes,
+		LogKeep:      svc.LogKeep,
 	}
 }
 
