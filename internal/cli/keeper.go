@@ -147,6 +147,7 @@ func (kc *keeperConfig) current() (*config.Config, error) {
 		return kc.cfg, err
 	}
 	kc.cfg = cfg
+	registerKnownSecrets(cfg)
 	return cfg, nil
 }
 

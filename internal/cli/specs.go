@@ -114,6 +114,7 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 		if err != nil {
 			return spec, err
 		}
+		rt.RegisterSecrets(pw)
 		spec.Env = append(spec.Env, "MANAGEMENT_PASSWORD="+pw)
 	}
 	if len(spec.Args) == 0 {
