@@ -127,3 +127,82 @@ profiles:
 		t.Fatalf("the failure was not logged:\n%s", logs)
 	}
 }
+
+// TestGatewayLogRotatesWhileItRunsAtTheConfiguredSize: with
+// services.gateway.log_max_bytes at its minimum, a stream of failed
+// requests makes the supervisor rotate gateway.log while the same gateway
+// process keeps serving and logging into the emptied file.
+func TestGatewayLogRotatesWhileItRunsAtTheConfiguredSize(t *testing.T) {
+	t.Setenv("FLOWGATE_SELF", flowgateBinary(t))
+	root := t.TempDir()
+	port := freePort(t)
+	cfg := filepath.Join(root, "config", "flowgate.yaml")
+	os.MkdirAll(filepath.Dir(cfg), 0o755)
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+config_version: 2
+services:
+  gateway: {port: %d, log_max_bytes: 65536, log_keep: 2}
+litellm_base:
+  model_list:
+    - model_name: router-default
+      litellm_params: {model: openai/fast, api_base: "http://127.0.0.1:9/v1", api_key: sk-unused-123456}
+  general_settings: {master_key: sk-gateway-test}
+profiles:
+  only: {}
+`, port)), 0o600)
+	if r := runCLI(t, "--config", cfg, "service", "start", "gateway"); r.code != 0 {
+		t.Fatalf("start: %+v", r)
+	}
+	t.Cleanup(func() { runCLI(t, "--config", cfg, "service", "stop", "all") })
+	pidBefore := string(must(os.ReadFile(filepath.Join(root, ".router", "runtime", "pids", "gateway.pid"))))
+	logPath := filepath.Join(root, ".router", "runtime", "process-logs", "gateway.log")
+	model := strings.Repeat("x", 180)
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; ; i++ {
+		if _, err := os.Stat(logPath + ".1"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway.log was not rotated after %d failed requests", i)
+		}
+		req, _ := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/v1/chat/completions", port),
+			strings.NewReader(`{"model":"`+model+fmt.Sprint(i)+`","messages":[]}`))
+		req.Header.Set("Authorization", "Bearer sk-gateway-test")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	// The same process logs on into the emptied file.
+	marker := "after-rotation-" + strings.Repeat("y", 20)
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		d := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(d) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("the marker in the current log", func() bool {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/v1/chat/completions", port), strings.NewReader(`{"model":"`+marker+`","messages":[]}`))
+		req.Header.Set("Authorization", "Bearer sk-gateway-test")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return strings.Contains(string(must(os.ReadFile(logPath))), marker)
+	})
+	if fi, err := os.Stat(logPath); err != nil || fi.Size() > 65536+32<<10 {
+		t.Fatalf("gateway.log after rotation: %v %v", fi, err)
+	}
+	if data := must(os.ReadFile(logPath)); strings.ContainsRune(string(data), 0) {
+		t.Fatal("gateway.log has NUL bytes: the gateway did not continue at the new end")
+	}
+	if pidAfter := string(must(os.ReadFile(filepath.Join(root, ".router", "runtime", "pids", "gateway.pid")))); pidAfter != pidBefore {
+		t.Fatalf("the gateway was restarted: %s -> %s", pidBefore, pidAfter)
+	}
+}

@@ -92,6 +92,11 @@ type Keeper struct {
 	StopSpec func(name string) Spec
 	// Policy is name's restart policy.
 	Policy func(name string) RestartPolicy
+	// LogLimits is the size past which name's log is rotated while it runs
+	// and how many rotated logs are kept; it is called every tick, so it
+	// must be cheap (no config reload). Default: DefaultLogMaxBytes,
+	// DefaultLogKeep.
+	LogLimits func(name string) (maxBytes int64, keep int)
 	// StatePath is where the keeper's view is saved (0600, it holds the
 	// control token).
 	StatePath string
@@ -372,7 +377,7 @@ func (k *Keeper) Run(ctx context.Context, adopt []string, ready func()) error {
 }
 
 // rotateLogs keeps the logs of the kept services within their size while
-// they run (RotateRunningLog), with the limits of their current spec.
+// they run (RotateRunningLog), with the limits LogLimits gives.
 func (k *Keeper) rotateLogs() {
 	k.mu.Lock()
 	var names []string
@@ -383,8 +388,12 @@ func (k *Keeper) rotateLogs() {
 	}
 	k.mu.Unlock()
 	for _, name := range names {
-		spec := k.StopSpec(name)
-		_, err := k.Sup.RotateRunningLog(name, spec.LogMaxBytes, spec.LogKeep)
+		var maxBytes int64
+		var keep int
+		if k.LogLimits != nil {
+			maxBytes, keep = k.LogLimits(name)
+		}
+		_, err := k.Sup.RotateRunningLog(name, maxBytes, keep)
 		k.mu.Lock()
 		s := k.services[name]
 		first := err != nil && !s.rotateFailed

@@ -93,6 +93,7 @@ func TestKeeperRotatesTheLogsOfRunningServicesBySize(t *testing.T) {
 		Sup:       sup,
 		StartSpec: func(string, []string) (Spec, error) { return spec, nil },
 		StopSpec:  func(string) Spec { return spec },
+		LogLimits: func(string) (int64, int) { return spec.LogMaxBytes, spec.LogKeep },
 		StatePath: filepath.Join(t.TempDir(), "supervisor.json"),
 		Emit:      rec.emit,
 		Tick:      20 * time.Millisecond,
