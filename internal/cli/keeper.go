@@ -107,6 +107,7 @@ func (a *app) runKeeper(cfg *config.Config, names []string, start bool, idle tim
 		StartSpec: kc.startSpec,
 		StopSpec:  kc.stopSpec,
 		Policy:    kc.policy,
+		LogLimits: kc.logLimits,
 		StatePath: keeperStatePath(l),
 		Emit:      l.Emitter(),
 		Idle:      idle,
@@ -147,6 +148,7 @@ func (kc *keeperConfig) current() (*config.Config, error) {
 		return kc.cfg, err
 	}
 	kc.cfg = cfg
+	registerKnownSecrets(cfg)
 	return cfg, nil
 }
 
@@ -175,6 +177,17 @@ func (kc *keeperConfig) stopSpec(name string) supervisor.Spec {
 		return supervisor.Spec{Name: name, Args: []string{name}}
 	}
 	return baseSpec(cfg, name)
+}
+
+// logLimits is services.NAME.log_max_bytes and log_keep of the last
+// config that loaded (zero: the supervisor's defaults).
+func (kc *keeperConfig) logLimits(name string) (int64, int) {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if kc.cfg == nil || kc.cfg.Services[name] == nil {
+		return 0, 0
+	}
+	return kc.cfg.Services[name].LogMaxBytes, kc.cfg.Services[name].LogKeep
 }
 
 func (kc *keeperConfig) policy(name string) supervisor.RestartPolicy {

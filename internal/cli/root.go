@@ -146,6 +146,7 @@ func (a *app) load() (*config.Config, error) {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}
+	registerKnownSecrets(cfg)
 	a.cfg = cfg
 	return cfg, nil
 }
@@ -167,6 +168,7 @@ func (a *app) loadOps() (*config.Config, error) {
 	if err != nil {
 		fmt.Fprintf(a.stderr, "warning: %v\n(services are still shown and can be stopped; fix the config before starting them)\n", err)
 	}
+	registerKnownSecrets(cfg)
 	return cfg, err
 }
 

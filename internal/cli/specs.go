@@ -56,6 +56,8 @@ func baseSpec(cfg *config.Config, name string) supervisor.Spec {
 		ReadinessURL: supervisor.URLFor(svc.Host, svc.Port, svc.ReadinessPath),
 		ReadyTimeout: svc.ReadyTimeout,
 		StopTimeout:  svc.StopTimeout,
+		LogMaxBytes:  svc.LogMaxBytes,
+		LogKeep:      svc.LogKeep,
 	}
 }
 
@@ -117,6 +119,7 @@ func startSpec(cfg *config.Config, name string) (supervisor.Spec, error) {
 		if err != nil {
 			return spec, err
 		}
+		rt.RegisterSecrets(pw)
 		spec.Env = append(spec.Env, "MANAGEMENT_PASSWORD="+pw)
 	}
 	if len(spec.Args) == 0 {

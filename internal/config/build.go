@@ -242,7 +242,7 @@ func buildPaths(c *collector, cfg *Config, v any) {
 var serviceKeys = map[string]bool{
 	"engine": true, "host": true, "port": true, "readiness_path": true, "health_path": true,
 	"command": true, "config_file": true, "ready_timeout": true, "stop_timeout": true, "env": true,
-	"restart": true,
+	"restart": true, "log_max_bytes": true, "log_keep": true,
 }
 
 func buildServices(c *collector, cfg *Config, v any) {
@@ -295,7 +295,8 @@ func sortedServiceNames(m map[string]*Service) []string {
 }
 
 func buildService(c *collector, cfg *Config, name, base string, m map[string]any) *Service {
-	s := &Service{Name: name, Host: "127.0.0.1", StopTimeout: 10 * time.Second, ReadyTimeout: 15 * time.Second}
+	s := &Service{Name: name, Host: "127.0.0.1", StopTimeout: 10 * time.Second, ReadyTimeout: 15 * time.Second,
+		LogMaxBytes: DefaultLogMaxBytes, LogKeep: DefaultLogKeep}
 	switch name {
 	case ServiceGateway:
 		s.Port, s.ReadinessPath, s.Engine = 4000, "/health/readiness", EngineBuiltin
@@ -307,7 +308,7 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	for _, k := range sortedKeys(m) {
 		if !serviceKeys[k] && !strings.HasPrefix(k, "_comment") {
-			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, port, readiness_path, ready_timeout, restart, stop_timeout")
+			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, restart, stop_timeout")
 		}
 	}
 	if v, ok := m["engine"]; ok {
@@ -357,6 +358,22 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 			} else {
 				*dst = d
 			}
+		}
+	}
+	if v, ok := m["log_max_bytes"]; ok {
+		n, isInt := asInt(v)
+		if !isInt || n < MinLogMaxBytes {
+			c.add(join(base, "log_max_bytes"), "must be a whole number of bytes of at least %d (default %d, 10 MiB), got %v", MinLogMaxBytes, DefaultLogMaxBytes, v)
+		} else {
+			s.LogMaxBytes = n
+		}
+	}
+	if v, ok := m["log_keep"]; ok {
+		n, isInt := asInt(v)
+		if !isInt || n < 1 || n > 100 {
+			c.add(join(base, "log_keep"), "must be a whole number from 1 to 100 (default %d), got %v", DefaultLogKeep, v)
+		} else {
+			s.LogKeep = int(n)
 		}
 	}
 	if v, ok := m["restart"]; ok {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +279,37 @@ func TestCredentialsResolveFromFileAndEnv(t *testing.T) {
 	t.Setenv("FG_TEST_KEY", "sk-env")
 	if v, err := cfg.ResolveCredential("e"); err != nil || v != "sk-env" {
 		t.Errorf("env credential = %q, %v", v, err)
+	}
+}
+
+func TestServiceLogRotationKeysDefaultAndValidate(t *testing.T) {
+	cfg, err := Load(writeConfig(t, minimal+`
+services:
+  gateway: {log_max_bytes: 1048576, log_keep: 5}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, cp := cfg.Services[ServiceGateway], cfg.Services[ServiceCLIProxy]
+	if gw.LogMaxBytes != 1<<20 || gw.LogKeep != 5 {
+		t.Errorf("gateway log rotation = %d, %d", gw.LogMaxBytes, gw.LogKeep)
+	}
+	if cp.LogMaxBytes != 10<<20 || cp.LogKeep != 3 {
+		t.Errorf("cliproxyapi_plus defaults = %d, %d", cp.LogMaxBytes, cp.LogKeep)
+	}
+	_, err = Load(writeConfig(t, minimal+`
+services:
+  gateway: {log_max_bytes: 10, log_keep: 0}
+`))
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("want a config error, got %v", err)
+	}
+	var paths []string
+	for _, p := range cerr.Problems {
+		paths = append(paths, p.Path)
+	}
+	if !slices.Contains(paths, "services.gateway.log_max_bytes") || !slices.Contains(paths, "services.gateway.log_keep") {
+		t.Fatalf("problems = %v", cerr.Problems)
 	}
 }

@@ -114,7 +114,21 @@ type Service struct {
 	// Restart is how the supervisor brings the service back after it
 	// exits or is killed.
 	Restart Restart
+	// LogMaxBytes is the size past which the service's process log
+	// (process-logs/NAME.log) is rotated, at start and while it runs.
+	// Default 10485760 (10 MiB); at least 65536.
+	LogMaxBytes int64
+	// LogKeep is how many rotated logs (NAME.log.1..N) are kept. Default 3.
+	LogKeep int
 }
+
+// Process log rotation defaults and bounds (services.NAME.log_max_bytes,
+// services.NAME.log_keep).
+const (
+	DefaultLogMaxBytes = 10 << 20
+	MinLogMaxBytes     = 64 << 10
+	DefaultLogKeep     = 3
+)
 
 // Restart is services.NAME.restart: `never`, or a mapping. A service that
 // exits is started again after Backoff, doubling up to MaxBackoff; MaxExits

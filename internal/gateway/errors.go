@@ -89,8 +89,11 @@ func openAIType(status int) string {
 	return "api_error"
 }
 
-// errorBody renders an error in the caller's shape.
+// errorBody renders an error in the caller's shape. Every message is
+// redacted by value and shape and capped: error paths are where upstream
+// text and client input meet the outside.
 func errorBody(a api, status int, code, msg string) []byte {
+	msg = redactMessage(msg)
 	var b []byte
 	if a == apiAnthropic {
 		b, _ = json.Marshal(anthropicError{Type: "error", Error: anthropicErrorBody{Type: anthropicType(status), Message: msg}})
@@ -157,12 +160,16 @@ func writeUpstreamError(w http.ResponseWriter, a api, ue *upstream.Error) int {
 			status = http.StatusBadGateway
 		}
 		if bodyInShape(a, ue.Body) {
-			h := w.Header()
-			h.Set("Content-Type", "application/json")
-			h.Set("Content-Length", strconv.Itoa(len(ue.Body)))
-			w.WriteHeader(status)
-			w.Write(ue.Body)
-			return status
+			// The upstream's own error object, minus any secret it echoed
+			// (an upstream may quote the key it refused).
+			if body := redactBody(ue.Body); body != nil {
+				h := w.Header()
+				h.Set("Content-Type", "application/json")
+				h.Set("Content-Length", strconv.Itoa(len(body)))
+				w.WriteHeader(status)
+				w.Write(body)
+				return status
+			}
 		}
 		msg := upstream.ErrorMessage(ue.Body)
 		if msg == "" {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/router"
-	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -86,6 +85,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	reps := make([]deploymentReport, len(hs))
 	deps := g.router.Config().Deployments
 	for i, h := range hs {
+		h.LastError = redactMessage(h.LastError)
 		reps[i].DeploymentHealth = h
 		if h.State == "auth_failed" {
 			reps[i].Fix = s.authFix(deps[i])
@@ -149,7 +149,7 @@ func (s *Server) probe(ctx context.Context, t *upstream.Target) *probeResult {
 	resp, err := s.client.Do(ctx, &upstream.Call{Target: t, Op: upstream.OpFor(p), Body: upstream.NewBody([]byte(body), nil, nil), Header: http.Header{}, Protocol: p})
 	res := &probeResult{LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
-		res.Error = runtime.RedactSecrets(err.Error())
+		res.Error = redactMessage(err.Error())
 		if ue, ok := err.(*upstream.Error); ok {
 			res.Status = ue.Status
 		}

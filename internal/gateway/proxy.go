@@ -154,13 +154,13 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 			x.status = writeFailure(w, a, err)
 		}
 		if x.status != 499 {
-			s.log.Warn("request failed", "route", route, "model", info.Model, "group", tr.Group, "deployment", tr.Deployment,
-				"attempts", tr.Attempts, "fallbacks", tr.Fallbacks, "status", x.status, "error", runtime.RedactSecrets(err.Error()))
+			s.log.Warn("request failed", "route", route, "model", runtime.Clip(info.Model), "group", tr.Group, "deployment", tr.Deployment,
+				"attempts", tr.Attempts, "fallbacks", tr.Fallbacks, "status", x.status, "error", redactMessage(err.Error()))
 		}
 		return
 	}
 	if tr.Attempts > 1 {
-		s.log.Info("request recovered", "route", route, "model", info.Model, "group", tr.Group, "deployment", tr.Deployment,
+		s.log.Info("request recovered", "route", route, "model", runtime.Clip(info.Model), "group", tr.Group, "deployment", tr.Deployment,
 			"attempts", tr.Attempts, "fallbacks", tr.Fallbacks)
 	}
 }

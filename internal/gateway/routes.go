@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -65,7 +66,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		writeError(w, apiFromHeaders(r), http.StatusNotFound, "not_found",
-			"no route "+r.Method+" "+r.URL.Path+"; the gateway serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models and /health")
+			"no route "+runtime.Clip(r.Method)+" "+runtime.Clip(r.URL.Path)+"; the gateway serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models and /health")
 	}
 }
 
@@ -74,7 +75,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, a api) bool {
 		return true
 	}
 	w.Header().Set("Allow", "POST")
-	writeError(w, a, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+"; use POST")
+	writeError(w, a, http.StatusMethodNotAllowed, "method_not_allowed", runtime.Clip(r.Method)+" is not allowed on "+runtime.Clip(r.URL.Path)+"; use POST")
 	return false
 }
 
@@ -83,7 +84,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("Allow", "GET, HEAD")
-	writeError(w, apiFromHeaders(r), http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+"; use GET")
+	writeError(w, apiFromHeaders(r), http.StatusMethodNotAllowed, "method_not_allowed", runtime.Clip(r.Method)+" is not allowed on "+runtime.Clip(r.URL.Path)+"; use GET")
 	return false
 }
 

@@ -48,6 +48,10 @@ type Options struct {
 	// refused credential is fixed with `flowgate auth login <provider>`.
 	// Default: http://127.0.0.1:8317 (CLIProxyAPIPlus's default address).
 	CLIProxyBase string
+	// Secrets are further values to redact wherever the gateway writes
+	// text (CLIProxyAPIPlus's client keys and management password); the
+	// config's own keys are known without this. Default: none.
+	Secrets []string
 	// Translator converts between protocols when a request's protocol is
 	// not one its deployment serves natively. Default: DefaultTranslator
 	// (internal/translate; pairs it lacks are answered 501).
@@ -121,6 +125,7 @@ func (s *Server) load(doc map[string]any, profile string, prev *generation) (*ge
 	if err != nil {
 		return nil, err
 	}
+	s.registerSecrets(cfg)
 	var prevRouter *router.Router
 	if prev != nil {
 		prevRouter = prev.router

@@ -265,7 +265,7 @@ type UnknownModelError struct {
 }
 
 func (e *UnknownModelError) Error() string {
-	return fmt.Sprintf("model %q is not configured on this gateway; available models: %s", e.Model, strings.Join(e.Known, ", "))
+	return fmt.Sprintf("model %s is not configured on this gateway; available models: %s", runtime.Quote(e.Model), strings.Join(e.Known, ", "))
 }
 
 // NoDeploymentsError: every deployment that could serve the request is
@@ -277,8 +277,8 @@ type NoDeploymentsError struct {
 }
 
 func (e *NoDeploymentsError) Error() string {
-	return fmt.Sprintf("no deployments available for model %q: all are cooling down after upstream failures (%s); try again in %ds or check `flowgate health`",
-		e.Model, strings.Join(e.Cooling, ", "), RetryAfterSeconds(e.RetryAfter))
+	return fmt.Sprintf("no deployments available for model %s: all are cooling down after upstream failures (%s); try again in %ds or check `flowgate health`",
+		runtime.Quote(e.Model), strings.Join(e.Cooling, ", "), RetryAfterSeconds(e.RetryAfter))
 }
 
 // AuthFailedError: the upstream refused the credentials of the deployment
@@ -328,9 +328,9 @@ const maxUpstreamMessage = 200
 func upstreamMessage(err error) string {
 	var ue *upstream.Error
 	if errors.As(err, &ue) && ue.Kind == upstream.FailStatus {
-		return runtime.RedactSecrets(truncate(upstream.ErrorMessage(ue.Body), maxUpstreamMessage))
+		return runtime.ClipTo(runtime.RedactSecrets(upstream.ErrorMessage(ue.Body)), maxUpstreamMessage)
 	}
-	return runtime.RedactSecrets(truncate(err.Error(), maxUpstreamMessage))
+	return runtime.ClipTo(runtime.RedactSecrets(err.Error()), maxUpstreamMessage)
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds (at least 1).
@@ -533,7 +533,7 @@ func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if cls != ClassCanceled && cls != ClassUnsupported {
-		st.lastErr = runtime.RedactSecrets(truncate(err.Error(), 300))
+		st.lastErr = runtime.ClipTo(runtime.RedactSecrets(err.Error()), 300)
 		st.lastErrAt = now
 		st.lastStatus = 0
 		var ue *upstream.Error
@@ -585,13 +585,6 @@ func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
 	st.halfOpen = true
 	st.fails = 0
 	r.obs.Cooldown(d.ID, dur)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // Visible lists the aliases clients may use, in config order.

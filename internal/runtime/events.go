@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -91,10 +92,30 @@ func writeJSONString(buf *bytes.Buffer, s string) error {
 	return nil
 }
 
+// Events log rotation defaults: events.log is renamed to events.log.1 (the
+// older ones shifted to .2, .3) once it passes EventsMaxBytes; EventsKeep
+// rotated files are kept.
+const (
+	EventsMaxBytes = 5 << 20
+	EventsKeep     = 3
+)
+
 // AppendEvent appends ev to the events log at path with a single write(2) on
 // an O_APPEND descriptor, so that lines from concurrent processes never
-// interleave. The folder is created (0700) when missing.
+// interleave. The folder is created (0700) when missing. Once the log is
+// larger than EventsMaxBytes it is rotated (see appendEvent).
 func AppendEvent(path string, ev Event) error {
+	return appendEvent(path, ev, EventsMaxBytes, EventsKeep)
+}
+
+// appendEvent writes the line, then rotates when the file it wrote to is
+// over maxBytes. Several processes may append and rotate at once: the one
+// that rotates holds an flock on the file it renames and first checks that
+// the path still names that file, so one full log is rotated exactly once
+// and no rotated file is overwritten. A writer that opened the file just
+// before the rename lands its line in events.log.1, which is still a
+// complete log; no line is lost or split.
+func appendEvent(path string, ev Event, maxBytes int64, keep int) error {
 	data, err := EncodeEvent(ev, time.Now())
 	if err != nil {
 		return err
@@ -106,10 +127,35 @@ func AppendEvent(path string, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("opening events log: %w", err)
 	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr != nil {
-		return fmt.Errorf("writing events log: %w", werr)
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing events log: %w", err)
 	}
-	return cerr
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxBytes {
+		if err := rotateOpenLog(path, f, keep); err != nil {
+			return fmt.Errorf("rotating events log: %w", err)
+		}
+	}
+	return nil
+}
+
+// rotateOpenLog renames path (open as f) to path.1 unless another process
+// rotated it first.
+func rotateOpenLog(path string, f *os.File, keep int) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	mine, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	onDisk, err := os.Stat(path)
+	if err != nil || !os.SameFile(mine, onDisk) {
+		return nil // already rotated by someone else
+	}
+	if err := ShiftRotated(path, keep); err != nil {
+		return err
+	}
+	return os.Rename(path, path+".1")
 }

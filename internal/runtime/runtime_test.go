@@ -20,8 +20,16 @@ import (
 func TestMain(m *testing.M) {
 	if path := os.Getenv("FG_EVENTS_WRITER"); path != "" {
 		n, _ := strconv.Atoi(os.Getenv("FG_EVENTS_N"))
+		maxBytes, _ := strconv.ParseInt(os.Getenv("FG_EVENTS_MAX"), 10, 64)
+		if maxBytes <= 0 {
+			maxBytes = EventsMaxBytes
+		}
+		keep, _ := strconv.Atoi(os.Getenv("FG_EVENTS_KEEP"))
+		if keep <= 0 {
+			keep = EventsKeep
+		}
 		for i := 0; i < n; i++ {
-			if err := AppendEvent(path, Event{Event: "service_start", Service: "proc", Result: "success", Detail: strings.Repeat("x", 300) + strconv.Itoa(i)}); err != nil {
+			if err := appendEvent(path, Event{Event: "service_start", Service: "proc", Result: "success", Detail: strings.Repeat("x", 300) + strconv.Itoa(i)}, maxBytes, keep); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +75,23 @@ func runHelper(mode string) {
 		fmt.Printf("wrapper: grandchild pid %d\n", child.Process.Pid)
 		child.Wait()
 		os.Exit(0)
+	case "spew":
+		// Writes numbered lines to stdout (the log) with one write each,
+		// FG_HELPER_LINES of them with a 1 ms pause after every
+		// FG_HELPER_BURST lines, then sleeps.
+		n, _ := strconv.Atoi(os.Getenv("FG_HELPER_LINES"))
+		burst, _ := strconv.Atoi(os.Getenv("FG_HELPER_BURST"))
+		burst = max(burst, 1)
+		pad := strings.Repeat("x", 48)
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(os.Stdout, "line %06d %s\n", i, pad)
+			if i%burst == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "sleep":
 		for {
 			time.Sleep(time.Hour)

@@ -92,6 +92,11 @@ type Keeper struct {
 	StopSpec func(name string) Spec
 	// Policy is name's restart policy.
 	Policy func(name string) RestartPolicy
+	// LogLimits is the size past which name's log is rotated while it runs
+	// and how many rotated logs are kept; it is called every tick, so it
+	// must be cheap (no config reload). Default: DefaultLogMaxBytes,
+	// DefaultLogKeep.
+	LogLimits func(name string) (maxBytes int64, keep int)
 	// StatePath is where the keeper's view is saved (0600, it holds the
 	// control token).
 	StatePath string
@@ -131,6 +136,8 @@ type kept struct {
 	startedAt time.Time
 	env       []string
 	busy      bool // a start, stop or restart attempt is under way
+	// rotateFailed is set while rotating the log fails (reported once).
+	rotateFailed bool
 }
 
 // ActionExit stops every service the keeper keeps (and those named) and
@@ -364,6 +371,36 @@ func (k *Keeper) Run(ctx context.Context, adopt []string, ready func()) error {
 		if k.reconcile(time.Now()) {
 			k.removeState()
 			return nil
+		}
+		k.rotateLogs()
+	}
+}
+
+// rotateLogs keeps the logs of the kept services within their size while
+// they run (RotateRunningLog), with the limits LogLimits gives.
+func (k *Keeper) rotateLogs() {
+	k.mu.Lock()
+	var names []string
+	for _, name := range k.order {
+		if k.services[name].desired {
+			names = append(names, name)
+		}
+	}
+	k.mu.Unlock()
+	for _, name := range names {
+		var maxBytes int64
+		var keep int
+		if k.LogLimits != nil {
+			maxBytes, keep = k.LogLimits(name)
+		}
+		_, err := k.Sup.RotateRunningLog(name, maxBytes, keep)
+		k.mu.Lock()
+		s := k.services[name]
+		first := err != nil && !s.rotateFailed
+		s.rotateFailed = err != nil
+		k.mu.Unlock()
+		if first { // once per failure streak, not every tick
+			k.Emit.Emit(runtime.Event{Event: "log_rotate", Service: name, Result: "failed", Detail: err.Error() + "; check that " + k.Sup.LogDir + " is writable and has free space"})
 		}
 	}
 }

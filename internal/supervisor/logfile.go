@@ -8,37 +8,86 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/runtime"
 )
 
 // rotateLog renames path to path.1 (shifting path.1 to path.2 ... and
-// dropping path.keep) when path is larger than maxBytes.
+// dropping path.keep) when path is larger than maxBytes. It runs before a
+// child is spawned, when nobody holds the log open.
 func rotateLog(path string, maxBytes int64, keep int) error {
-	fi, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("checking log size: %w", err)
-	}
-	if fi.Size() <= maxBytes {
-		return nil
-	}
-	if keep < 1 {
-		keep = 1
-	}
-	os.Remove(path + "." + strconv.Itoa(keep))
-	for i := keep - 1; i >= 1; i-- {
-		from := path + "." + strconv.Itoa(i)
-		if err := os.Rename(from, path+"."+strconv.Itoa(i+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("rotating log: %w", err)
-		}
-	}
-	if err := os.Rename(path, path+".1"); err != nil {
-		return fmt.Errorf("rotating log: %w", err)
+	if _, err := runtime.RotateByRename(path, maxBytes, keep); err != nil {
+		return fmt.Errorf("rotating the log: %w", err)
 	}
 	return nil
+}
+
+// RotateRunningLog rotates service name's log while the service runs,
+// when it is larger than maxBytes (defaults when <= 0): the content is
+// copied to NAME.log.1 (older copies shifted, keep kept) and NAME.log is
+// truncated in place. The children keep their descriptor, opened
+// O_APPEND, so their next write lands at the new end of the same file.
+// Lines written between the final copy and the truncation (a few
+// microseconds) are lost; that is the price of rotating a file other
+// processes write without their help. It reports whether it rotated.
+func (s *Supervisor) RotateRunningLog(name string, maxBytes int64, keep int) (bool, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultLogMaxBytes
+	}
+	if keep <= 0 {
+		keep = DefaultLogKeep
+	}
+	path := s.LogPath(name)
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking the log of %s: %w", name, err)
+	}
+	if fi.Size() <= maxBytes {
+		return false, nil
+	}
+	if err := copyTruncate(path, keep); err != nil {
+		return false, fmt.Errorf("rotating the log of %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// copyTruncate copies path to path.1 (after shifting the older copies)
+// and truncates path to zero.
+func copyTruncate(path string, keep int) error {
+	src, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := runtime.ShiftRotated(path, keep); err != nil {
+		return err
+	}
+	dst, err := os.OpenFile(path+".1", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	// Copy until caught up, so that what the children write during the
+	// copy is kept too; then truncate right away.
+	var off int64
+	for range 8 {
+		n, err := io.Copy(dst, io.NewSectionReader(src, off, 1<<62))
+		off += n
+		if err != nil {
+			dst.Close()
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if err := dst.Close(); err != nil {
+		return err
+	}
+	return src.Truncate(0)
 }
 
 // TailLog returns the last n lines of service name's current log. A missing

@@ -61,7 +61,8 @@ type Spec struct {
 	// StopTimeout is the grace period between SIGTERM and SIGKILL.
 	// Default: 10s.
 	StopTimeout time.Duration
-	// LogMaxBytes rotates NAME.log at start when it is larger. Default: 10 MiB.
+	// LogMaxBytes rotates NAME.log when it is larger: at start, and while
+	// the service runs (the keeper checks every tick). Default: 10 MiB.
 	LogMaxBytes int64
 	// LogKeep is how many rotated logs (NAME.log.1..N) are kept. Default: 3.
 	LogKeep int

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/runtime"
 )
 
 // FailKind says how a call failed. The router's classification table maps
@@ -78,10 +80,9 @@ type Error struct {
 func (e *Error) Error() string {
 	switch e.Kind {
 	case FailStatus:
-		msg := strings.TrimSpace(string(e.Body))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
+		// Redacted before it is cut, so that a cut never leaves part of
+		// a secret the body echoed.
+		msg := runtime.ClipTo(runtime.RedactSecrets(strings.TrimSpace(string(e.Body))), 300)
 		return fmt.Sprintf("upstream returned %d: %s", e.Status, msg)
 	case FailConnect:
 		return fmt.Sprintf("upstream connection failed: %v", e.Err)
