@@ -109,6 +109,7 @@ func (a *app) runKeeper(cfg *config.Config, names []string, start bool, idle tim
 		Policy:    kc.policy,
 		LogLimits: kc.logLimits,
 		StatePath: keeperStatePath(l),
+		SelfLog:   supervisorLogName,
 		Emit:      l.Emitter(),
 		Idle:      idle,
 	}

@@ -97,6 +97,9 @@ type Keeper struct {
 	// must be cheap (no config reload). Default: DefaultLogMaxBytes,
 	// DefaultLogKeep.
 	LogLimits func(name string) (maxBytes int64, keep int)
+	// SelfLog names the keeper's own log in LogDir (its stdout and stderr),
+	// rotated like the services' with the default limits. Default: none.
+	SelfLog string
 	// StatePath is where the keeper's view is saved (0600, it holds the
 	// control token).
 	StatePath string
@@ -402,6 +405,9 @@ func (k *Keeper) rotateLogs() {
 		if first { // once per failure streak, not every tick
 			k.Emit.Emit(runtime.Event{Event: "log_rotate", Service: name, Result: "failed", Detail: err.Error() + "; check that " + k.Sup.LogDir + " is writable and has free space"})
 		}
+	}
+	if k.SelfLog != "" {
+		_, _ = k.Sup.RotateRunningLog(k.SelfLog, DefaultLogMaxBytes, DefaultLogKeep)
 	}
 }
 
