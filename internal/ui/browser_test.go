@@ -35,7 +35,8 @@ func chromiumPath(t *testing.T) string {
 // a reload, the charts draw the data, a row opens the request, and every
 // request the browser makes goes to the dashboard's own host.
 // FLOWGATE_UI_SCREENSHOT=path saves a screenshot of the overview (light
-// mode; FLOWGATE_UI_THEME=dark for the dark one).
+// mode; FLOWGATE_UI_THEME=dark for the dark one), and
+// FLOWGATE_UI_SCREENSHOT_DETAIL=path one of the request page.
 func TestDashboardInARealBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	now := time.Now()
@@ -102,7 +103,7 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	if err != nil {
 		l, _ := chromedp.Run(ctx, chromedp.Location())
 		b, _ := chromedp.Run(ctx, chromedp.OuterHTML("body"))
-		t.Fatalf("DEBUG %v at %s\n%s", err, l, b)
+		t.Fatalf("opening the one-time link: %v; the browser is at %s showing\n%s", err, l, b)
 	}
 	loc, _ = chromedp.Run(ctx, chromedp.Location())
 	if loc != srv.URL+"/ui/" {
@@ -172,6 +173,11 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	head, _ := chromedp.Run(ctx, chromedp.Text(".detail-head"))
 	if !strings.Contains(head, "req-live-from-test") {
 		t.Errorf("detail page head %q", head)
+	}
+	if p := os.Getenv("FLOWGATE_UI_SCREENSHOT_DETAIL"); p != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		must("taking the detail screenshot", err)
+		must("writing the detail screenshot", os.WriteFile(p, png, 0o644))
 	}
 
 	mu.Lock()

@@ -82,7 +82,11 @@ func (a timeAxis) ticks(loc *time.Location) []xTick {
 	span := a.to.Sub(a.from)
 	step := niceTimeStep(span / 6)
 	var out []xTick
-	for t := a.from.Truncate(step).Add(step); t.Before(a.to); t = t.Add(step) {
+	t := a.from.Truncate(step)
+	if t.Before(a.from) {
+		t = t.Add(step)
+	}
+	for ; t.Before(a.to); t = t.Add(step) {
 		out = append(out, xTick{X: a.x(t), Label: t.In(loc).Format("15:04")})
 	}
 	return out

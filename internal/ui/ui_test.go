@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -378,5 +379,32 @@ func TestChartsPlotEveryBucket(t *testing.T) {
 		if got := niceCeil(in); got != want {
 			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+func TestRequestLinkReturnsAWorkingLinkAndNamesARefusedKey(t *testing.T) {
+	srv := serve(t, Options{CheckKey: checkTestKey})
+	if _, err := RequestLink(t.Context(), srv.URL, "sk-wrong"); !errors.Is(err, ErrKeyRefused) {
+		t.Fatalf("wrong key: %v, want ErrKeyRefused", err)
+	}
+	l, err := RequestLink(t.Context(), srv.URL+"/", testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Home != srv.URL+"/ui/" || l.ExpiresIn != LinkTTL || strings.Contains(l.Home, "once") {
+		t.Fatalf("link %+v", l)
+	}
+	once := l.URL[strings.Index(l.URL, "#once=")+len("#once="):]
+	c := browserish(t)
+	if resp, _ := postForm(t, c, srv.URL+"/ui/login", url.Values{"once": {once}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in with the link: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, srv.URL+"/ui/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("overview: %d", resp.StatusCode)
+	}
+	other := httptest.NewServer(http.NotFoundHandler())
+	defer other.Close()
+	if _, err := RequestLink(t.Context(), other.URL, testKey); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("a server that is not the dashboard: %v", err)
 	}
 }
