@@ -117,9 +117,16 @@ func TestDashboardInARealBrowser(t *testing.T) {
 		chromedp.Submit("#key"),
 		chromedp.WaitVisible("#requests")))
 
-	// A request added now appears without a reload.
+	// A request added now appears without a reload, and nothing moves.
 	_, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
 	must("marking the document", err)
+	const layoutJS = `JSON.stringify([document.documentElement.scrollHeight,
+		...["#chart-latency", "#chart-tokens", ".requests-box", '[data-live="usage"]'].map(s => {
+			const r = document.querySelector(s).getBoundingClientRect();
+			return [Math.round(r.top), Math.round(r.height)];
+		})])`
+	layoutBefore, err := chromedp.Run(ctx, chromedp.Evaluate[string](layoutJS))
+	must("measuring the layout", err)
 	src.add(Request{ID: "req-live-from-test", Time: time.Now(), Alias: "gpt-5-codex", Deployment: "cliproxy/gpt-5-codex",
 		Status: 502, ErrorClass: "upstream_error", Latency: 2700 * time.Millisecond, TTFB: 0, ClientFamily: "codex",
 		Attempts: 3, Fallbacks: 1, TokensIn: 5000, TokensOut: 10})
@@ -130,6 +137,9 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	must("checking the document", err)
 	if !same {
 		t.Fatal("the new request appeared only after a reload")
+	}
+	if layoutAfter, _ := chromedp.Run(ctx, chromedp.Evaluate[string](layoutJS)); layoutAfter != layoutBefore {
+		t.Errorf("the live update moved the page: [page height, [top, height] of the charts, the requests and usage] %s, then %s", layoutBefore, layoutAfter)
 	}
 	row, _ := chromedp.Run(ctx, chromedp.Text(`tr[data-id="req-live-from-test"]`))
 	for _, want := range []string{"gpt-5-codex", "502", "upstream_error", "2.70 s", "codex"} {

@@ -145,3 +145,10 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// SignOutAll ends every session and unused link. Call it when the gateway's
+// keys change (a reload), so a removed key's logins end with it.
+func (h *Handler) SignOutAll() {
+	h.sessions.clear()
+	h.links.clear()
+}

@@ -97,6 +97,13 @@ func (t *tokens) drop(tok string) {
 	t.mu.Unlock()
 }
 
+// clear ends every token.
+func (t *tokens) clear() {
+	t.mu.Lock()
+	clear(t.expires)
+	t.mu.Unlock()
+}
+
 func (t *tokens) sweep(now time.Time) {
 	for h, at := range t.expires {
 		if !now.Before(at) {

@@ -112,7 +112,11 @@ type Request struct {
 	// to the client.
 	Latency time.Duration `json:"latency_ns"`
 	TTFB    time.Duration `json:"ttfb_ns"`
-	// Tokens as the upstream reported them.
+	// Tokens as the upstream reported them. TokensIn excludes cache reads
+	// and writes (Anthropic's input_tokens; OpenAI's prompt_tokens minus
+	// cached_tokens), so the four kinds add up to what was billed and the
+	// cache hit ratio is TokensCacheRead / (TokensIn + TokensCacheRead +
+	// TokensCacheWrite). The same holds in Bucket and UsageRow.
 	TokensIn         int64 `json:"tokens_in"`
 	TokensOut        int64 `json:"tokens_out"`
 	TokensCacheRead  int64 `json:"tokens_cache_read"`

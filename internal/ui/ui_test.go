@@ -174,6 +174,18 @@ func TestSessionExpiresAfterSessionTTL(t *testing.T) {
 	}
 }
 
+func TestSignOutAllEndsEverySession(t *testing.T) {
+	h := New(Options{Source: demoSource(time.Now()), CheckKey: checkTestKey})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := browserish(t)
+	login(t, c, srv.URL)
+	h.SignOutAll()
+	if resp, _ := get(t, c, srv.URL+"/ui/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after SignOutAll the session still opens the page: %d", resp.StatusCode)
+	}
+}
+
 func TestOneTimeLinkNeedsTheKeySignsInOnceAndExpires(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	srv := serve(t, Options{CheckKey: checkTestKey, Now: clk.Now})
