@@ -244,10 +244,16 @@ func (s *Server) edgeHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuse answers an error before the body was read and closes the
-// connection afterwards, so the unread body is never drained.
+// connection afterwards. The read deadline set to now stops the server
+// from draining the unread body after the answer (it would otherwise wait
+// for up to 256 KiB of it), so a client that never sends its body cannot
+// hold the connection.
 func refuse(w http.ResponseWriter, a api, status int, code, msg string) {
 	w.Header().Set("Connection", "close")
 	writeError(w, a, status, code, msg)
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	rc.SetReadDeadline(time.Now())
 }
 
 // routeAPI is the error dialect of a request, from its path.

@@ -43,7 +43,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 	rc := http.NewResponseController(w)
 	rr := &rateReader{r: r.Body, rc: rc, start: time.Now(), rate: s.limits.MinBodyRate}
 	rr.end = rr.start.Add(s.limits.BodyReadTimeout)
-	defer rc.SetReadDeadline(time.Time{}) // a stream may outlive any body deadline
 
 	if r.ContentLength >= 0 {
 		n := r.ContentLength
@@ -59,6 +58,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 			return nil, s.bodyError(w, a, err), noop
 		}
 		buf.Write(p) // p is buf's own free space: no copy is made
+		rr.done()
 		return buf.Bytes(), 0, func() { putBuf(buf); s.budget.Release(n) }
 	}
 
@@ -78,7 +78,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 		s.budget.Release(reserved)
 		reserved = 0
 	}
-	for {
+	for eof := false; !eof; {
 		if !s.reserve(r.Context(), bodyChunk) {
 			free()
 			return nil, s.busy(w, a), noop
@@ -86,23 +86,27 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 		reserved += bodyChunk
 		c := chunkPool.Get().(*[]byte)
 		chunks = append(chunks, c)
-		n, err := io.ReadFull(rr, *c)
+		n := 0
+		for n < len(*c) && !eof {
+			m, err := rr.Read((*c)[n:])
+			n += m
+			total += int64(m)
+			if total > max {
+				free()
+				refuse(w, a, http.StatusRequestEntityTooLarge, "request_too_large", tooLarge(max))
+				drain(rc, r.Body)
+				return nil, http.StatusRequestEntityTooLarge, noop
+			}
+			if err == io.EOF {
+				eof = true
+			} else if err != nil {
+				free()
+				return nil, s.bodyError(w, a, err), noop
+			}
+		}
 		*c = (*c)[:n]
-		total += int64(n)
-		if total > max {
-			free()
-			refuse(w, a, http.StatusRequestEntityTooLarge, "request_too_large", tooLarge(max))
-			drain(rc, r.Body)
-			return nil, http.StatusRequestEntityTooLarge, noop
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			free()
-			return nil, s.bodyError(w, a, err), noop
-		}
 	}
+	rr.done()
 	if !s.reserve(r.Context(), total) {
 		free()
 		return nil, s.busy(w, a), noop
@@ -155,6 +159,7 @@ func drain(rc *http.ResponseController, body io.Reader) {
 	rc.Flush()
 	rc.SetReadDeadline(time.Now().Add(drainWindow))
 	io.Copy(io.Discard, body)
+	rc.SetReadDeadline(time.Now())
 }
 
 // rateReader moves the connection's read deadline along with the bytes
@@ -169,6 +174,11 @@ type rateReader struct {
 	n     int64
 	set   time.Time
 }
+
+// done lifts the deadline once the body is in: the connection's own read
+// (which notices a client going away) must not time out during a long
+// answer.
+func (rr *rateReader) done() { rr.rc.SetReadDeadline(time.Time{}) }
 
 func (rr *rateReader) Read(p []byte) (int, error) {
 	dl := rr.start.Add(bodyRateGrace + time.Duration(rr.n*int64(time.Second)/rr.rate))
