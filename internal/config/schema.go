@@ -114,6 +114,9 @@ type Service struct {
 	// Restart is how the supervisor brings the service back after it
 	// exits or is killed.
 	Restart Restart
+	// Limits are the gateway's edge settings (services.gateway only):
+	// timeouts, connection limits, body size and budget, browser rules.
+	Limits GatewayLimits
 }
 
 // Restart is services.NAME.restart: `never`, or a mapping. A service that
