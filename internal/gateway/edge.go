@@ -19,7 +19,7 @@ type Limits struct {
 	MaxBodyBytes int64
 	// BodyBudgetBytes bounds the request bodies held in memory at once,
 	// across all requests (body_budget). A request that does not fit waits
-	// briefly, then is answered 503. Default: 256 MiB.
+	// briefly, then is answered 503. Default: 128 MiB.
 	BodyBudgetBytes int64
 	// BodyReadTimeout bounds reading one request body (body_read_timeout).
 	// Default: 120s.
@@ -53,7 +53,7 @@ type Limits struct {
 // Defaults of Limits.
 const (
 	DefaultMaxBodyBytes            = 32 << 20
-	DefaultBodyBudgetBytes         = 256 << 20
+	DefaultBodyBudgetBytes         = 128 << 20
 	DefaultBodyReadTimeout         = 120 * time.Second
 	DefaultMinBodyRate             = 1024
 	DefaultIdleTimeout             = 120 * time.Second

@@ -20,7 +20,7 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, bodyChunk); return
 
 // drainWindow is how long the rest of a refused body is read and thrown
 // away, so the client sees the answer instead of a reset connection.
-const drainWindow = 2 * time.Second
+const drainWindow = 5 * time.Second
 
 func noop() {}
 
@@ -36,18 +36,19 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 		return nil, http.StatusUnauthorized, noop
 	}
 	max := s.limits.MaxBodyBytes
+	rc := http.NewResponseController(w)
 	if r.ContentLength > max {
 		refuse(w, a, http.StatusRequestEntityTooLarge, "request_too_large", tooLarge(max))
+		drain(rc, r.Body, max)
 		return nil, http.StatusRequestEntityTooLarge, noop
 	}
-	rc := http.NewResponseController(w)
 	rr := &rateReader{r: r.Body, rc: rc, start: time.Now(), rate: s.limits.MinBodyRate}
 	rr.end = rr.start.Add(s.limits.BodyReadTimeout)
 
 	if r.ContentLength >= 0 {
 		n := r.ContentLength
 		if !s.reserve(r.Context(), n) {
-			return nil, s.busy(w, a), noop
+			return nil, s.busy(w, rc, r.Body, a), noop
 		}
 		buf := getBuf()
 		buf.Grow(int(n))
@@ -81,7 +82,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 	for eof := false; !eof; {
 		if !s.reserve(r.Context(), bodyChunk) {
 			free()
-			return nil, s.busy(w, a), noop
+			return nil, s.busy(w, rc, r.Body, a), noop
 		}
 		reserved += bodyChunk
 		c := chunkPool.Get().(*[]byte)
@@ -94,7 +95,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 			if total > max {
 				free()
 				refuse(w, a, http.StatusRequestEntityTooLarge, "request_too_large", tooLarge(max))
-				drain(rc, r.Body)
+				drain(rc, r.Body, max)
 				return nil, http.StatusRequestEntityTooLarge, noop
 			}
 			if err == io.EOF {
@@ -109,7 +110,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *gene
 	rr.done()
 	if !s.reserve(r.Context(), total) {
 		free()
-		return nil, s.busy(w, a), noop
+		return nil, s.busy(w, rc, r.Body, a), noop
 	}
 	buf := getBuf()
 	buf.Grow(int(total))
@@ -130,11 +131,13 @@ func (s *Server) reserve(ctx context.Context, n int64) bool {
 	return s.budget.Acquire(ctx, n) == nil
 }
 
-func (s *Server) busy(w http.ResponseWriter, a api) int {
+// busy answers 503 when the body budget stays full.
+func (s *Server) busy(w http.ResponseWriter, rc *http.ResponseController, body io.Reader, a api) int {
 	w.Header().Set("Retry-After", "1")
 	refuse(w, a, http.StatusServiceUnavailable, "body_budget_exhausted",
 		"the gateway holds its limit of "+strconv.FormatInt(s.limits.BodyBudgetBytes>>20, 10)+
 			" MiB of request bodies in flight (services.gateway.body_budget); retry shortly, or raise body_budget if this load is expected")
+	drain(rc, body, s.limits.MaxBodyBytes)
 	return http.StatusServiceUnavailable
 }
 
@@ -152,13 +155,14 @@ func (s *Server) bodyError(w http.ResponseWriter, a api, err error) int {
 	return http.StatusBadRequest
 }
 
-// drain sends the answer already written, then reads and throws away what
-// the client still sends for a short while, so that it reads the answer
-// rather than a reset; the connection is closed afterwards.
-func drain(rc *http.ResponseController, body io.Reader) {
-	rc.Flush()
+// drain follows an answer already sent to a client that is still sending
+// its body: it reads and throws away (through a small shared buffer,
+// nothing is kept) up to limit more bytes for at most drainWindow, so that
+// a client writing its whole body before reading gets to read the answer
+// rather than a reset. The connection is closed afterwards.
+func drain(rc *http.ResponseController, body io.Reader, limit int64) {
 	rc.SetReadDeadline(time.Now().Add(drainWindow))
-	io.Copy(io.Discard, body)
+	io.CopyN(io.Discard, body, limit)
 	rc.SetReadDeadline(time.Now())
 }
 
