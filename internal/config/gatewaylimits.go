@@ -16,7 +16,7 @@ type GatewayLimits struct {
 	MaxBodyBytes int64
 	// BodyBudgetBytes is body_budget: request bodies held in memory at
 	// once across all requests; past it requests wait briefly, then get
-	// 503. Default 256 MiB.
+	// 503. Default 128 MiB.
 	BodyBudgetBytes int64
 	// BodyReadTimeout is body_read_timeout: the longest one body may take
 	// to arrive. Default 120s.
