@@ -307,8 +307,8 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 		s.ReadinessPath = "/"
 	}
 	for _, k := range sortedKeys(m) {
-		if !serviceKeys[k] && !strings.HasPrefix(k, "_comment") {
-			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, restart, stop_timeout")
+		if !serviceKeys[k] && !isGatewayLimitKey(k) && !strings.HasPrefix(k, "_comment") {
+			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, restart, stop_timeout, and for the gateway %s", strings.Join(gatewayLimitKeys, ", "))
 		}
 	}
 	if v, ok := m["engine"]; ok {
@@ -379,6 +379,7 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	if v, ok := m["restart"]; ok {
 		s.Restart = buildRestart(c, join(base, "restart"), v)
 	}
+	s.Limits = buildGatewayLimits(c, name, base, m)
 	if v, ok := m["config_file"]; ok {
 		if p, isStr := v.(string); isStr && p != "" {
 			s.ConfigFile = resolvePath(cfg.Dir, p)

@@ -120,6 +120,9 @@ type Service struct {
 	LogMaxBytes int64
 	// LogKeep is how many rotated logs (NAME.log.1..N) are kept. Default 3.
 	LogKeep int
+	// Limits are the gateway's edge settings (services.gateway only):
+	// timeouts, connection limits, body size and budget, browser rules.
+	Limits GatewayLimits
 }
 
 // Process log rotation defaults and bounds (services.NAME.log_max_bytes,

@@ -102,33 +102,13 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	ri := routeIndex(proto, countTokens)
 	defer func() { s.metrics.observe(ri, route, x.status, time.Since(start), x.overhead()) }()
 
-	if !g.authorized(r) {
-		x.status = http.StatusUnauthorized
-		writeError(w, a, x.status, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key (general_settings.master_key)")
+	body, status, done := s.readBody(w, r, a, g)
+	defer done()
+	if status != 0 {
+		x.status = status
 		return
 	}
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		x.status = http.StatusRequestEntityTooLarge
-		writeError(w, a, x.status, "request_too_large", tooLarge(s.opts.MaxBodyBytes))
-		return
-	}
-	buf := getBuf()
-	defer putBuf(buf)
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	x.lr = io.LimitedReader{R: r.Body, N: s.opts.MaxBodyBytes + 1}
-	if _, err := buf.ReadFrom(&x.lr); err != nil {
-		x.status = http.StatusBadRequest
-		writeError(w, a, x.status, "invalid_request", "reading the request body: "+err.Error())
-		return
-	}
-	if int64(buf.Len()) > s.opts.MaxBodyBytes {
-		x.status = http.StatusRequestEntityTooLarge
-		writeError(w, a, x.status, "request_too_large", tooLarge(s.opts.MaxBodyBytes))
-		return
-	}
-	x.body = buf.Bytes()
+	x.body = body
 	info, err := upstream.ScanBody(x.body)
 	if err != nil {
 		x.status = http.StatusBadRequest

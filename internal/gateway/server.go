@@ -16,13 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
-
-// DefaultMaxBodyBytes bounds request bodies unless Options.MaxBodyBytes is set.
-const DefaultMaxBodyBytes = 32 << 20
 
 // Options configure a Server.
 type Options struct {
@@ -36,8 +35,9 @@ type Options struct {
 	Profile string
 	// ResolveRef resolves api_key_ref / master_key_ref names to secrets.
 	ResolveRef func(name string) (string, error)
-	// MaxBodyBytes bounds request bodies. Default: 32 MiB.
-	MaxBodyBytes int64
+	// Limits bound connections, body sizes and memory, timeouts and the
+	// browser rules (services.gateway). Zero fields take their defaults.
+	Limits Limits
 	// Logger receives diagnostics; keys are never logged. Default: discard.
 	Logger *slog.Logger
 	// Clock drives cooldowns; tests inject a fake. Default: the wall clock.
@@ -65,6 +65,8 @@ type Server struct {
 	client  *upstream.Client
 	metrics *metrics
 	tr      Translator
+	limits  Limits
+	budget  *semaphore.Weighted
 
 	reloadMu sync.Mutex
 	gen      atomic.Pointer[generation]
@@ -92,13 +94,12 @@ func New(opts Options) (*Server, error) {
 	if opts.CLIProxyBase == "" {
 		opts.CLIProxyBase = cliproxy.ServiceBaseURL("127.0.0.1", 8317)
 	}
-	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = DefaultMaxBodyBytes
-	}
+	opts.Limits = opts.Limits.withDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{opts: opts, log: opts.Logger, client: upstream.NewClient(), metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, client: upstream.NewClient(), metrics: newMetrics(),
+		limits: opts.Limits, budget: semaphore.NewWeighted(opts.Limits.BodyBudgetBytes)}
 	s.tr = opts.Translator
 	if s.tr == nil {
 		s.tr = DefaultTranslator
@@ -107,8 +108,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(g.keys) == 0 && !isLoopback(opts.Addr) {
-		return nil, errOpenNonLoopback(opts.Addr)
+	if err := checkBindKeys(opts.Addr, g.keys); err != nil {
+		return nil, err
 	}
 	g.id = 1
 	s.gen.Store(g)
@@ -116,8 +117,22 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-func errOpenNonLoopback(addr string) error {
-	return fmt.Errorf("refusing to listen on %s without a client key: set general_settings.master_key (or master_key_ref) or listen on 127.0.0.1", addr)
+// checkBindKeys refuses to serve beyond loopback without client keys, or
+// with a key short enough to guess.
+func checkBindKeys(addr string, keys [][]byte) error {
+	if isLoopback(addr) {
+		return nil
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("refusing to listen on %s without a client key: set general_settings.master_key (or master_key_ref) or set services.gateway.host to 127.0.0.1", addr)
+	}
+	for _, k := range keys {
+		if len(k) < minKeyLen {
+			return fmt.Errorf("general_settings.master_key: a client key is %d characters; listening on %s (not loopback) needs keys of at least %d: set a longer master_key (or master_key_ref, extra_keys), e.g. the output of `openssl rand -hex 24`, or set services.gateway.host to 127.0.0.1",
+				len(k), addr, minKeyLen)
+		}
+	}
+	return nil
 }
 
 func (s *Server) load(doc map[string]any, profile string, prev *generation) (*generation, error) {
@@ -152,8 +167,7 @@ func (s *Server) Reload(doc map[string]any, profile string) (uint64, error) {
 		s.log.Warn("gateway reload rejected; keeping the running config", "generation", prev.id, "error", err.Error())
 		return prev.id, err
 	}
-	if len(g.keys) == 0 && !isLoopback(s.listenAddr()) {
-		err := errOpenNonLoopback(s.listenAddr())
+	if err := checkBindKeys(s.listenAddr(), g.keys); err != nil {
 		s.log.Warn("gateway reload rejected; keeping the running config", "generation", prev.id, "error", err.Error())
 		return prev.id, err
 	}
@@ -176,21 +190,34 @@ func (s *Server) listenAddr() string {
 	return s.opts.Addr
 }
 
-// Handler is the gateway's http.Handler (useful for tests and embedding).
-func (s *Server) Handler() http.Handler { return s }
+// serving reports whether Serve runs (the listen port is then known).
+func (s *Server) serving() bool {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	return s.srv != nil
+}
+
+// Handler is the gateway's http.Handler (useful for tests and embedding),
+// with the edge checks that need no connection (Host, Origin, keys, body
+// limits); connection limits and timeouts come with Serve.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.edgeHandler) }
 
 // Serve answers requests on ln until Shutdown. It refuses a non-loopback
-// listener when no client key is configured.
+// listener without a strong client key. Connections are counted against
+// Limits; there is no whole-request read or write timeout, so streams live
+// as long as they flow (see readBody and deadlineWriter).
 func (s *Server) Serve(ln net.Listener) error {
 	addr := ln.Addr().String()
-	if len(s.gen.Load().keys) == 0 && !isLoopback(addr) {
-		return errOpenNonLoopback(addr)
+	if err := checkBindKeys(addr, s.gen.Load().keys); err != nil {
+		return err
 	}
+	ln = &limitListener{Listener: ln, lim: newConnLimiter(s.limits)}
 	srv := &http.Server{
-		Handler:           s,
+		Handler:           http.HandlerFunc(s.edgeHandler),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       s.limits.IdleTimeout,
 		MaxHeaderBytes:    1 << 20,
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.srvMu.Lock()
