@@ -244,7 +244,7 @@ func (a *app) keeperFor(ctx context.Context, cfg *config.Config, spawn bool) (*s
 	cmd := exec.Command(self, "--config", cfg.File, "service", "run", "--start=false", "--idle", keeperIdle.String())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	if err := startRetryingBusy(cmd); err != nil {
 		return nil, fmt.Errorf("starting the flowgate supervisor (%s): %w", self, err)
 	}
 	exited := make(chan struct{})
@@ -269,6 +269,23 @@ func (a *app) keeperFor(ctx context.Context, cfg *config.Config, spawn bool) (*s
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the flowgate supervisor (pid %d) did not answer within 10s; see %s", cmd.Process.Pid, logPath)
 		}
+	}
+}
+
+// startRetryingBusy starts cmd, retrying for a moment while its executable
+// is "text file busy": a copy of it was just installed and a process forked
+// at that moment may still hold the new file open for writing.
+func startRetryingBusy(cmd *exec.Cmd) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := cmd.Start()
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+		c := exec.Command(cmd.Path, cmd.Args[1:]...)
+		c.Dir, c.Env, c.Stdout, c.Stderr, c.SysProcAttr = cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr, cmd.SysProcAttr
+		*cmd = *c
 	}
 }
 
