@@ -242,7 +242,7 @@ func buildPaths(c *collector, cfg *Config, v any) {
 var serviceKeys = map[string]bool{
 	"engine": true, "host": true, "port": true, "readiness_path": true, "health_path": true,
 	"command": true, "config_file": true, "ready_timeout": true, "stop_timeout": true, "env": true,
-	"restart": true,
+	"restart": true, "request_log": true, "capture": true,
 }
 
 func buildServices(c *collector, cfg *Config, v any) {
@@ -307,7 +307,7 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	for _, k := range sortedKeys(m) {
 		if !serviceKeys[k] && !strings.HasPrefix(k, "_comment") {
-			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, port, readiness_path, ready_timeout, restart, stop_timeout")
+			c.add(join(base, k), "unknown key; known keys are capture, command, config_file, engine, env, host, port, readiness_path, ready_timeout, request_log, restart, stop_timeout")
 		}
 	}
 	if v, ok := m["engine"]; ok {
@@ -361,6 +361,12 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	if v, ok := m["restart"]; ok {
 		s.Restart = buildRestart(c, join(base, "restart"), v)
+	}
+	if v, ok := m["request_log"]; ok && gatewayOnly(c, name, base, "request_log") {
+		s.RequestLog = buildRequestLog(c, join(base, "request_log"), v)
+	}
+	if v, ok := m["capture"]; ok && gatewayOnly(c, name, base, "capture") {
+		s.Capture = buildCapture(c, join(base, "capture"), v)
 	}
 	if v, ok := m["config_file"]; ok {
 		if p, isStr := v.(string); isStr && p != "" {

@@ -114,6 +114,10 @@ type Service struct {
 	// Restart is how the supervisor brings the service back after it
 	// exits or is killed.
 	Restart Restart
+	// RequestLog applies to the gateway service only (see RequestLog).
+	RequestLog RequestLog
+	// Capture applies to the gateway service only. Default: off.
+	Capture Capture
 }
 
 // Restart is services.NAME.restart: `never`, or a mapping. A service that

@@ -40,7 +40,8 @@ type Filter struct {
 	Limit int
 	// Alias keeps requests for this alias (asked for, or answered by).
 	Alias string
-	// Errors keeps failed requests only (status >= 400).
+	// Errors keeps failed requests only (status >= 400, or a stream that
+	// broke after it started).
 	Errors bool
 	// After keeps rows written after the row with this sequence number
 	// (follow mode; see Row.Seq).
@@ -92,7 +93,7 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Row, error) {
 		args = append(args, f.Alias, f.Alias)
 	}
 	if f.Errors {
-		q += ` AND status >= 400`
+		q += ` AND (status >= 400 OR error_class != '')`
 	}
 	q += ` ORDER BY seq DESC LIMIT ?`
 	args = append(args, f.Limit)
@@ -187,7 +188,7 @@ func (r *Reader) Usage(ctx context.Context, since time.Time, by string) ([]Usage
 	default:
 		return nil, UsageRow{}, fmt.Errorf("cannot group usage by %q: use one of %s", by, strings.Join(Dimensions, ", "))
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT `+expr+`, count(*), sum(status >= 400), sum(tok_input), sum(tok_output),
+	rows, err := r.db.QueryContext(ctx, `SELECT `+expr+`, count(*), sum(status >= 400 OR error_class != ''), sum(tok_input), sum(tok_output),
  sum(tok_cache_read), sum(tok_cache_write), sum(tok_reasoning), sum(cost_usd) FROM requests WHERE ts >= ? GROUP BY 1`, since.UnixMicro())
 	if err != nil {
 		return nil, UsageRow{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
