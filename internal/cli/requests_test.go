@@ -187,8 +187,15 @@ func TestRequestsAndUsageShowWhatTheRunningGatewayDid(t *testing.T) {
 	if !strings.Contains(r.stdout, "gateway: liveness=ok readiness=ok") {
 		t.Errorf("a request-log warning must not make the gateway unready: %+v", r)
 	}
-	if r := runCLI(t, "--config", cfg, "requests", "--json"); !strings.Contains(r.stdout, after) {
-		t.Errorf("the new log should hold the request made after the deletion: %+v", r)
+	for {
+		r = runCLI(t, "--config", cfg, "requests", "--json")
+		if strings.Contains(r.stdout, after) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new log should hold the request made after the deletion: %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	// Replay of a request without capture, with capture now off.

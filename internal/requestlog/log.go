@@ -233,15 +233,20 @@ func (l *Log) closeDB() {
 // ensure (re)opens the database, noticing one deleted or replaced under
 // the gateway: writes to it would go to a file nobody can read.
 func (l *Log) ensure() error {
+	replaced := false
 	if l.db != nil {
 		fi, err := os.Stat(l.opts.Path)
 		if err == nil && os.SameFile(fi, l.dbFile) {
 			return nil
 		}
 		l.closeDB()
-		l.note(l.opts.Path + " was deleted or replaced while the gateway ran (" + time.Now().UTC().Format(time.RFC3339) + "); rows before that are gone; a new log was started")
+		replaced = true
 	}
-	return l.open()
+	err := l.open()
+	if replaced {
+		l.note(l.opts.Path + " was deleted or replaced while the gateway ran (noticed " + time.Now().UTC().Format(time.RFC3339) + "); rows before that are gone; a new log was started")
+	}
+	return err
 }
 
 func (l *Log) run() {
