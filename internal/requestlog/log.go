@@ -25,7 +25,7 @@ const (
 	DefaultCaptureMaxBytes = 256 << 10
 	// DefaultQueue is how many records may wait for the writer; beyond it
 	// records are dropped (and counted), never waited for.
-	DefaultQueue = 4096
+	DefaultQueue = 1024
 )
 
 // Options configure a Log.
@@ -47,6 +47,9 @@ type Options struct {
 	// IdleClose closes the database after this long without writes, which
 	// gives its page cache back. Default: 10s.
 	IdleClose time.Duration
+	// FlushDelay is the longest a row waits to be written with others.
+	// Default: 250ms.
+	FlushDelay time.Duration
 	// Logger receives the one warning per failure streak. Default: discard.
 	Logger *slog.Logger
 }
@@ -103,6 +106,9 @@ func New(opts Options) (*Log, error) {
 	}
 	if opts.IdleClose <= 0 {
 		opts.IdleClose = 10 * time.Second
+	}
+	if opts.FlushDelay <= 0 {
+		opts.FlushDelay = 250 * time.Millisecond
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -253,27 +259,53 @@ func (l *Log) run() {
 	defer close(l.done)
 	idle := time.NewTimer(l.opts.IdleClose)
 	defer idle.Stop()
+	// Rows wait up to FlushDelay so that one transaction carries many:
+	// the per-transaction cost, not the per-row one, dominates SQLite's.
+	flush := time.NewTimer(time.Hour)
+	flush.Stop()
+	defer flush.Stop()
+	armed := false
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
-	batch := make([]item, 0, 256)
+	batch := make([]item, 0, 512)
+	write := func() {
+		if armed {
+			flush.Stop()
+			armed = false
+		}
+		if len(batch) > 0 {
+			l.write(batch)
+			clear(batch)
+			batch = batch[:0]
+		}
+		idle.Reset(l.opts.IdleClose)
+	}
 	for {
 		select {
 		case it := <-l.ch:
-			batch = l.drain(append(batch[:0], it))
-			l.write(batch)
-			clear(batch)
-			idle.Reset(l.opts.IdleClose)
+			batch = l.drain(append(batch, it))
+			if len(batch) == cap(batch) {
+				write()
+			} else if !armed {
+				flush.Reset(l.opts.FlushDelay)
+				armed = true
+			}
+		case <-flush.C:
+			armed = false
+			write()
 		case <-idle.C:
-			l.closeDB()
+			if len(batch) == 0 {
+				l.closeDB()
+			}
 		case <-tick.C:
 			l.retain()
 		case <-l.quit:
 			for {
-				batch = l.drain(batch[:0])
+				batch = l.drain(batch)
 				if len(batch) == 0 {
 					break
 				}
-				l.write(batch)
+				write()
 			}
 			l.closeDB()
 			return

@@ -89,6 +89,25 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// rowsPerInsert is how many request rows one INSERT statement carries:
+// SQLite's cost is mostly per statement, not per value.
+const rowsPerInsert = 32
+
+var insertRequests = func() string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", requestColumns), ",") + ")"
+	return insertRequest[:strings.Index(insertRequest, "VALUES(")] + "VALUES" + strings.TrimSuffix(strings.Repeat(one+",", rowsPerInsert), ",")
+}()
+
+const requestColumns = 27
+
+func requestArgs(args []any, r *Record) []any {
+	t := r.Tokens
+	return append(args, r.ID, r.Time.UnixMicro(), r.KeyName, r.Protocol, r.Client, r.Alias, r.Group,
+		r.Deployment, r.Model, strings.Join(r.Tried, ","), r.Attempts, r.Fallbacks, r.SessionID, boolInt(r.Stream),
+		r.Status, r.ErrorClass, r.LatencyMS, r.TTFBMS, r.UpstreamMS, r.OverheadMS,
+		t.Input, t.Output, t.CacheRead, t.CacheWrite, t.Reasoning, r.CostUSD, boolInt(r.Captured))
+}
+
 // writeBatch inserts the batch in one transaction.
 func writeBatch(db *sql.DB, batch []item) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -98,33 +117,46 @@ func writeBatch(db *sql.DB, batch []item) error {
 		return err
 	}
 	defer tx.Rollback()
-	var reqStmt, capStmt *sql.Stmt
+	var capStmt *sql.Stmt
 	for i := range batch {
-		it := &batch[i]
-		if it.cap != nil {
+		if c := batch[i].cap; c != nil {
 			if capStmt == nil {
 				if capStmt, err = tx.PrepareContext(ctx, insertCapture); err != nil {
 					return err
 				}
 			}
-			c := it.cap
 			c.redact()
-			if _, err := capStmt.ExecContext(ctx, c.ID, it.rec.Time.UnixMicro(), c.Path, c.Request, c.Response, boolInt(c.Truncated)); err != nil {
+			if _, err := capStmt.ExecContext(ctx, c.ID, batch[i].rec.Time.UnixMicro(), c.Path, c.Request, c.Response, boolInt(c.Truncated)); err != nil {
 				return err
 			}
 		}
-		if reqStmt == nil {
-			if reqStmt, err = tx.PrepareContext(ctx, insertRequest); err != nil {
-				return err
-			}
-		}
-		r := &it.rec
-		t := r.Tokens
-		if _, err := reqStmt.ExecContext(ctx, r.ID, r.Time.UnixMicro(), r.KeyName, r.Protocol, r.Client, r.Alias, r.Group,
-			r.Deployment, r.Model, strings.Join(r.Tried, ","), r.Attempts, r.Fallbacks, r.SessionID, boolInt(r.Stream),
-			r.Status, r.ErrorClass, r.LatencyMS, r.TTFBMS, r.UpstreamMS, r.OverheadMS,
-			t.Input, t.Output, t.CacheRead, t.CacheWrite, t.Reasoning, r.CostUSD, boolInt(r.Captured)); err != nil {
+	}
+	args := make([]any, 0, rowsPerInsert*requestColumns)
+	rest := batch
+	if len(rest) >= rowsPerInsert {
+		many, err := tx.PrepareContext(ctx, insertRequests)
+		if err != nil {
 			return err
+		}
+		for ; len(rest) >= rowsPerInsert; rest = rest[rowsPerInsert:] {
+			args = args[:0]
+			for i := range rowsPerInsert {
+				args = requestArgs(args, &rest[i].rec)
+			}
+			if _, err := many.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		}
+	}
+	if len(rest) > 0 {
+		one, err := tx.PrepareContext(ctx, insertRequest)
+		if err != nil {
+			return err
+		}
+		for i := range rest {
+			if _, err := one.ExecContext(ctx, requestArgs(args[:0], &rest[i].rec)...); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

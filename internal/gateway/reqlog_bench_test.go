@@ -1,0 +1,94 @@
+package gateway_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/gateway"
+	"github.com/flowgate/flowgate/internal/requestlog"
+)
+
+// BenchmarkPassthroughRequestLog is the passthrough at c=1 (one request at
+// a time, so ns/op is the latency) with the request log off and on. "on"
+// also reports rss-delta-MB: the process RSS after the log wrote every row
+// and closed its idle database, minus the RSS before it was opened.
+//
+//	go test -run '^$' -bench PassthroughRequestLog -count 5 ./internal/gateway
+func BenchmarkPassthroughRequestLog(b *testing.B) {
+	up := benchUpstream(b)
+	body := []byte(`{"model":"coder","messages":[{"role":"user","content":"` + strings.Repeat("x", 200) + `"}]}`)
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			runtime.GC()
+			debug.FreeOSMemory()
+			rss0 := rssBytes()
+			var l *requestlog.Log
+			if on {
+				var err error
+				l, err = requestlog.New(requestlog.Options{Path: filepath.Join(b.TempDir(), requestlog.FileName), IdleClose: 50 * time.Millisecond})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			s, err := gateway.New(gateway.Options{Doc: doc([]any{dep("coder", "openai/up-model", up.URL+"/v1", nil)}, nil),
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RequestLog: l})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := s.Handler()
+			w := &discardWriter{h: http.Header{}}
+			rd := bytes.NewReader(body)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				rd.Reset(body)
+				req, _ := http.NewRequest("POST", "/v1/chat/completions", io.NopCloser(rd))
+				req.ContentLength = int64(len(body))
+				req.Header.Set("Authorization", "Bearer "+gatewayKey)
+				clear(w.h)
+				h.ServeHTTP(w, req)
+				if w.code != http.StatusOK {
+					b.Fatalf("status %d", w.code)
+				}
+			}
+			b.StopTimer()
+			if l != nil {
+				l.Close() // writes what is queued, closes the database
+				if l.Lost() > 0 {
+					b.Logf("%d rows dropped (writer behind)", l.Lost())
+				}
+				runtime.GC()
+				debug.FreeOSMemory()
+				b.ReportMetric(float64(rssBytes()-rss0)/(1<<20), "rss-delta-MB")
+			}
+		})
+	}
+}
+
+// rssBytes is this process's resident set (Linux), 0 elsewhere.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
