@@ -78,7 +78,8 @@ status, error_class, latency_ms, ttfb_ms, upstream_ms, overhead_ms, tokens
 With services.gateway.capture on, 'requests show ID' prints a request's bodies
 and 'requests replay ID --model ALIAS' sends it again to another alias.`,
 		Example: "  flowgate requests -n 50\n  flowgate requests -f --errors\n  flowgate requests --alias router-default --json",
-		Args:    cobra.NoArgs,
+		// No arguments; a word is an unknown subcommand (with suggestions).
+		Args: unknownSubcommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.Limit < 1 {
 				return usage("-n %d: the number of requests must be 1 or more", f.Limit)
