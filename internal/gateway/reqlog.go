@@ -111,7 +111,7 @@ func (x *exchange) logEnd() {
 	}
 	rec := requestlog.Record{
 		ID: e.id, Time: x.start, KeyName: x.g.keyName(x.r), Protocol: routeName(x.proto, x.countTokens),
-		Client: clientFamily(x.r), Alias: x.info.Model, Group: groupName, Deployment: depID, Model: model,
+		Client: clientFamily(x.r), Alias: capString(x.info.Model, maxLoggedString), Group: groupName, Deployment: depID, Model: model,
 		Tried: e.tried, Attempts: e.attempts, Fallbacks: e.fallbacks, SessionID: sessionID(x.r), Stream: x.info.Stream,
 		Status: x.status, ErrorClass: errorClass(x.status, e.lastErr),
 		LatencyMS: ms(total), TTFBMS: ms(ttfb), UpstreamMS: ms(x.upstreamDur), OverheadMS: ms(x.overhead()),
@@ -201,17 +201,24 @@ func clientFamily(r *http.Request) string {
 // session_id and conversation_id, and a generic one.
 var sessionHeaders = []string{"X-Claude-Code-Session-Id", "Session_id", "Session-Id", "X-Session-Id", "Conversation_id"}
 
-// maxSessionID caps the client-supplied session id kept in the log.
-const maxSessionID = 128
+// maxSessionID caps the client-supplied session id kept in the log, and
+// maxLoggedString the model name a client asked for.
+const (
+	maxSessionID    = 128
+	maxLoggedString = 200
+)
+
+func capString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "...(" + strconv.Itoa(len(s)) + " bytes)"
+	}
+	return s
+}
 
 func sessionID(r *http.Request) string {
 	for _, h := range sessionHeaders {
 		if v := r.Header[h]; len(v) > 0 && v[0] != "" {
-			s := v[0]
-			if len(s) > maxSessionID {
-				s = s[:maxSessionID]
-			}
-			return s
+			return capString(v[0], maxSessionID)
 		}
 	}
 	return ""

@@ -231,3 +231,14 @@ func TestCaptureKeepsRedactedBodies(t *testing.T) {
 		t.Errorf("captured answer: %+v", c)
 	}
 }
+
+func TestAHugeModelNameIsCappedInTheRequestLog(t *testing.T) {
+	g, _, path := startLogged(t, false)
+	huge := strings.Repeat("m", 1<<20)
+	resp, _ := g.post(t, "/v1/chat/completions", `{"model":"`+huge+`","messages":[]}`, nil)
+	id := resp.Header.Get("X-Flowgate-Request-Id")
+	rec := readLog(t, path, 1)[id]
+	if len(rec.Alias) > 300 || !strings.Contains(rec.Alias, "1048576 bytes") || rec.Status != 404 {
+		t.Fatalf("alias kept as %d bytes: %.80s, status %d", len(rec.Alias), rec.Alias, rec.Status)
+	}
+}

@@ -178,8 +178,12 @@ func (l *Log) Warning() string {
 	return s
 }
 
-// Close writes what is queued and closes the database.
+// Close writes what is queued and closes the database. A nil Log (the
+// request log is off) closes as nothing.
 func (l *Log) Close() error {
+	if l == nil {
+		return nil
+	}
 	l.once.Do(func() { close(l.quit) })
 	<-l.done
 	return nil
