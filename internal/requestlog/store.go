@@ -108,9 +108,15 @@ func requestArgs(args []any, r *Record) []any {
 		t.Input, t.Output, t.CacheRead, t.CacheWrite, t.Reasoning, r.CostUSD, boolInt(r.Captured))
 }
 
-// writeBatch inserts the batch in one transaction.
+// writeBatch inserts the batch in one transaction. Captures are redacted
+// first, outside the transaction and its deadline.
 func writeBatch(db *sql.DB, batch []item) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	for i := range batch {
+		if c := batch[i].cap; c != nil {
+			c.redact()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -125,7 +131,6 @@ func writeBatch(db *sql.DB, batch []item) error {
 					return err
 				}
 			}
-			c.redact()
 			if _, err := capStmt.ExecContext(ctx, c.ID, batch[i].rec.Time.UnixMicro(), c.Path, c.Request, c.Response, boolInt(c.Truncated)); err != nil {
 				return err
 			}
