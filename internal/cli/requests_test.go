@@ -203,11 +203,12 @@ func TestRequestsAndUsageShowWhatTheRunningGatewayDid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Add(requestlog.Record{ID: "nocap", Time: time.Now(), Alias: "coder", Status: 200}, nil)
+	nocap := l.NewID(time.Now())
+	l.Add(requestlog.Record{ID: nocap, Time: time.Now(), Alias: "coder", Status: 200}, nil)
 	l.Close()
 	data, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, []byte(strings.Replace(string(data), "capture: true", "capture: false", 1)), 0o600)
-	r = runCLI(t, "--config", cfg, "requests", "replay", "nocap", "--model", "other")
+	r = runCLI(t, "--config", cfg, "requests", "replay", nocap, "--model", "other")
 	if r.code != 2 || !strings.Contains(r.stderr, "services.gateway.capture is off") {
 		t.Errorf("replay with capture off: %+v", r)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,8 +43,7 @@ func (x *exchange) logStart() {
 	if x.s.opts.RequestLog == nil {
 		return
 	}
-	var b [16]byte
-	x.rl.id = string(strconv.AppendUint(b[:0], rand.Uint64()>>1, 36))
+	x.rl.id = x.s.opts.RequestLog.NewID(x.start)
 	x.rl.capLimit = x.s.opts.RequestLog.CaptureLimit()
 	x.w.Header()[hdrRequestID] = x.hv.one(x.rl.id)
 }

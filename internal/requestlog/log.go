@@ -67,6 +67,8 @@ type Log struct {
 	done chan struct{}
 	once sync.Once
 	lost atomic.Uint64
+	// lastID is the last id NewID handed out.
+	lastID atomic.Int64
 	// onLost is called (on any goroutine) with the number of rows lost.
 	onLost atomic.Pointer[func(int)]
 

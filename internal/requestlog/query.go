@@ -43,19 +43,19 @@ type Filter struct {
 	// Errors keeps failed requests only (status >= 400, or a stream that
 	// broke after it started).
 	Errors bool
-	// After keeps rows written after the row with this sequence number
-	// (follow mode; see Row.Seq).
+	// After keeps rows after the one with this key (follow mode; see Row.Seq).
 	After int64
 }
 
 // Row is a Record with its place in the log.
 type Row struct {
-	// Seq increases with every row written; follow mode polls for higher ones.
+	// Seq is the row's key, the id as a number: it increases with the
+	// requests' start times; follow mode polls for higher ones.
 	Seq int64 `json:"-"`
 	Record
 }
 
-const columns = `seq, id, ts, key_name, protocol, client, alias, model_group, deployment, model, tried, attempts, fallbacks,
+const columns = `id, ts, key_name, protocol, client, alias, model_group, deployment, model, tried, attempts, fallbacks,
  session_id, stream, status, error_class, latency_ms, ttfb_ms, upstream_ms, overhead_ms,
  tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning, cost_usd, captured`
 
@@ -68,10 +68,11 @@ func scanRow(s interface{ Scan(...any) error }) (Row, error) {
 	)
 	r := &row.Record
 	t := &r.Tokens
-	err := s.Scan(&row.Seq, &r.ID, &ts, &r.KeyName, &r.Protocol, &r.Client, &r.Alias, &r.Group, &r.Deployment, &r.Model,
+	err := s.Scan(&row.Seq, &ts, &r.KeyName, &r.Protocol, &r.Client, &r.Alias, &r.Group, &r.Deployment, &r.Model,
 		&tried, &r.Attempts, &r.Fallbacks, &r.SessionID, &stream, &r.Status, &r.ErrorClass,
 		&r.LatencyMS, &r.TTFBMS, &r.UpstreamMS, &r.OverheadMS,
 		&t.Input, &t.Output, &t.CacheRead, &t.CacheWrite, &t.Reasoning, &r.CostUSD, &capturd)
+	r.ID = formatID(row.Seq)
 	r.Time = time.UnixMicro(ts).UTC()
 	r.Tried = []string{}
 	if tried != "" {
@@ -86,7 +87,7 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Row, error) {
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	q := `SELECT ` + columns + ` FROM requests WHERE seq > ?`
+	q := `SELECT ` + columns + ` FROM requests WHERE id > ?`
 	args := []any{f.After}
 	if f.Alias != "" {
 		q += ` AND (alias = ? OR model_group = ?)`
@@ -95,7 +96,7 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Row, error) {
 	if f.Errors {
 		q += ` AND (status >= 400 OR error_class != '')`
 	}
-	q += ` ORDER BY seq DESC LIMIT ?`
+	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, f.Limit)
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -124,7 +125,8 @@ var ErrNotFound = errors.New("no such request")
 
 // Get returns one request by id.
 func (r *Reader) Get(ctx context.Context, id string) (Row, error) {
-	row, err := scanRow(r.db.QueryRowContext(ctx, `SELECT `+columns+` FROM requests WHERE id = ?`, id))
+	n, _ := parseID(id)
+	row, err := scanRow(r.db.QueryRowContext(ctx, `SELECT `+columns+` FROM requests WHERE id = ?`, n))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Row{}, fmt.Errorf("%w %q in %s: `flowgate requests` lists the ids of recent requests (rows older than the retention are gone)", ErrNotFound, id, r.path)
 	}
@@ -140,12 +142,12 @@ var ErrNoCapture = errors.New("no captured bodies")
 // Capture returns the captured bodies of one request.
 func (r *Reader) Capture(ctx context.Context, id string) (Capture, error) {
 	var (
-		c  Capture
+		c  = Capture{ID: id}
 		tr int
-		ts int64
 	)
-	err := r.db.QueryRowContext(ctx, `SELECT id, ts, path, request, response, truncated FROM captures WHERE id = ?`, id).
-		Scan(&c.ID, &ts, &c.Path, &c.Request, &c.Response, &tr)
+	n, _ := parseID(id)
+	err := r.db.QueryRowContext(ctx, `SELECT path, request, response, truncated FROM captures WHERE id = ?`, n).
+		Scan(&c.Path, &c.Request, &c.Response, &tr)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Capture{}, fmt.Errorf("%w for request %s: capture is off (set services.gateway.capture: true and `flowgate service restart gateway`), or the capture is older than its retention", ErrNoCapture, id)
 	}
@@ -189,7 +191,7 @@ func (r *Reader) Usage(ctx context.Context, since time.Time, by string) ([]Usage
 		return nil, UsageRow{}, fmt.Errorf("cannot group usage by %q: use one of %s", by, strings.Join(Dimensions, ", "))
 	}
 	rows, err := r.db.QueryContext(ctx, `SELECT `+expr+`, count(*), sum(status >= 400 OR error_class != ''), sum(tok_input), sum(tok_output),
- sum(tok_cache_read), sum(tok_cache_write), sum(tok_reasoning), sum(cost_usd) FROM requests WHERE ts >= ? GROUP BY 1`, since.UnixMicro())
+ sum(tok_cache_read), sum(tok_cache_write), sum(tok_reasoning), sum(cost_usd) FROM requests WHERE id >= ? GROUP BY 1`, idAt(since))
 	if err != nil {
 		return nil, UsageRow{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
 	}

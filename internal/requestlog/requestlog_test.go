@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,8 +22,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+var (
+	testIDMu sync.Mutex
+	testIDs  = map[string]string{}
+	testSeq  int64
+)
+
+// tid is the request id the test calls name: fresh ids, in order of first use.
+func tid(name string) string {
+	testIDMu.Lock()
+	defer testIDMu.Unlock()
+	if id, ok := testIDs[name]; ok {
+		return id
+	}
+	testSeq++
+	id := formatID(idAt(time.Now()) + testSeq)
+	testIDs[name] = id
+	return id
+}
+
 func rec(id, alias string, status int, tok Tokens, cost float64) Record {
-	return Record{ID: id, Time: time.Now().UTC(), KeyName: "master_key", Protocol: "chat", Client: "sdk", Alias: alias,
+	return Record{ID: tid(id), Time: time.Now().UTC(), KeyName: "master_key", Protocol: "chat", Client: "sdk", Alias: alias,
 		Group: alias, Deployment: "d-" + alias, Tried: []string{"d-" + alias}, Attempts: 1, Status: status, Tokens: tok, CostUSD: cost}
 }
 
@@ -34,7 +54,7 @@ func TestRecordsRoundTripThroughTheDatabaseFile(t *testing.T) {
 	}
 	r1 := rec("a1", "coder", 200, Tokens{Input: 10, Output: 5, CacheRead: 30, CacheWrite: 2, Reasoning: 1}, 0.5)
 	r1.Tried, r1.Attempts, r1.Fallbacks, r1.Captured = []string{"d1", "d2"}, 2, 1, true
-	l.Add(r1, &Capture{ID: "a1", Path: "/v1/chat/completions", Request: `{"model":"coder","messages":"my key is sk-live-abcdefghijkl and zz-secret-value"}`,
+	l.Add(r1, &Capture{ID: tid("a1"), Path: "/v1/chat/completions", Request: `{"model":"coder","messages":"my key is sk-live-abcdefghijkl and zz-secret-value"}`,
 		Response: `{"ok":true}`, Secrets: []string{"zz-secret-value"}})
 	l.Add(rec("a2", "coder", 502, Tokens{}, 0), nil)
 	l.Add(rec("a3", "fast", 200, Tokens{Input: 1, Output: 1}, 0.25), nil)
@@ -56,30 +76,30 @@ func TestRecordsRoundTripThroughTheDatabaseFile(t *testing.T) {
 	if err != nil || len(rows) != 3 {
 		t.Fatalf("List: %v %d rows", err, len(rows))
 	}
-	if rows[0].ID != "a1" || rows[2].ID != "a3" {
+	if rows[0].ID != tid("a1") || rows[2].ID != tid("a3") {
 		t.Errorf("rows must come oldest first: %s %s", rows[0].ID, rows[2].ID)
 	}
 	got := rows[0].Record
 	if got.Attempts != 2 || got.Fallbacks != 1 || strings.Join(got.Tried, ",") != "d1,d2" || got.Tokens != r1.Tokens || got.KeyName != "master_key" {
 		t.Errorf("a1 came back as %+v", got)
 	}
-	if rows, _ := r.List(ctx, Filter{Errors: true}); len(rows) != 1 || rows[0].ID != "a2" {
+	if rows, _ := r.List(ctx, Filter{Errors: true}); len(rows) != 1 || rows[0].ID != tid("a2") {
 		t.Errorf("--errors: %+v", rows)
 	}
-	if rows, _ := r.List(ctx, Filter{Alias: "fast"}); len(rows) != 1 || rows[0].ID != "a3" {
+	if rows, _ := r.List(ctx, Filter{Alias: "fast"}); len(rows) != 1 || rows[0].ID != tid("a3") {
 		t.Errorf("--alias fast: %+v", rows)
 	}
-	if rows, _ := r.List(ctx, Filter{Limit: 1}); len(rows) != 1 || rows[0].ID != "a3" {
+	if rows, _ := r.List(ctx, Filter{Limit: 1}); len(rows) != 1 || rows[0].ID != tid("a3") {
 		t.Errorf("-n 1 must give the newest: %+v", rows)
 	}
-	c, err := r.Capture(ctx, "a1")
+	c, err := r.Capture(ctx, tid("a1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(c.Request, "sk-live-abcdefghijkl") || strings.Contains(c.Request, "zz-secret-value") || !strings.Contains(c.Request, `"model":"coder"`) {
 		t.Errorf("capture not redacted: %s", c.Request)
 	}
-	if _, err := r.Capture(ctx, "a2"); err == nil || !strings.Contains(err.Error(), "services.gateway.capture") {
+	if _, err := r.Capture(ctx, tid("a2")); err == nil || !strings.Contains(err.Error(), "services.gateway.capture") {
 		t.Errorf("a request without capture: %v", err)
 	}
 	if _, err := r.Get(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "flowgate requests") {
@@ -118,6 +138,7 @@ func TestRetentionDropsRowsOlderThanMaxAge(t *testing.T) {
 	}
 	old := rec("old", "a", 200, Tokens{}, 0)
 	old.Time = time.Now().Add(-48 * time.Hour)
+	old.ID = formatID(idAt(old.Time))
 	l.Add(old, nil)
 	l.Add(rec("new", "a", 200, Tokens{}, 0), nil)
 	l.Close()
@@ -133,7 +154,7 @@ func TestRetentionDropsRowsOlderThanMaxAge(t *testing.T) {
 	}
 	defer r.Close()
 	rows, _ := r.List(context.Background(), Filter{})
-	if len(rows) != 1 || rows[0].ID != "new" {
+	if len(rows) != 1 || rows[0].ID != tid("new") {
 		t.Fatalf("after retention: %+v", rows)
 	}
 }
@@ -147,7 +168,7 @@ func TestRetentionKeepsTheDataUnderMaxBytes(t *testing.T) {
 	big := strings.Repeat("x", 64<<10)
 	for i := range 40 {
 		id := "r" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-		l.Add(rec(id, "a", 200, Tokens{}, 0), &Capture{ID: id, Path: "/v1/messages", Request: big, Response: big})
+		l.Add(rec(id, "a", 200, Tokens{}, 0), &Capture{ID: tid(id), Path: "/v1/messages", Request: big, Response: big})
 	}
 	l.Close()
 	l, err = New(Options{Path: path, MaxBytes: 1 << 20})
@@ -197,7 +218,7 @@ func TestALockedDatabaseDropsAndCountsRowsAndRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(`INSERT INTO captures(id, ts, path, request, response, truncated) VALUES('lock', 0, '', '', '', 0)`); err != nil {
+	if _, err := tx.Exec(`INSERT INTO captures(id, path, request, response, truncated) VALUES(1, '', '', '', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	l.Add(rec("while-locked", "a", 200, Tokens{}, 0), nil)
@@ -214,7 +235,7 @@ func TestALockedDatabaseDropsAndCountsRowsAndRecovers(t *testing.T) {
 	defer r.Close()
 	waitFor(t, "the next row to be written", func() bool {
 		rows, _ := r.List(context.Background(), Filter{})
-		return len(rows) == 1 && rows[0].ID == "after"
+		return len(rows) == 1 && rows[0].ID == tid("after")
 	})
 }
 
@@ -239,7 +260,7 @@ func TestADeletedDatabaseIsReportedAndStartedAgain(t *testing.T) {
 	defer r.Close()
 	waitFor(t, "the row in the new file", func() bool {
 		rows, _ := r.List(context.Background(), Filter{})
-		return len(rows) == 1 && rows[0].ID == "after"
+		return len(rows) == 1 && rows[0].ID == tid("after")
 	})
 }
 

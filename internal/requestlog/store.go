@@ -21,8 +21,7 @@ func Path(runtimeDir string) string { return filepath.Join(runtimeDir, FileName)
 
 const schema = `
 CREATE TABLE IF NOT EXISTS requests(
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
+  id INTEGER PRIMARY KEY,
   ts INTEGER NOT NULL,
   key_name TEXT NOT NULL, protocol TEXT NOT NULL, client TEXT NOT NULL,
   alias TEXT NOT NULL, model_group TEXT NOT NULL, deployment TEXT NOT NULL, model TEXT NOT NULL,
@@ -32,18 +31,16 @@ CREATE TABLE IF NOT EXISTS requests(
   tok_input INTEGER NOT NULL, tok_output INTEGER NOT NULL, tok_cache_read INTEGER NOT NULL,
   tok_cache_write INTEGER NOT NULL, tok_reasoning INTEGER NOT NULL,
   cost_usd REAL NOT NULL, captured INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
 CREATE TABLE IF NOT EXISTS captures(
-  id TEXT PRIMARY KEY, ts INTEGER NOT NULL, path TEXT NOT NULL,
-  request TEXT NOT NULL, response TEXT NOT NULL, truncated INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS captures_ts ON captures(ts);`
+  id INTEGER PRIMARY KEY, path TEXT NOT NULL,
+  request TEXT NOT NULL, response TEXT NOT NULL, truncated INTEGER NOT NULL);`
 
 const insertRequest = `INSERT OR REPLACE INTO requests(id, ts, key_name, protocol, client, alias, model_group, deployment, model,
  tried, attempts, fallbacks, session_id, stream, status, error_class, latency_ms, ttfb_ms, upstream_ms, overhead_ms,
  tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning, cost_usd, captured)
  VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
-const insertCapture = `INSERT OR REPLACE INTO captures(id, ts, path, request, response, truncated) VALUES(?,?,?,?,?,?)`
+const insertCapture = `INSERT OR REPLACE INTO captures(id, path, request, response, truncated) VALUES(?,?,?,?,?)`
 
 // openDB opens (creating when create is set) the database at path in WAL
 // mode. A new file is created 0600 (captures may hold conversation text);
@@ -102,7 +99,8 @@ const requestColumns = 27
 
 func requestArgs(args []any, r *Record) []any {
 	t := r.Tokens
-	return append(args, r.ID, r.Time.UnixMicro(), r.KeyName, r.Protocol, r.Client, r.Alias, r.Group,
+	id, _ := parseID(r.ID)
+	return append(args, id, r.Time.UnixMicro(), r.KeyName, r.Protocol, r.Client, r.Alias, r.Group,
 		r.Deployment, r.Model, strings.Join(r.Tried, ","), r.Attempts, r.Fallbacks, r.SessionID, boolInt(r.Stream),
 		r.Status, r.ErrorClass, r.LatencyMS, r.TTFBMS, r.UpstreamMS, r.OverheadMS,
 		t.Input, t.Output, t.CacheRead, t.CacheWrite, t.Reasoning, r.CostUSD, boolInt(r.Captured))
@@ -131,7 +129,8 @@ func writeBatch(db *sql.DB, batch []item) error {
 					return err
 				}
 			}
-			if _, err := capStmt.ExecContext(ctx, c.ID, batch[i].rec.Time.UnixMicro(), c.Path, c.Request, c.Response, boolInt(c.Truncated)); err != nil {
+			id, _ := parseID(c.ID)
+			if _, err := capStmt.ExecContext(ctx, id, c.Path, c.Request, c.Response, boolInt(c.Truncated)); err != nil {
 				return err
 			}
 		}
@@ -173,10 +172,10 @@ func writeBatch(db *sql.DB, batch []item) error {
 func prune(db *sql.DB, now time.Time, maxAge, captureAge time.Duration, maxBytes int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := db.ExecContext(ctx, `DELETE FROM requests WHERE ts < ?`, now.Add(-maxAge).UnixMicro()); err != nil {
+	if _, err := db.ExecContext(ctx, `DELETE FROM requests WHERE id < ?`, idAt(now.Add(-maxAge))); err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM captures WHERE ts < ?`, now.Add(-captureAge).UnixMicro()); err != nil {
+	if _, err := db.ExecContext(ctx, `DELETE FROM captures WHERE id < ?`, idAt(now.Add(-captureAge))); err != nil {
 		return err
 	}
 	for range 10 {
@@ -191,9 +190,9 @@ func prune(db *sql.DB, now time.Time, maxAge, captureAge time.Duration, maxBytes
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM captures`).Scan(&ncap); err != nil {
 			return err
 		}
-		q := `DELETE FROM requests WHERE seq IN (SELECT seq FROM requests ORDER BY seq LIMIT (SELECT max(count(*)/5, 1) FROM requests))`
+		q := `DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY id LIMIT (SELECT max(count(*)/5, 1) FROM requests))`
 		if ncap > 0 { // the bodies are the bulk: they go first
-			q = `DELETE FROM captures WHERE id IN (SELECT id FROM captures ORDER BY ts LIMIT (SELECT max(count(*)/2, 1) FROM captures))`
+			q = `DELETE FROM captures WHERE id IN (SELECT id FROM captures ORDER BY id LIMIT (SELECT max(count(*)/2, 1) FROM captures))`
 		}
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return err
