@@ -63,6 +63,7 @@ type item struct {
 type Log struct {
 	opts Options
 	ch   chan item
+	kick chan struct{}
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
@@ -115,7 +116,7 @@ func New(opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	l := &Log{opts: opts, ch: make(chan item, opts.Queue), quit: make(chan struct{}), done: make(chan struct{})}
+	l := &Log{opts: opts, ch: make(chan item, opts.Queue), kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	err := l.open()
 	if err == nil {
 		err = prune(l.db, time.Now(), opts.MaxAge, opts.CaptureMaxAge, opts.MaxBytes)
@@ -148,6 +149,12 @@ func (l *Log) Add(rec Record, c *Capture) {
 	}
 	select {
 	case l.ch <- item{rec: rec, cap: c}:
+		if len(l.ch) >= cap(l.ch)/2 {
+			select {
+			case l.kick <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		l.fail(1, fmt.Errorf("the writer is behind (queue of %d full): the disk or the database is too slow", l.opts.Queue))
 	}
@@ -265,54 +272,44 @@ func (l *Log) run() {
 	defer close(l.done)
 	idle := time.NewTimer(l.opts.IdleClose)
 	defer idle.Stop()
-	// Rows wait up to FlushDelay so that one transaction carries many:
-	// the per-transaction cost, not the per-row one, dominates SQLite's.
-	flush := time.NewTimer(time.Hour)
-	flush.Stop()
-	defer flush.Stop()
-	armed := false
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	batch := make([]item, 0, 512)
 	write := func() {
-		if armed {
-			flush.Stop()
-			armed = false
-		}
-		if len(batch) > 0 {
+		for {
+			batch = l.drain(batch)
+			if len(batch) == 0 {
+				return
+			}
 			l.write(batch)
 			clear(batch)
 			batch = batch[:0]
 		}
-		idle.Reset(l.opts.IdleClose)
 	}
 	for {
 		select {
 		case it := <-l.ch:
-			batch = l.drain(append(batch, it))
-			if len(batch) == cap(batch) {
-				write()
-			} else if !armed {
-				flush.Reset(l.opts.FlushDelay)
-				armed = true
+			// The first row of a batch wakes the writer; the rows after it
+			// wait in the queue without waking anyone, until FlushDelay
+			// passes or the queue is half full (Add kicks), so that one
+			// transaction carries many: SQLite's cost is mostly per
+			// transaction and a wake-up per request is not free either.
+			batch = append(batch, it)
+			wait := time.NewTimer(l.opts.FlushDelay)
+			select {
+			case <-wait.C:
+			case <-l.kick:
+			case <-l.quit:
 			}
-		case <-flush.C:
-			armed = false
+			wait.Stop()
 			write()
+			idle.Reset(l.opts.IdleClose)
 		case <-idle.C:
-			if len(batch) == 0 {
-				l.closeDB()
-			}
+			l.closeDB()
 		case <-tick.C:
 			l.retain()
 		case <-l.quit:
-			for {
-				batch = l.drain(batch)
-				if len(batch) == 0 {
-					break
-				}
-				write()
-			}
+			write()
 			l.closeDB()
 			return
 		}
