@@ -38,6 +38,8 @@ type gatewayHealth struct {
 	Generation  uint64            `json:"generation"`
 	Profile     string            `json:"profile"`
 	Deployments []deploymentState `json:"deployments"`
+	// Warnings are the gateway's non-fatal problems (a request log losing rows).
+	Warnings []string `json:"warnings"`
 }
 
 // fetchDeployments asks the running builtin gateway which deployments are

@@ -90,8 +90,10 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	cp := cfg.Services[config.ServiceCLIProxy]
+	rlog := startRequestLog(cfg, logger)
+	defer rlog.Close()
 	srv, err := gateway.New(gateway.Options{Addr: addr, Doc: doc, Profile: profile, ResolveRef: cfg.ResolveCredential, Logger: logger,
-		CLIProxyBase: cliproxy.ServiceBaseURL(cp.Host, cp.Port), Limits: gateway.Limits(gw.Limits)})
+		CLIProxyBase: cliproxy.ServiceBaseURL(cp.Host, cp.Port), Limits: gateway.Limits(gw.Limits), RequestLog: rlog})
 	if err != nil {
 		return usage("gateway config (profile %s): %v", profile, locateGatewayError(cfg, profile, err))
 	}

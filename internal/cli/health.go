@@ -74,6 +74,7 @@ the files in the auths folder, and the gateway's auth_failed deployments).`,
 				}
 				if deps != nil {
 					out["gateway_deployments"] = deps.Deployments
+					out["gateway_warnings"] = append([]string{}, deps.Warnings...)
 				}
 				if err := a.printJSON(out); err != nil {
 					return err
@@ -99,6 +100,9 @@ the files in the auths folder, and the gateway's auth_failed deployments).`,
 					if l.Service == config.ServiceGateway && deps != nil {
 						for _, d := range deps.Deployments {
 							fmt.Fprintln(a.stdout, d.line())
+						}
+						for _, w := range deps.Warnings {
+							fmt.Fprintf(a.stdout, "  warning: %s\n", w)
 						}
 					}
 					if l.Service == config.ServiceGateway && depErr != nil {

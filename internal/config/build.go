@@ -242,7 +242,7 @@ func buildPaths(c *collector, cfg *Config, v any) {
 var serviceKeys = map[string]bool{
 	"engine": true, "host": true, "port": true, "readiness_path": true, "health_path": true,
 	"command": true, "config_file": true, "ready_timeout": true, "stop_timeout": true, "env": true,
-	"restart": true, "log_max_bytes": true, "log_keep": true,
+	"restart": true, "log_max_bytes": true, "log_keep": true, "request_log": true, "capture": true,
 }
 
 func buildServices(c *collector, cfg *Config, v any) {
@@ -308,7 +308,7 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	for _, k := range sortedKeys(m) {
 		if !serviceKeys[k] && !isGatewayLimitKey(k) && !strings.HasPrefix(k, "_comment") {
-			c.add(join(base, k), "unknown key; known keys are command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, restart, stop_timeout, and for the gateway %s", strings.Join(gatewayLimitKeys, ", "))
+			c.add(join(base, k), "unknown key; known keys are capture, command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, request_log, restart, stop_timeout, and for the gateway %s", strings.Join(gatewayLimitKeys, ", "))
 		}
 	}
 	if v, ok := m["engine"]; ok {
@@ -380,6 +380,12 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 		s.Restart = buildRestart(c, join(base, "restart"), v)
 	}
 	s.Limits = buildGatewayLimits(c, name, base, m)
+	if v, ok := m["request_log"]; ok && gatewayOnly(c, name, base, "request_log") {
+		s.RequestLog = buildRequestLog(c, join(base, "request_log"), v)
+	}
+	if v, ok := m["capture"]; ok && gatewayOnly(c, name, base, "capture") {
+		s.Capture = buildCapture(c, join(base, "capture"), v)
+	}
 	if v, ok := m["config_file"]; ok {
 		if p, isStr := v.(string); isStr && p != "" {
 			s.ConfigFile = resolvePath(cfg.Dir, p)

@@ -123,6 +123,10 @@ type Service struct {
 	// Limits are the gateway's edge settings (services.gateway only):
 	// timeouts, connection limits, body size and budget, browser rules.
 	Limits GatewayLimits
+	// RequestLog applies to the gateway service only (see RequestLog).
+	RequestLog RequestLog
+	// Capture applies to the gateway service only. Default: off.
+	Capture Capture
 }
 
 // Process log rotation defaults and bounds (services.NAME.log_max_bytes,

@@ -72,7 +72,8 @@ type deploymentReport struct {
 //	    "in_flight": 0,
 //	    "latency_ms": 12.5,           // moving average of time to first byte
 //	    "probe": {"ok": true, "status": 200, "latency_ms": 80.1, "error": "..."}  // only with ?probe=true
-//	  }]
+//	  }],
+//	  "warnings": ["request log ...: 3 rows lost ..."]  // omitted if none; does not change status
 //	}
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	g := s.gen.Load()
@@ -127,7 +128,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		HealthyCount   int                `json:"healthy_count"`
 		UnhealthyCount int                `json:"unhealthy_count"`
 		Deployments    []deploymentReport `json:"deployments"`
-	}{status, g.id, g.profile, s.now().UTC().Truncate(time.Second), healthy, len(reps) - healthy, reps})
+		Warnings       []string           `json:"warnings,omitempty"`
+	}{status, g.id, g.profile, s.now().UTC().Truncate(time.Second), healthy, len(reps) - healthy, reps, s.warnings()})
 	writeJSON(w, http.StatusOK, b)
 }
 

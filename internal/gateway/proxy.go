@@ -72,6 +72,8 @@ type exchange struct {
 	lr io.LimitedReader
 	// hv backs the response's one-element header values.
 	hv hdrVals
+	// rl is what the request log records (reqlog.go).
+	rl reqlogEntry
 }
 
 // hdrVals hands out one-element header values ([]string{v}, len == cap)
@@ -101,6 +103,8 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	x := &exchange{s: s, g: g, w: w, r: r, proto: proto, countTokens: countTokens, start: start}
 	ri := routeIndex(proto, countTokens)
 	defer func() { s.metrics.observe(ri, route, x.status, time.Since(start), x.overhead()) }()
+	x.logStart()
+	defer x.logEnd()
 
 	body, status, done := s.readBody(w, r, a, g)
 	defer done()
@@ -123,7 +127,7 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	x.info = info
 	x.aliasJSON = aliasLiteral(x.body[info.ModelStart:info.ModelEnd], info.Model)
 
-	tr, err := g.router.Do(r.Context(), info.Model, x.try)
+	tr, err := g.router.Do(r.Context(), info.Model, x.tryLogged)
 	if err != nil {
 		var afe *router.AuthFailedError
 		if errors.As(err, &afe) {
@@ -308,6 +312,7 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 		return upstream.TransportError(ctx, err)
 	}
 	body := rb.Bytes()
+	x.noteAnswer(body)
 	out := body
 	if conv != nil {
 		// The translator decodes the body anyway and rejects what it cannot parse.

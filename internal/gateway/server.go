@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/flowgate/flowgate/internal/cliproxy"
+	"github.com/flowgate/flowgate/internal/requestlog"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
@@ -56,6 +57,9 @@ type Options struct {
 	// not one its deployment serves natively. Default: DefaultTranslator
 	// (internal/translate; pairs it lacks are answered 501).
 	Translator Translator
+	// RequestLog receives one record per request (see reqlog.go); the
+	// caller owns it and closes it after Shutdown. Default: nil, no log.
+	RequestLog *requestlog.Log
 }
 
 // Server is a running gateway. Create it with New.
@@ -64,6 +68,7 @@ type Server struct {
 	log     *slog.Logger
 	client  *upstream.Client
 	metrics *metrics
+	rlm     *reqlogMetrics
 	tr      Translator
 	limits  Limits
 	budget  *semaphore.Weighted
@@ -84,6 +89,7 @@ type generation struct {
 	router   *router.Router
 	keys     [][]byte
 	models   modelLists
+	prices   map[*router.Deployment]requestlog.Price
 }
 
 // New validates the document and builds a server (generation 1).
@@ -100,6 +106,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, client: upstream.NewClient(), metrics: newMetrics(),
 		limits: opts.Limits, budget: semaphore.NewWeighted(opts.Limits.BodyBudgetBytes)}
+	s.initReqlog()
 	s.tr = opts.Translator
 	if s.tr == nil {
 		s.tr = DefaultTranslator
@@ -150,6 +157,9 @@ func (s *Server) load(doc map[string]any, profile string, prev *generation) (*ge
 		g.keys = append(g.keys, []byte(k))
 	}
 	g.models = buildModelLists(g.router)
+	if g.prices, err = loadPrices(doc, g.router); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 

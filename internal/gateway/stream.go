@@ -165,6 +165,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 // produces. out is what to send; dst is the scratch buffer, possibly grown,
 // to reuse for the next frame. out may be frame itself, so dst never is.
 func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) (out, grown []byte, err error) {
+	x.noteAnswer(frame)
 	if conv == nil {
 		out = rewriteFrameModel(dst, frame, x.aliasJSON, nestedModelKey(x.proto))
 		if len(out) > 0 && len(frame) > 0 && &out[0] == &frame[0] {

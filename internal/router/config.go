@@ -85,6 +85,16 @@ type General struct {
 	// Keys are the accepted client keys: master_key / master_key_ref plus
 	// extra_keys, resolved in memory. Default: none (open, loopback only).
 	Keys []string
+	// KeyNames name Keys, index for index, for the request log (never the
+	// key): master_key, the ref name of a *_ref, else extra_keys[i].
+	KeyNames []string
+}
+
+func (g *General) addKey(k, name string) {
+	if k != "" {
+		g.Keys = append(g.Keys, k)
+		g.KeyNames = append(g.KeyNames, name)
+	}
 }
 
 // Group is one model_name and its deployments.
@@ -309,14 +319,10 @@ func (p *parser) general(doc map[string]any, g *General) {
 		return
 	}
 	if v, ok := m["master_key"]; ok && v != nil {
-		if k := p.secret("general_settings.master_key", v); k != "" {
-			g.Keys = append(g.Keys, k)
-		}
+		g.addKey(p.secret("general_settings.master_key", v), "master_key")
 	}
 	if v, ok := m["master_key_ref"]; ok && v != nil {
-		if k := p.ref("general_settings.master_key_ref", v); k != "" {
-			g.Keys = append(g.Keys, k)
-		}
+		g.addKey(p.ref("general_settings.master_key_ref", v), fmt.Sprint(v))
 	}
 	if v, ok := m["extra_keys"]; ok && v != nil {
 		list, ok := v.([]any)
@@ -327,12 +333,13 @@ func (p *parser) general(doc map[string]any, g *General) {
 		for i, e := range list {
 			path := fmt.Sprintf("general_settings.extra_keys[%d]", i)
 			var k string
+			name := fmt.Sprintf("extra_keys[%d]", i)
 			switch ev := e.(type) {
 			case map[string]any:
 				if r, ok := ev["key_ref"]; ok {
-					k = p.ref(path+".key_ref", r)
+					k, name = p.ref(path+".key_ref", r), fmt.Sprint(r)
 				} else if r, ok := ev["ref"]; ok {
-					k = p.ref(path+".ref", r)
+					k, name = p.ref(path+".ref", r), fmt.Sprint(r)
 				} else if r, ok := ev["key"]; ok {
 					k = p.secret(path+".key", r)
 				} else {
@@ -341,16 +348,12 @@ func (p *parser) general(doc map[string]any, g *General) {
 			default:
 				k = p.secret(path, e)
 			}
-			if k != "" {
-				g.Keys = append(g.Keys, k)
-			}
+			g.addKey(k, name)
 		}
 	}
 	if v, ok := m["extra_key_refs"]; ok && v != nil {
 		for i, name := range p.strList("general_settings.extra_key_refs", v) {
-			if k := p.ref(fmt.Sprintf("general_settings.extra_key_refs[%d]", i), name); k != "" {
-				g.Keys = append(g.Keys, k)
-			}
+			g.addKey(p.ref(fmt.Sprintf("general_settings.extra_key_refs[%d]", i), name), name)
 		}
 	}
 }

@@ -1,0 +1,222 @@
+package requestlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Reader reads the request log (the CLI's side). The gateway may be
+// writing at the same time: WAL mode lets both proceed.
+type Reader struct {
+	path string
+	db   *sql.DB
+}
+
+// Open opens the request log at path for reading. A missing file is
+// ErrNoLog, with what to check.
+func Open(path string) (*Reader, error) {
+	db, err := openDB(path, false)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, noLog(path)
+		}
+		return nil, fmt.Errorf("opening the request log %s: %w", path, err)
+	}
+	return &Reader{path: path, db: db}, nil
+}
+
+// Close closes the database.
+func (r *Reader) Close() error { return r.db.Close() }
+
+// Filter selects requests for List.
+type Filter struct {
+	// Limit is the number of most recent rows. Default: 20.
+	Limit int
+	// Alias keeps requests for this alias (asked for, or answered by).
+	Alias string
+	// Errors keeps failed requests only (status >= 400, or a stream that
+	// broke after it started).
+	Errors bool
+	// After keeps rows after the one with this key (follow mode; see Row.Seq).
+	After int64
+}
+
+// Row is a Record with its place in the log.
+type Row struct {
+	// Seq is the row's key, the id as a number: it increases with the
+	// requests' start times; follow mode polls for higher ones.
+	Seq int64 `json:"-"`
+	Record
+}
+
+const columns = `id, ts, key_name, protocol, client, alias, model_group, deployment, model, tried, attempts, fallbacks,
+ session_id, stream, status, error_class, latency_ms, ttfb_ms, upstream_ms, overhead_ms,
+ tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning, cost_usd, captured`
+
+func scanRow(s interface{ Scan(...any) error }) (Row, error) {
+	var (
+		row             Row
+		ts              int64
+		tried           string
+		stream, capturd int
+	)
+	r := &row.Record
+	t := &r.Tokens
+	err := s.Scan(&row.Seq, &ts, &r.KeyName, &r.Protocol, &r.Client, &r.Alias, &r.Group, &r.Deployment, &r.Model,
+		&tried, &r.Attempts, &r.Fallbacks, &r.SessionID, &stream, &r.Status, &r.ErrorClass,
+		&r.LatencyMS, &r.TTFBMS, &r.UpstreamMS, &r.OverheadMS,
+		&t.Input, &t.Output, &t.CacheRead, &t.CacheWrite, &t.Reasoning, &r.CostUSD, &capturd)
+	r.ID = formatID(row.Seq)
+	r.Time = time.UnixMicro(ts).UTC()
+	r.Tried = []string{}
+	if tried != "" {
+		r.Tried = strings.Split(tried, ",")
+	}
+	r.Stream, r.Captured = stream != 0, capturd != 0
+	return row, err
+}
+
+// List returns the most recent requests matching f, oldest first.
+func (r *Reader) List(ctx context.Context, f Filter) ([]Row, error) {
+	if f.Limit <= 0 {
+		f.Limit = 20
+	}
+	q := `SELECT ` + columns + ` FROM requests WHERE id > ?`
+	args := []any{f.After}
+	if f.Alias != "" {
+		q += ` AND (alias = ? OR model_group = ?)`
+		args = append(args, f.Alias, f.Alias)
+	}
+	if f.Errors {
+		q += ` AND (status >= 400 OR error_class != '')`
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		row, err := scanRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// ErrNotFound: no request with that id in the log.
+var ErrNotFound = errors.New("no such request")
+
+// Get returns one request by id.
+func (r *Reader) Get(ctx context.Context, id string) (Row, error) {
+	n, _ := parseID(id)
+	row, err := scanRow(r.db.QueryRowContext(ctx, `SELECT `+columns+` FROM requests WHERE id = ?`, n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Row{}, fmt.Errorf("%w %q in %s: `flowgate requests` lists the ids of recent requests (rows older than the retention are gone)", ErrNotFound, id, r.path)
+	}
+	if err != nil {
+		return Row{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	return row, nil
+}
+
+// ErrNoCapture: the request's bodies were not captured.
+var ErrNoCapture = errors.New("no captured bodies")
+
+// Capture returns the captured bodies of one request.
+func (r *Reader) Capture(ctx context.Context, id string) (Capture, error) {
+	var (
+		c  = Capture{ID: id}
+		tr int
+	)
+	n, _ := parseID(id)
+	err := r.db.QueryRowContext(ctx, `SELECT path, request, response, truncated FROM captures WHERE id = ?`, n).
+		Scan(&c.Path, &c.Request, &c.Response, &tr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Capture{}, fmt.Errorf("%w for request %s: capture is off (set services.gateway.capture: true and `flowgate service restart gateway`), or the capture is older than its retention", ErrNoCapture, id)
+	}
+	if err != nil {
+		return Capture{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	c.Truncated = tr != 0
+	return c, nil
+}
+
+// Dimensions Usage can group by.
+var Dimensions = []string{"alias", "deployment", "key", "day"}
+
+// UsageRow is the usage of one group (one alias, deployment, key or day).
+type UsageRow struct {
+	Key      string `json:"key"`
+	Requests int64  `json:"requests"`
+	Errors   int64  `json:"errors"`
+	Tokens   Tokens `json:"tokens"`
+	// CacheHitRatio is cache_read / (input + cache_read + cache_write).
+	CacheHitRatio float64 `json:"cache_hit_ratio"`
+	// CostUSD is an estimate (see Record.CostUSD).
+	CostUSD float64 `json:"cost_usd_estimate"`
+}
+
+// Usage sums the requests since the given time, grouped by one of
+// Dimensions. The day is the UTC date. Rows are sorted by key; the second
+// result is the total.
+func (r *Reader) Usage(ctx context.Context, since time.Time, by string) ([]UsageRow, UsageRow, error) {
+	var expr string
+	switch by {
+	case "alias":
+		expr = "alias"
+	case "deployment":
+		expr = "deployment"
+	case "key":
+		expr = "key_name"
+	case "day":
+		expr = "strftime('%Y-%m-%d', ts / 1000000, 'unixepoch')"
+	default:
+		return nil, UsageRow{}, fmt.Errorf("cannot group usage by %q: use one of %s", by, strings.Join(Dimensions, ", "))
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT `+expr+`, count(*), sum(status >= 400 OR error_class != ''), sum(tok_input), sum(tok_output),
+ sum(tok_cache_read), sum(tok_cache_write), sum(tok_reasoning), sum(cost_usd) FROM requests WHERE id >= ? GROUP BY 1`, idAt(since))
+	if err != nil {
+		return nil, UsageRow{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	defer rows.Close()
+	var (
+		out   []UsageRow
+		total = UsageRow{Key: "total"}
+	)
+	for rows.Next() {
+		var u UsageRow
+		t := &u.Tokens
+		if err := rows.Scan(&u.Key, &u.Requests, &u.Errors, &t.Input, &t.Output, &t.CacheRead, &t.CacheWrite, &t.Reasoning, &u.CostUSD); err != nil {
+			return nil, UsageRow{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
+		}
+		u.CacheHitRatio = u.Tokens.CacheHitRatio()
+		out = append(out, u)
+		total.Requests += u.Requests
+		total.Errors += u.Errors
+		total.Tokens = total.Tokens.Add(u.Tokens)
+		total.CostUSD += u.CostUSD
+	}
+	if err := rows.Err(); err != nil {
+		return nil, UsageRow{}, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	total.CacheHitRatio = total.Tokens.CacheHitRatio()
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, total, nil
+}
