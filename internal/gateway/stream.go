@@ -174,15 +174,17 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		if len(frame) == 0 || (err != nil && err != io.EOF) {
 			break // a partial frame of a broken stream is dropped
 		}
-		kind = w.note(frame)
 		if err == io.EOF {
-			// The last frame lacks its blank line: it is relayed only when
-			// it ends the stream, so a cut-off event never reaches the client.
-			if kind != frameTerminal && kind != frameError {
+			// The last frame lacks its blank line: it is relayed (and
+			// noted) only when it ends the stream, so a cut-off event never
+			// reaches the client nor counts.
+			probe := streamWatch{proto: upProto}
+			if k := probe.note(frame); k != frameTerminal && k != frameError {
 				break
 			}
 			frame = terminateFrame(frame)
 		}
+		kind = w.note(frame)
 		timer.Reset(idle)
 		out, dst, cerr = x.convert(conv, dst[:0], frame)
 		if cerr != nil {

@@ -454,3 +454,17 @@ func TestTranslatedStreamCutBeforeItsTerminalEventCountsAFailure(t *testing.T) {
 		}
 	}
 }
+
+// A finish_reason inside a chunk cut off by the connection's end does not
+// make the stream complete: the client never received that chunk.
+func TestChatStreamCutInsideItsFinishChunkIsTruncated(t *testing.T) {
+	srv, _ := sseUpstream(t, chatHead+strings.TrimSuffix(chatFinish, "}]}\n\n"), false)
+	g := startGateway(t, doc([]any{dep("coder", "openai/up-model", srv.URL+"/v1", nil)}, nil), newClock())
+	resp, body := g.post(t, "/v1/chat/completions", `{"model":"coder","stream":true,"messages":[]}`, nil)
+	if resp.StatusCode != 200 || strings.Contains(body, "finish_reason\":\"stop") || !strings.HasSuffix(body, "\"code\":\"502\"}}\n\n") {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	if d := g.health(t)[0]; d.ConsecutiveFailures != 1 {
+		t.Fatalf("health %+v", d)
+	}
+}
