@@ -60,7 +60,7 @@ var (
 	pData         = []byte("data:")
 	pEvent        = []byte("event:")
 	pTypeKey      = []byte(`{"type":"`)
-	pErrorKey     = []byte(`{"error"`)
+	pErrorKey     = []byte(`{"error":`)
 	pFinishReason = []byte(`_reason":"`)
 	pChoices      = []byte(`"choices"`)
 )

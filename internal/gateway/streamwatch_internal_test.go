@@ -102,8 +102,8 @@ func FuzzStreamWatchAgreesWithSSEReader(f *testing.F) {
 		proto := upstream.Protocol(int(p) % 3)
 		var data []byte
 		if proto == upstream.Chat && typ == "" {
-			data = []byte(extra) // [DONE] or anything
-			if strings.ContainsAny(extra, "\r\n") {
+			data = []byte(extra) // [DONE] or anything but a JSON chunk
+			if strings.ContainsAny(extra, "\r\n") || strings.HasPrefix(strings.TrimSpace(extra), "{") {
 				return
 			}
 		} else {
@@ -130,9 +130,10 @@ func FuzzStreamWatchAgreesWithSSEReader(f *testing.F) {
 		plain := frameEvent
 		switch proto {
 		case upstream.Chat:
+			// Chat has no "type": only an event line names an error.
 			if sse.IsDone(ev.Data) {
 				plain = frameTerminal
-			} else if name == "error" {
+			} else if ev.Name == "error" {
 				plain = frameError
 			}
 		case upstream.Messages:
