@@ -25,6 +25,7 @@ type metrics struct {
 	retries    *prometheus.CounterVec
 	fallbacks  *prometheus.CounterVec
 	cooldowns  *prometheus.CounterVec
+	streamFail *prometheus.CounterVec
 	inFlight   prometheus.Gauge
 	generation prometheus.Gauge
 
@@ -69,9 +70,12 @@ func newMetrics() *metrics {
 		Help: "Fallback hops from one model group to another."}, []string{"from", "to"})
 	m.cooldowns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowgate_cooldowns_total",
 		Help: "Deployments put into cooldown."}, []string{"deployment"})
+	m.streamFail = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowgate_upstream_stream_failures_total",
+		Help: "Upstream streams that failed, by deployment and reason: empty, not_sse, invalid_first_event, upstream_error, truncated (ended before its terminal event), broken, timeout, invalid_event."},
+		[]string{"deployment", "reason"})
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowgate_in_flight_requests", Help: "Inference requests in progress."})
 	m.generation = prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowgate_config_generation", Help: "Current config generation."})
-	m.reg.MustRegister(m.requests, m.latency, m.overheadH, m.attempts, m.retries, m.fallbacks, m.cooldowns, m.inFlight, m.generation)
+	m.reg.MustRegister(m.requests, m.latency, m.overheadH, m.attempts, m.retries, m.fallbacks, m.cooldowns, m.streamFail, m.inFlight, m.generation)
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
 }
@@ -137,4 +141,9 @@ func (m *metrics) Retry(group string)       { m.retries.WithLabelValues(group).I
 func (m *metrics) Fallback(from, to string) { m.fallbacks.WithLabelValues(from, to).Inc() }
 func (m *metrics) Cooldown(deployment string, _ time.Duration) {
 	m.cooldowns.WithLabelValues(deployment).Inc()
+}
+
+// StreamFailure counts an upstream stream that failed (rare: no cache).
+func (m *metrics) StreamFailure(deployment, reason string) {
+	m.streamFail.WithLabelValues(deployment, reason).Inc()
 }

@@ -287,7 +287,7 @@ func (x *exchange) send(ctx context.Context, at *router.Attempt, call *upstream.
 		if conv != nil {
 			st = conv.Stream()
 		}
-		return x.stream(actx, at, resp, t0, timer, &streaming, set.StreamIdleTimeout, st)
+		return x.stream(actx, at, resp, call.Protocol, t0, timer, &streaming, set.StreamIdleTimeout, st)
 	}
 	return x.whole(actx, at, resp, t0, conv)
 }

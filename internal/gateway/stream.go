@@ -4,31 +4,36 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/sse"
+	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
 
+// errFrameTooLarge: an upstream frame longer than sse.DefaultMaxLine.
+var errFrameTooLarge = errors.New("upstream sent a server-sent event larger than 64 MiB")
+
 // readFrame appends one SSE frame (its lines up to and including the blank
 // line that ends it) to dst. Empty frames are skipped. At EOF it returns
-// what it has with io.EOF.
+// what it has with io.EOF. A frame is bounded like a line of sse.Reader.
 func readFrame(br *bufio.Reader, dst []byte) ([]byte, error) {
 	start := len(dst)
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			dst = append(dst, line...)
+			if len(dst)-start > sse.DefaultMaxLine {
+				return dst, errFrameTooLarge
+			}
 			continue
 		}
 		blank := len(line) == 1 || (len(line) == 2 && line[0] == '\r')
@@ -45,10 +50,12 @@ func readFrame(br *bufio.Reader, dst []byte) ([]byte, error) {
 	}
 }
 
+var sseFields = [...]string{"data:", "event:", ":", "id:", "retry:"}
+
 // looksLikeSSE checks the first frame is made of SSE fields, so a 200 with
 // garbage is a failure (and retried) rather than relayed.
 func looksLikeSSE(f []byte) bool {
-	for _, p := range [...]string{"data:", "event:", ":", "id:", "retry:"} {
+	for _, p := range sseFields {
 		if bytes.HasPrefix(f, []byte(p)) {
 			return true
 		}
@@ -56,11 +63,30 @@ func looksLikeSSE(f []byte) bool {
 	return false
 }
 
+// mayStartSSE reports whether the first bytes of an answer (possibly fewer
+// than a field name) can begin an SSE stream, so that garbage is refused
+// before it is read whole.
+func mayStartSSE(p []byte) bool {
+	if len(p) == 0 || p[0] == '\n' || p[0] == '\r' {
+		return true
+	}
+	for _, f := range sseFields {
+		if bytes.HasPrefix(p, []byte(f)) || bytes.HasPrefix([]byte(f), p) {
+			return true
+		}
+	}
+	return false
+}
+
 // stream relays an SSE response frame by frame, flushing each at once. The
-// first frame is read before anything is sent so that an upstream that
-// fails before its first event can still be retried; after that the
-// response is committed and failures become an in-stream error event.
-func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Response, t0 time.Time,
+// first event is read and checked to be the upstream protocol's own before
+// anything is sent, so that an upstream that fails or answers garbage
+// before its first event can still be retried; after that the response is
+// committed, and a stream that ends without its terminal event (or breaks,
+// or stalls) becomes an in-stream error event for the client and a failed
+// attempt for the router. upProto is the upstream's protocol, x.proto the
+// client's (they differ when conv translates).
+func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Response, upProto upstream.Protocol, t0 time.Time,
 	timer *time.Timer, streaming *atomic.Bool, idle time.Duration, conv StreamTranslator) error {
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
@@ -69,25 +95,57 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	defer putBuf(fb)
 	ob := getBuf()
 	defer putBuf(ob)
+	w := streamWatch{proto: upProto}
 
-	frame, err := readFrame(br, fb.AvailableBuffer())
-	x.upstreamDur += time.Since(t0)
-	if len(frame) == 0 {
-		if err == io.EOF {
-			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream closed the stream before its first event")}
+	// Before the point of no return: frames without data (keep-alive
+	// comments) are dropped, the first event is validated.
+	var (
+		frame = fb.AvailableBuffer()
+		err   error
+		kind  frameKind
+	)
+	if p, _ := br.Peek(len("retry:")); !mayStartSSE(p) {
+		x.upstreamDur += time.Since(t0)
+		return x.streamFailed(at, reasonNotSSE, errNotSSE())
+	}
+	for {
+		frame, err = readFrame(br, frame[:0])
+		if len(frame) == 0 || (err != nil && err != io.EOF) {
+			x.upstreamDur += time.Since(t0)
+			if err == io.EOF {
+				return x.streamFailed(at, reasonEmpty, &upstream.Error{Kind: upstream.FailBadResponse,
+					Err: errors.New("upstream closed the stream before its first event")})
+			}
+			return x.streamFailed(at, "", upstream.TransportError(ctx, err))
 		}
-		return upstream.TransportError(ctx, err)
+		if !looksLikeSSE(frame) {
+			x.upstreamDur += time.Since(t0)
+			return x.streamFailed(at, reasonNotSSE, errNotSSE())
+		}
+		if kind = w.note(frame); kind != frameNoData {
+			break
+		}
+		if err == io.EOF {
+			x.upstreamDur += time.Since(t0)
+			return x.streamFailed(at, reasonEmpty, &upstream.Error{Kind: upstream.FailBadResponse,
+				Err: errors.New("upstream closed the stream before its first event")})
+		}
 	}
-	if err != nil && err != io.EOF {
-		return upstream.TransportError(ctx, err)
+	x.upstreamDur += time.Since(t0)
+	if reason, verr := w.checkFirst(frame, ob.AvailableBuffer()); verr != nil {
+		return x.streamFailed(at, reason, verr)
 	}
-	if !looksLikeSSE(frame) {
-		return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered a stream request with something that is not server-sent events")}
+	if err == io.EOF && kind != frameTerminal {
+		return x.streamFailed(at, reasonTruncated, &upstream.Error{Kind: upstream.FailBadResponse,
+			Err: errors.New("upstream closed the stream inside its first event")})
+	}
+	if err == io.EOF {
+		frame = terminateFrame(frame)
 	}
 	dst := ob.AvailableBuffer()
 	out, dst, cerr := x.convert(conv, dst, frame)
 	if cerr != nil {
-		return &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr}
+		return x.streamFailed(at, reasonInvalidFirst, &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr})
 	}
 
 	// Point of no return.
@@ -109,28 +167,65 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	if flusher != nil {
 		flusher.Flush()
 	}
+	w.events++
 	sent := time.Now()
-	for err == nil {
+	for kind != frameTerminal && kind != frameError && err == nil {
 		frame, err = readFrame(br, frame[:0])
-		if len(frame) > 0 && (err == nil || err == io.EOF) {
-			timer.Reset(idle)
-			out, dst, cerr = x.convert(conv, dst[:0], frame)
-			if cerr != nil {
-				x.w.Write(out)
-				err = &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr}
+		if len(frame) == 0 || (err != nil && err != io.EOF) {
+			break // a partial frame of a broken stream is dropped
+		}
+		if err == io.EOF {
+			// The last frame lacks its blank line: it is relayed (and
+			// noted) only when it ends the stream, so a cut-off event never
+			// reaches the client nor counts.
+			probe := streamWatch{proto: upProto}
+			if k := probe.note(frame); k != frameTerminal && k != frameError {
 				break
 			}
-			if _, werr := x.w.Write(out); werr != nil {
-				x.upstreamDur += time.Since(sent)
-				return &upstream.Error{Kind: upstream.FailCanceled, Err: werr}
-			}
-			if flusher != nil {
-				flusher.Flush()
-			}
+			frame = terminateFrame(frame)
+		}
+		kind = w.note(frame)
+		timer.Reset(idle)
+		out, dst, cerr = x.convert(conv, dst[:0], frame)
+		if cerr != nil {
+			x.w.Write(out)
+			break
+		}
+		if _, werr := x.w.Write(out); werr != nil {
+			x.upstreamDur += time.Since(sent)
+			return &upstream.Error{Kind: upstream.FailCanceled, Err: werr}
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		if kind != frameNoData {
+			w.events++
 		}
 	}
 	x.upstreamDur += time.Since(sent)
-	if err == io.EOF {
+
+	var (
+		fail   *upstream.Error
+		reason string
+		// clientErr is what the translator reports to the client, when it
+		// differs from fail.
+		clientErr error
+	)
+	switch {
+	case kind == frameError || (w.errData != nil && kind != frameTerminal):
+		// The upstream's own error event. Passed through, it already
+		// reached the client; a translator reports it in the client's
+		// protocol.
+		fail, reason = upstreamEventError(upProto, w.errData), reasonUpstreamError
+		if cerr != nil {
+			clientErr = cerr
+		}
+		if conv == nil {
+			return x.streamFailed(at, reason, fail)
+		}
+	case cerr != nil:
+		fail, reason = &upstream.Error{Kind: upstream.FailBadResponse, Err: cerr}, reasonInvalidEvent
+	case kind == frameTerminal || (err == io.EOF && w.complete()):
 		if conv != nil {
 			x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(nil)))
 			if flusher != nil {
@@ -138,26 +233,64 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 			}
 		}
 		return nil
-	}
-	if x.r.Context().Err() != nil {
-		return &upstream.Error{Kind: upstream.FailCanceled, Err: x.r.Context().Err()}
-	}
-	var fail *upstream.Error
-	if !errors.As(err, &fail) {
+	case err == io.EOF:
+		fail, reason = &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New(
+			"upstream stream ended before its terminal event (" + terminalName(upProto) + "); the answer is incomplete, send the request again")}, reasonTruncated
+	default:
+		if x.r.Context().Err() != nil {
+			return &upstream.Error{Kind: upstream.FailCanceled, Err: x.r.Context().Err()}
+		}
 		fail = upstream.TransportError(ctx, err)
 		if fail.Kind == upstream.FailConnect {
 			fail.Err = errors.New("upstream stream broke: " + fail.Err.Error())
 		}
 	}
+	if clientErr == nil {
+		clientErr = fail
+	}
 	if conv != nil {
-		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(fail)))
+		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(clientErr)))
 	} else {
-		x.w.Write(streamErrorEvent(x.proto, fail.Error()))
+		x.w.Write(streamErrorFrame(dst[:0], x.proto, clientErr, w.events))
 	}
 	if flusher != nil {
 		flusher.Flush()
 	}
+	return x.streamFailed(at, reason, fail)
+}
+
+func errNotSSE() *upstream.Error {
+	return &upstream.Error{Kind: upstream.FailBadResponse,
+		Err: errors.New("upstream answered a stream request with something that is not server-sent events")}
+}
+
+// streamFailed counts an upstream stream that failed, by deployment and
+// reason ("" derives it from the failure: broken or timeout), and returns
+// the failure for the router. A client that went away is not counted.
+func (x *exchange) streamFailed(at *router.Attempt, reason string, fail *upstream.Error) error {
+	switch {
+	case fail.Kind == upstream.FailCanceled:
+		return fail
+	case reason != "":
+	case fail.Kind == upstream.FailTimeout:
+		reason = reasonTimeout
+	default:
+		reason = reasonBroken
+	}
+	x.s.metrics.StreamFailure(at.Deployment.ID, reason)
 	return fail
+}
+
+// terminateFrame completes a last frame that lacks its blank line, so the
+// client's parser dispatches it.
+func terminateFrame(f []byte) []byte {
+	if !bytes.HasSuffix(f, []byte("\n")) {
+		f = append(f, '\n')
+	}
+	if !bytes.HasSuffix(f, []byte("\n\n")) && !bytes.HasSuffix(f, []byte("\r\n\r\n")) {
+		f = append(f, '\n')
+	}
+	return f
 }
 
 // convert passes a frame through (with the model renamed to the alias), or
@@ -173,28 +306,7 @@ func (x *exchange) convert(conv StreamTranslator, dst, frame []byte) (out, grown
 		}
 		return out, out, nil
 	}
-	var data []byte
-	has := false
-	for len(frame) > 0 {
-		line := frame
-		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
-			line, frame = frame[:i], frame[i+1:]
-		} else {
-			frame = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if bytes.HasPrefix(line, []byte("data:")) {
-			v := line[5:]
-			if len(v) > 0 && v[0] == ' ' {
-				v = v[1:]
-			}
-			if has {
-				data = append(append(data, '\n'), v...)
-			} else {
-				data, has = append(data[:0], v...), true
-			}
-		}
-	}
+	data, has := frameData(nil, frame)
 	if !has {
 		return dst, dst, nil
 	}
@@ -254,26 +366,19 @@ func rewriteFrameModel(dst, frame, alias []byte, nested string) []byte {
 	return append(dst, frame[ps+e:]...)
 }
 
-// streamErrorEvent is the protocol's way to report a failure after the
-// stream started; the response then ends cleanly.
-func streamErrorEvent(p upstream.Protocol, msg string) []byte {
-	m, _ := json.Marshal(msg)
-	var b []byte
+// streamErrorFrame appends the client protocol's in-stream error event,
+// the one the translators end a broken stream with: Chat a data-only
+// {"error":...} chunk (and no [DONE]), Messages event: error, Responses an
+// error event (seq is its sequence_number). The response then ends.
+func streamErrorFrame(dst []byte, p upstream.Protocol, err error, seq int) []byte {
+	var f sse.Frame
 	switch p {
 	case upstream.Messages:
-		b = append(b, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":"...)
-		b = append(b, m...)
-		b = append(b, "}}\n\n"...)
+		f = translate.AnthropicErrorFrame(err)
 	case upstream.Responses:
-		b = append(b, "event: error\ndata: {\"type\":\"error\",\"code\":\"upstream_error\",\"message\":"...)
-		b = append(b, m...)
-		b = append(b, ",\"param\":null,\"sequence_number\":"...)
-		b = strconv.AppendInt(b, 0, 10)
-		b = append(b, "}\n\n"...)
+		f = translate.ResponsesErrorFrame(err, seq)
 	default:
-		b = append(b, "data: {\"error\":{\"message\":"...)
-		b = append(b, m...)
-		b = append(b, ",\"type\":\"api_error\",\"param\":null,\"code\":\"upstream_stream_error\"}}\n\n"...)
+		f = translate.ChatErrorFrame(err)
 	}
-	return b
+	return sse.AppendFrame(dst, f.Event, f.Data)
 }
