@@ -172,3 +172,22 @@ func TestUpstreamKeyOfAnyShapeEchoedByTheUpstreamReachesNoReader(t *testing.T) {
 		t.Fatalf("no failure was logged:\n%s", logs)
 	}
 }
+
+// An upstream that starts a stream, then sends its own error event echoing
+// the key: the event reaches the client (it is the upstream's word on what
+// went wrong) but without the key.
+func TestMidStreamUpstreamErrorEventReachesTheClientWithoutTheKey(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"}}]}`+"\n\n")
+		io.WriteString(w, `data: {"error":{"message":"key `+key+` was revoked mid-stream","type":"server_error"}}`+"\n\n")
+	}))
+	t.Cleanup(up.Close)
+	g := startGatewayWith(t, doc([]any{dep("lit", "openai/m", up.URL+"/v1", map[string]any{"api_key": oddKey})}, map[string]any{"num_retries": 0}), nil, nil)
+	_, answer := g.post(t, "/v1/chat/completions", `{"model":"lit","stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if strings.Contains(answer, oddKey) || !strings.Contains(answer, "[redacted] was revoked mid-stream") {
+		t.Fatalf("the mid-stream error event must reach the client with the key redacted:\n%s", answer)
+	}
+}

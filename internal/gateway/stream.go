@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/router"
+	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/sse"
 	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
@@ -187,6 +188,11 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		kind = w.note(frame)
 		timer.Reset(idle)
 		out, dst, cerr = x.convert(conv, dst[:0], frame)
+		if kind == frameError {
+			// An upstream error event may echo a key: it reaches the
+			// client only with every known secret removed.
+			out = runtime.Known().RedactValues(out)
+		}
 		if cerr != nil {
 			x.w.Write(out)
 			break
