@@ -40,6 +40,7 @@ func cliMain(args []string) int {
 	fs.IntVar(&o.Reps, "reps", 0, "repetitions per scenario, targets interleaved (default 3; 1 with -quick)")
 	fs.BoolVar(&o.NoFlowGate, "no-flowgate", false, "skip the FlowGate target")
 	fs.BoolVar(&o.NoLiteLLM, "no-litellm", false, "skip the LiteLLM target even when installed")
+	fs.BoolVar(&o.NoLogTarget, "no-nolog", false, "skip the flowgate-nolog target (FlowGate with its request log off)")
 	fs.StringVar(&o.FlowGateBin, "flowgate-bin", "", "use this flowgate binary instead of building ./cmd/flowgate")
 	fs.Var(&extras, "extra", "extra target name=http://127.0.0.1:PORT (repeatable); it gets the aliases bench-chat and bench-anthropic and -key")
 	fs.StringVar(&o.Key, "key", "sk-bench-gateway", "client key sent to gateways (FlowGate's and LiteLLM's master key)")

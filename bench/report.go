@@ -226,13 +226,17 @@ func (b *bench) checks(rep *report) ([]check, []ratio) {
 	var cs []check
 	var rs []ratio
 	var fg *target
+	var nolog *target
 	for _, t := range b.targets {
-		if t.Kind == kindFlowGate {
+		switch t.Name {
+		case flowGateName:
 			fg = t
+		case flowGateNoLogName:
+			nolog = t
 		}
 	}
 	for _, s := range rep.Summary {
-		if s.Target != "flowgate" {
+		if s.Target != flowGateName {
 			continue
 		}
 		if l := rep.find(s.Scenario, "litellm"); l != nil && l.RPS > 0 && s.OK > 0 && s.Errors == 0 {
@@ -290,6 +294,16 @@ func (b *bench) checks(rep *report) ([]check, []ratio) {
 		add("idle RSS <= 30 MB", fg.cl.IdleRSSMB <= 30, "%.1f MB", fg.cl.IdleRSSMB)
 		cold := median(fg.cl.ColdStartMS)
 		add("cold start to ready <= 100 ms", cold <= 100, "%s ms median of %d", f3(cold), len(fg.cl.ColdStartMS))
+	}
+	if on, off := rep.find("chat-c1", flowGateName), rep.find("chat-c1", flowGateNoLogName); on != nil && off != nil && on.N > 0 && off.N > 0 && on.Errors == 0 && off.Errors == 0 {
+		// Added latency (over direct calls) with the log against without.
+		d := on.AddedP50 - off.AddedP50
+		add("request log: added latency p50 grows <= 5 %, passthrough c=1", d <= 0.05*off.AddedP50,
+			"%+.3f ms (%+.1f %% of %s ms added without the log)", d, d/max(off.AddedP50, 0.001)*100, f3(off.AddedP50))
+	}
+	if nolog != nil && nolog.cl != nil && fg.cl != nil {
+		d := fg.cl.IdleRSSMB - nolog.cl.IdleRSSMB
+		add("request log: idle RSS grows <= 5 MB", d <= 5, "%+.1f MB (%.1f vs %.1f MB)", d, fg.cl.IdleRSSMB, nolog.cl.IdleRSSMB)
 	}
 	if s := rep.find("chat-c64", "flowgate"); s != nil && s.N > 0 {
 		peak := max(s.PeakRSSMB, s.MaxRSSMB)

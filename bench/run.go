@@ -58,6 +58,7 @@ type options struct {
 	Reps         int
 	NoFlowGate   bool
 	NoLiteLLM    bool
+	NoLogTarget  bool
 	FlowGateBin  string
 	Extras       []string
 	Key          string
@@ -165,17 +166,29 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 	if !o.NoFlowGate && bin != "" {
-		dir := filepath.Join(tmp, "flowgate")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
+		// flowgate runs as shipped (request log on); flowgate-nolog with the
+		// request log off shows what the log costs.
+		variants := []struct {
+			name string
+			log  bool
+		}{{flowGateName, true}, {flowGateNoLogName, false}}
+		if o.NoLogTarget {
+			variants = variants[:1]
 		}
-		t, err := startFlowGate(ctx, bin, dir, addr, o.Key, o.ColdStarts, settle, b.log)
-		if err != nil {
-			b.note("flowgate target skipped: %s", firstLine(err.Error()))
-			b.log("flowgate: %v", err)
-		} else {
+		for i, v := range variants {
+			dir := filepath.Join(tmp, v.name)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+			t, err := startFlowGate(ctx, v.name, bin, dir, addr, o.Key, v.log, o.ColdStarts, settle, b.log)
+			if err != nil {
+				b.note("%s target skipped: %s", v.name, firstLine(err.Error()))
+				b.log("%s: %v", v.name, err)
+				continue
+			}
 			// FlowGate goes right after direct so tables read direct, flowgate, ...
-			b.targets = append(b.targets[:1], append([]*target{t}, b.targets[1:]...)...)
+			at := min(1+i, len(b.targets))
+			b.targets = append(b.targets[:at], append([]*target{t}, b.targets[at:]...)...)
 		}
 	}
 	for _, e := range o.Extras {

@@ -22,8 +22,12 @@ import (
 const (
 	kindDirect   = "direct"
 	kindFlowGate = "flowgate"
-	kindLiteLLM  = "litellm"
-	kindExtra    = "extra"
+	// flowGateName is FlowGate as shipped; flowGateNoLogName the same with
+	// its request log off.
+	flowGateName      = "flowgate"
+	flowGateNoLogName = "flowgate-nolog"
+	kindLiteLLM       = "litellm"
+	kindExtra         = "extra"
 )
 
 // Gateway aliases in the generated config.
@@ -146,7 +150,7 @@ func benchConfigDoc(upstreamAddr string, port int) map[string]any {
 
 // writeBenchConfig writes <dir>/flowgate.yaml and its secret files, and
 // checks the result with FlowGate's own loader.
-func writeBenchConfig(dir, upstreamAddr, key string, port int) (*config.Config, error) {
+func writeBenchConfig(dir, upstreamAddr, key string, port int, requestLog bool) (*config.Config, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		return nil, err
 	}
@@ -156,7 +160,9 @@ func writeBenchConfig(dir, upstreamAddr, key string, port int) (*config.Config, 
 	if err := os.WriteFile(filepath.Join(dir, "secrets", "gateway_key"), []byte(key+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	b, _ := json.MarshalIndent(benchConfigDoc(upstreamAddr, port), "", "  ")
+	doc := benchConfigDoc(upstreamAddr, port)
+	doc["services"].(map[string]any)["gateway"].(map[string]any)["request_log"] = requestLog
+	b, _ := json.MarshalIndent(doc, "", "  ")
 	path := filepath.Join(dir, "flowgate.yaml")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return nil, err
@@ -194,13 +200,14 @@ func gatewayEnv() []string {
 
 // startFlowGate measures cold starts (exec to first 200 on readiness, 2 ms
 // polling; each start but the last is stopped) and returns the last
-// instance, left running for the scenarios.
-func startFlowGate(ctx context.Context, bin, dir, upstreamAddr, key string, starts int, settle time.Duration, logf func(string, ...any)) (*target, error) {
+// instance, left running for the scenarios. name is the target's name; the
+// request log is on or off as requestLog says.
+func startFlowGate(ctx context.Context, name, bin, dir, upstreamAddr, key string, requestLog bool, starts int, settle time.Duration, logf func(string, ...any)) (*target, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := writeBenchConfig(dir, upstreamAddr, key, port)
+	cfg, err := writeBenchConfig(dir, upstreamAddr, key, port, requestLog)
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +231,11 @@ func startFlowGate(ctx context.Context, bin, dir, upstreamAddr, key string, star
 			c.stop(5 * time.Second)
 		}
 	}
-	logf("flowgate: cold start %s ms (median of %d)", f3(median(facts.ColdStartMS)), starts)
+	logf("%s: cold start %s ms (median of %d)", name, f3(median(facts.ColdStartMS)), starts)
 	time.Sleep(settle)
 	facts.IdleRSSMB = mb(sampleGroup(c.pgid).RSSKB)
 	facts.IdleAfterS = settle.Seconds()
-	return &target{Name: "flowgate", Kind: kindFlowGate, Base: base, Key: key, Scale: 1, proc: c, cl: facts}, nil
+	return &target{Name: name, Kind: kindFlowGate, Base: base, Key: key, Scale: 1, proc: c, cl: facts}, nil
 }
 
 // liteLLMVenv finds an installed LiteLLM venv: $FLOWGATE_LITELLM_VENV, else
@@ -263,7 +270,7 @@ func startLiteLLM(ctx context.Context, venv, dir, upstreamAddr, key string, scal
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := writeBenchConfig(dir, upstreamAddr, key, port)
+	cfg, err := writeBenchConfig(dir, upstreamAddr, key, port, false)
 	if err != nil {
 		return nil, err
 	}
