@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -22,7 +21,7 @@ func decodeAnthResponse(body []byte) (*anthResponse, error) {
 		anthResponse
 		Error *wireError `json:"error"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
@@ -83,11 +82,7 @@ func compactInput(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "{}"
 	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, raw) != nil {
-		return string(raw)
-	}
-	return buf.String()
+	return string(appendCompact(nil, raw))
 }
 
 // AnthropicResponseToChat converts a non-streaming Anthropic Messages answer

@@ -125,7 +125,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	}
 	ev := &s.ev
 	*ev = anthEvent{}
-	if err := json.Unmarshal(data, ev); err != nil {
+	if err := unmarshal(data, ev); err != nil {
 		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
 	}
 	switch ev.Type {
@@ -163,7 +163,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			// fragments already sent cannot be mended, so a broken or
 			// incomplete object (a lost or garbled delta) fails the
 			// stream rather than completing with unparseable arguments.
-			if !json.Valid(b.args) {
+			if !validJSON(b.args) {
 				return s.e.frames(), ErrToolArguments
 			}
 			s.spare, b.args = b.args[:0], nil

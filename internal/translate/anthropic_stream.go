@@ -277,7 +277,7 @@ func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
 	}
-	return bytesString(argsObject(string(args)))
+	return string(argsObject(string(args)))
 }
 
 // segment sends held text or thinking (callSink).
@@ -380,5 +380,3 @@ func (s *ChatToAnthropicStream) finalize() error {
 	e.end()
 	return nil
 }
-
-func itoa(n int) string { return string(appendInt(nil, n)) }

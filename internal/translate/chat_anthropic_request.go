@@ -460,15 +460,12 @@ func chatText(raw json.RawMessage, res *Result) (string, error) {
 		return "", nil
 	}
 	if raw[0] == '"' {
-		// raw comes from the decoded body (valid JSON): decode the literal
-		// by hand, exactly as encoding/json would, without a second
-		// validation pass over large contents.
 		var s string
-		err := setString(&s, raw, "content")
+		err := unmarshal(raw, &s)
 		return s, err
 	}
 	var parts []chatInPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if err := unmarshal(raw, &parts); err != nil {
 		return "", err
 	}
 	var sb strings.Builder
@@ -501,7 +498,7 @@ func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := setString(&s, raw, "content"); err != nil { // raw is valid JSON (see chatText)
+		if err := unmarshal(raw, &s); err != nil {
 			return nil, err
 		}
 		if s == "" {
@@ -510,7 +507,7 @@ func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
 		return []aBlock{{typ: "text", text: s}}, nil
 	}
 	var parts []chatInPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if err := unmarshal(raw, &parts); err != nil {
 		return nil, err
 	}
 	var bs []aBlock
@@ -542,7 +539,7 @@ func imageBlock(raw json.RawMessage) (aBlock, bool) {
 		u = rawText(raw)
 	} else {
 		var iu chatImageURL
-		if json.Unmarshal(raw, &iu) != nil {
+		if unmarshal(raw, &iu) != nil {
 			return aBlock{}, false
 		}
 		u = iu.URL
@@ -590,7 +587,7 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 				Name string `json:"name"`
 			} `json:"function"`
 		}
-		if json.Unmarshal(raw, &c) == nil && c.Type == "function" && (c.Function.Name != "" || c.Name != "") {
+		if unmarshal(raw, &c) == nil && c.Type == "function" && (c.Function.Name != "" || c.Name != "") {
 			typ, name = "tool", c.Function.Name
 			if name == "" {
 				name = c.Name
@@ -629,11 +626,11 @@ func stopList(raw json.RawMessage) ([]string, error) {
 	var list []string
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := unmarshal(raw, &s); err != nil {
 			return nil, err
 		}
 		list = []string{s}
-	} else if err := json.Unmarshal(raw, &list); err != nil {
+	} else if err := unmarshal(raw, &list); err != nil {
 		return nil, err
 	}
 	out := list[:0]
@@ -658,7 +655,7 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 			Schema json.RawMessage `json:"schema"`
 		} `json:"json_schema"`
 	}
-	if json.Unmarshal(raw, &f) != nil {
+	if unmarshal(raw, &f) != nil {
 		res.note("dropped response_format: unreadable")
 		return nil
 	}
@@ -668,7 +665,7 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 	case "json_schema":
 		if s := trimSpace(f.JSONSchema.Schema); len(s) > 0 && s[0] == '{' {
 			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
-			b = append(b, s...)
+			b = appendCompact(b, s)
 			return append(b, '}')
 		}
 	}

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
@@ -137,7 +136,7 @@ func (a *chatCalls) fragment(tc *chatToolCall, w callSink) error {
 			a.queue = append(a.queue, heldEntry{call: c})
 		}
 	} else if c.ended {
-		if skipWS([]byte(frag), 0) == len(frag) {
+		if isBlank([]byte(frag)) {
 			return nil // a repeated header or trailing whitespace
 		}
 		return ErrToolArguments
@@ -207,7 +206,7 @@ func (a *chatCalls) advance(w callSink, final bool) error {
 // argsComplete reports whether streamed arguments form a whole JSON object.
 func argsComplete(c *chatCall) bool {
 	t := trimSpace(c.args)
-	return c.mode == argsStreaming && len(t) > 0 && t[len(t)-1] == '}' && json.Valid(t)
+	return c.mode == argsStreaming && len(t) > 0 && t[len(t)-1] == '}' && validJSON(t)
 }
 
 // open starts c and sends the arguments it already has.
@@ -223,12 +222,12 @@ func (a *chatCalls) decide(c *chatCall, w callSink) {
 	if c.mode != argsUndecided {
 		return
 	}
-	i := skipWS(c.args, 0)
+	t := trimSpace(c.args)
 	switch {
-	case i == len(c.args):
-	case c.args[i] == '{':
+	case len(t) == 0:
+	case t[0] == '{':
 		c.mode = argsStreaming
-		w.callArgs(c, bytesString(c.args))
+		w.callArgs(c, string(c.args))
 	default:
 		c.mode = argsHeld
 	}
@@ -242,11 +241,11 @@ func (a *chatCalls) close(c *chatCall, w callSink) error {
 	}
 	switch c.mode {
 	case argsStreaming:
-		if !json.Valid(c.args) {
+		if !validJSON(c.args) {
 			return ErrToolArguments
 		}
 	case argsHeld:
-		if !json.Valid(c.args) {
+		if !validJSON(c.args) {
 			return ErrToolArguments
 		}
 		if s := w.heldArgs(c.args); s != "" {

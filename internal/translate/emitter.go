@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -65,11 +64,7 @@ func (e *emitter) frames() []sse.Frame {
 // stream becomes an *UpstreamError.
 func decodeChunk(data []byte, c *chatResponse) error {
 	*c = chatResponse{}
-	if decodeChunkFast(data, c) {
-		return nil // never holds an "error" member
-	}
-	*c = chatResponse{}
-	if err := json.Unmarshal(data, c); err != nil {
+	if err := unmarshal(data, c); err != nil {
 		return fmt.Errorf("%w: bad stream chunk: %v", ErrUpstreamBody, err)
 	}
 	if c.Error != nil {

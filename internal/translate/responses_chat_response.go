@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -107,7 +106,7 @@ func respItemText(it *respItem) (text string, refusal bool) {
 		return sb.String(), false
 	}
 	var parts []respPart
-	if json.Unmarshal(c, &parts) != nil {
+	if unmarshal(c, &parts) != nil {
 		return sb.String(), false
 	}
 	hasText := false
@@ -132,7 +131,7 @@ func respItemText(it *respItem) (text string, refusal bool) {
 // decodeRespResponse parses a non-streaming Responses answer strictly.
 func decodeRespResponse(body []byte) (*respResponse, error) {
 	var r respResponse
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil || r.Status == "failed" {

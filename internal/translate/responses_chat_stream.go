@@ -23,75 +23,7 @@ type respEvent struct {
 	Message      string          `json:"message"`
 	Error        *wireError      `json:"error"`
 
-	delta  string // Delta decoded when it is a string
-	oi, si int    // storage for OutputIndex / SummaryIndex (fast path)
-}
-
-var respEventFields = []string{"type", "output_index", "item_id", "summary_index", "delta", "arguments", "item", "response", "code", "message", "error"}
-
-// decodeRespEventFast decodes the frequent delta events (text, reasoning
-// and argument deltas: most of a stream) with the validating scanner. It
-// reports false for any other event or anything it does not accept; the
-// caller then uses encoding/json, which gives the same result.
-func decodeRespEventFast(b []byte, ev *respEvent) bool {
-	i, empty := scanObjectStart(b, skipWS(b, 0))
-	if i < 0 {
-		return false
-	}
-	for !empty {
-		key, v := scanKey(b, i)
-		if v < 0 {
-			return false
-		}
-		switch string(key) {
-		case "type", "item_id", "delta":
-			if v >= len(b) || b[v] != '"' {
-				return false
-			}
-			var sp sspan
-			i, sp = scanString(b, v)
-			switch string(key) {
-			case "type":
-				ev.Type = sp.str()
-			case "item_id":
-				ev.ItemID = sp.str()
-			default:
-				ev.delta = sp.str()
-			}
-		case "output_index", "summary_index":
-			if v >= len(b) || b[v] == 'n' {
-				return false
-			}
-			var n int64
-			i, n = scanInt(b, v)
-			if string(key) == "output_index" {
-				ev.oi, ev.OutputIndex = int(n), &ev.oi
-			} else {
-				ev.si, ev.SummaryIndex = int(n), &ev.si
-			}
-		default:
-			if foldsToAny(key, respEventFields) {
-				return false
-			}
-			i = scanValue(b, v, 1)
-		}
-		if i < 0 {
-			return false
-		}
-		if i, empty = scanNext(b, i, '}'); i < 0 {
-			return false
-		}
-		empty = !empty
-	}
-	if skipWS(b, i) != len(b) {
-		return false
-	}
-	switch ev.Type {
-	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta",
-		"response.reasoning_text.delta", "response.function_call_arguments.delta":
-		return true
-	}
-	return false
+	delta string // Delta decoded when it is a string
 }
 
 // rcItem is one upstream output item seen in a Responses stream.
@@ -180,13 +112,10 @@ func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	}
 	ev := &s.ev
 	*ev = respEvent{}
-	if !decodeRespEventFast(data, ev) {
-		*ev = respEvent{}
-		if err := json.Unmarshal(data, ev); err != nil {
-			return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
-		}
-		ev.delta = rawText(ev.Delta)
+	if err := unmarshal(data, ev); err != nil {
+		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
 	}
+	ev.delta = rawText(ev.Delta)
 	err := s.event(ev)
 	return s.e.frames(), err
 }
@@ -370,7 +299,7 @@ func (s *ResponsesToChatStream) advance() error {
 		}
 		it := &s.items[s.active]
 		if it.sent < len(it.args) {
-			s.argsChunk(it.call, bytesString(it.args[it.sent:]))
+			s.argsChunk(it.call, string(it.args[it.sent:]))
 			it.sent = len(it.args)
 		}
 		if !it.done {
@@ -378,7 +307,7 @@ func (s *ResponsesToChatStream) advance() error {
 		}
 		if len(bytes.TrimSpace(it.args)) == 0 {
 			s.argsChunk(it.call, "{}")
-		} else if !json.Valid(it.args) {
+		} else if !validJSON(it.args) {
 			return ErrToolArguments
 		}
 		it.ended = true

@@ -99,7 +99,7 @@ func blocks(raw json.RawMessage) ([]anthBlock, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := unmarshal(raw, &s); err != nil {
 			return nil, err
 		}
 		return []anthBlock{{Type: "text", Text: s}}, nil

@@ -53,13 +53,13 @@ type chatImageURL struct {
 
 type chatToolCall struct {
 	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id,omitempty"`
+	ID       string       `json:"id"`
 	Type     string       `json:"type,omitempty"`
 	Function chatFunction `json:"function"`
 }
 
 type chatFunction struct {
-	Name      string `json:"name,omitempty"`
+	Name      string `json:"name"`
 	Arguments string `json:"arguments"`
 }
 
