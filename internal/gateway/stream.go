@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/sse"
 	"github.com/flowgate/flowgate/internal/upstream"
@@ -244,7 +245,7 @@ func rewriteFrameModel(dst, frame, alias []byte, nested string) []byte {
 		ps++
 	}
 	payload := bytes.TrimSuffix(frame[ps:le], []byte("\r"))
-	s, e, ok := upstream.FindModel(payload, nested)
+	s, e, ok := jsonscan.FindModel(payload, nested)
 	if !ok || bytes.Equal(payload[s:e], alias) {
 		return frame
 	}
