@@ -34,9 +34,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	}
 	out.Messages = make([]chatMessage, 0, len(req.Messages)+2)
 
-	if sys, err := systemText(req.System); err != nil {
-		return nil, fmt.Errorf("decoding anthropic system: %w", err)
-	} else if sys != "" {
+	if sys := joinText(req.System, true); sys != "" {
 		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(sys)})
 	}
 	for i, m := range req.Messages {
@@ -113,15 +111,6 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	return res, err
 }
 
-// systemText joins a system prompt given as a string or as text blocks.
-func systemText(raw json.RawMessage) (string, error) {
-	bs, err := blocks(raw)
-	if err != nil {
-		return "", err
-	}
-	return joinText(bs, true), nil
-}
-
 func joinText(bs []anthBlock, dropBilling bool) string {
 	n := 0
 	for _, b := range bs {
@@ -146,10 +135,7 @@ func joinText(bs []anthBlock, dropBilling bool) string {
 }
 
 func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Result) ([]chatMessage, error) {
-	bs, err := blocks(m.Content)
-	if err != nil {
-		return dst, err
-	}
+	bs := m.Content
 	switch m.Role {
 	case "system":
 		if s := joinText(bs, true); s != "" {
@@ -214,9 +200,11 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessa
 		case "document":
 			res.note("dropped document block: not supported by a chat upstream")
 		case "tool_result":
-			inner, err := blocks(b.Content)
-			if err != nil {
-				return dst, fmt.Errorf("tool_result %s: %w", b.ToolUseID, err)
+			var inner anthContent
+			if len(b.Content) > 0 {
+				if err := unmarshal(b.Content, &inner); err != nil {
+					return dst, fmt.Errorf("tool_result %s: %w", b.ToolUseID, err)
+				}
 			}
 			text := joinText(inner, false)
 			if b.IsError {
