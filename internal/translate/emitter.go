@@ -63,7 +63,11 @@ func (e *emitter) frames() []sse.Frame {
 // decodeChunk parses one chat stream chunk. An error object inside the
 // stream becomes an *UpstreamError.
 func decodeChunk(data []byte, c *chatResponse) error {
-	*c = chatResponse{}
+	// Reuse the choices array of the previous chunk, zeroed: one chunk
+	// after another then costs no slice allocation.
+	choices := c.Choices[:0]
+	clear(choices[:cap(choices)])
+	*c = chatResponse{Choices: choices}
 	if err := unmarshal(data, c); err != nil {
 		return fmt.Errorf("%w: bad stream chunk: %v", ErrUpstreamBody, err)
 	}

@@ -57,7 +57,9 @@ func mustJSON(v any) []byte {
 func appendString(dst []byte, s string) []byte { return json.AppendEscape(dst, s, 0) }
 
 // jsonString returns s as a JSON string literal.
-func jsonString(s string) json.RawMessage { return appendString(make([]byte, 0, len(s)+len(s)/16+2), s) }
+func jsonString(s string) json.RawMessage {
+	return appendString(make([]byte, 0, len(s)+len(s)/16+2), s)
+}
 
 func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
 
