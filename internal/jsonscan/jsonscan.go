@@ -299,3 +299,26 @@ func findModel(b []byte, i int, nested string) (start, end, next int, ok bool) {
 		return 0, 0, -1, false
 	}
 }
+
+// Strings calls fn for every string literal of the JSON text b, keys and
+// values, in order: raw is the literal's text between the quotes (escapes
+// not decoded) and key reports that a ':' follows it. It reads nothing
+// else and returns false when a string is not terminated. Token estimates
+// use it to weigh a large body in one pass without decoding it.
+func Strings(b []byte, fn func(raw []byte, key bool)) bool {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return true
+		}
+		start := i + j + 1
+		end, ok := skipString(b, start-1)
+		if !ok {
+			return false
+		}
+		k := skipWS(b, end)
+		fn(b[start:end-1], k < len(b) && b[k] == ':')
+		i = end
+	}
+	return true
+}

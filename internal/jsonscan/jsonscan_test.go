@@ -159,3 +159,60 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		t.Errorf("got %s: no HTML escaping, line separators escaped", got)
 	}
 }
+
+// FuzzStringsMatchesEncodingJSON: on valid JSON, Strings reports exactly
+// the string tokens encoding/json's tokenizer reads, keys marked as keys.
+func FuzzStringsMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"a":"b","c":[1,"d",{"e\"":"\\"}],"f":{"g":null}}`, `"x"`, `[]`, `{"data":"QUJD","signature":"s"}`, `["a\u0022b", "c\\\\"]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		type str struct {
+			s   string
+			key bool
+		}
+		var want []str
+		dec := json.NewDecoder(bytes.NewReader(b))
+		var stack []bool // per open container: is it an object
+		expectKey := false
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			isKey := false
+			switch v := tok.(type) {
+			case json.Delim:
+				if v == '{' || v == '[' {
+					stack = append(stack, v == '{')
+				} else {
+					stack = stack[:len(stack)-1]
+				}
+			case string:
+				isKey = len(stack) > 0 && stack[len(stack)-1] && expectKey
+				want = append(want, str{v, isKey})
+			}
+			// In an object, a key follows '{' or a completed value.
+			if len(stack) > 0 && stack[len(stack)-1] {
+				_, open := tok.(json.Delim)
+				expectKey = !isKey && (!open || tok == json.Delim('{')) || tok == json.Delim('}') || tok == json.Delim(']')
+			}
+		}
+		var got []str
+		if !Strings(b, func(raw []byte, key bool) {
+			var s string
+			if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s); err != nil {
+				t.Fatalf("raw %q is not a string literal's inside: %v", raw, err)
+			}
+			got = append(got, str{s, key})
+		}) {
+			t.Fatalf("Strings refused valid JSON %q", b)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("strings %v, encoding/json %v\n%q", got, want, b)
+		}
+	})
+}
