@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/tidwall/gjson"
 )
 
@@ -89,13 +90,7 @@ func (n *jnode) stringValue() (string, bool) {
 	return s, true
 }
 
-func jsonString(s string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return bytes.TrimRight(buf.Bytes(), "\n")
-}
+func jsonString(s string) []byte { return jsonscan.AppendString(nil, s) }
 
 func jstr(s string) *jnode { return &jnode{kind: 's', raw: jsonString(s)} }
 
