@@ -266,23 +266,14 @@ func (b *bench) checks(rep *report) ([]check, []ratio) {
 	if s, t := rep.find("chat-c64", "flowgate"), "added latency p99 <= 5 ms, passthrough c=64"; !failed(t, s) {
 		add(t, s.AddedP99 <= 5, "%s ms (p50 %s)", f3(s.AddedP99), f3(s.AddedP50))
 	}
-	if pass := rep.find("chat-c1", "flowgate"); pass != nil && pass.N > 0 {
-		for _, name := range []string{"messages-c1", "responses-c1", "messages-200k-c1"} {
-			s := rep.find(name, "flowgate")
-			ref := pass
-			if name == "messages-200k-c1" {
-				if p := rep.find("chat-200k-c1", "flowgate"); p != nil && p.N > 0 {
-					ref = p
-				}
-			}
-			t := fmt.Sprintf("translation %s added p50 within 2x of %s", name, ref.Scenario)
-			if s == nil || failed(t, s) {
-				continue
-			}
-			// A floor of 0.05 ms keeps "2x of almost nothing" meaningful.
-			lim := 2 * max(ref.AddedP50, 0.05)
-			add(t, s.AddedP50 <= lim,
-				"%s ms vs %s ms (limit %s)", f3(s.AddedP50), f3(ref.AddedP50), f3(lim))
+	// Translation budget: what a translated request adds stays far below
+	// model time (seconds) and other gateways (tens of ms); the 200 KB
+	// Claude Code turn is the heaviest case.
+	for _, name := range []string{"messages-c1", "responses-c1", "messages-200k-c1"} {
+		const lim = 3.0
+		t := fmt.Sprintf("translation %s added p50 <= %g ms", name, lim)
+		if s := rep.find(name, "flowgate"); !failed(t, s) {
+			add(t, s.AddedP50 <= lim, "%s ms", f3(s.AddedP50))
 		}
 	}
 	for _, r := range rs {

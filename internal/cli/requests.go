@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowgate/flowgate/internal/config"
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/requestlog"
 	"github.com/flowgate/flowgate/internal/supervisor"
-	"github.com/flowgate/flowgate/internal/upstream"
 )
 
 // startRequestLog opens the gateway's request log as configured
@@ -321,11 +321,11 @@ does model B handle this turn? The replay is itself a request in the log.
 // replay sends the captured body, its model set to alias, to the gateway.
 func replay(ctx context.Context, cfg *config.Config, c requestlog.Capture, alias string, timeout time.Duration) (replayResult, error) {
 	body := []byte(c.Request)
-	info, err := upstream.ScanBody(body)
+	info, err := jsonscan.ScanBody(body)
 	if err != nil || !info.HasModel {
 		return replayResult{}, fmt.Errorf("the captured body is not a JSON request with a model")
 	}
-	body = upstream.AppendRewritten(nil, body, info, upstream.AppendJSONString(nil, alias))
+	body = jsonscan.AppendRewritten(nil, body, info, jsonscan.AppendString(nil, alias))
 	gw := cfg.Services[config.ServiceGateway]
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/jsonscan"
+	"github.com/tidwall/gjson"
 )
 
 // jnode is a JSON value that remembers key order and the exact bytes of
@@ -21,138 +24,36 @@ type jnode struct {
 	start, end int
 }
 
-// parseOrdered parses data, which must already be valid JSON (checked with
-// json.Unmarshal for a good error message).
+// parseOrdered reads data, which must already be valid JSON (checked with
+// json.Unmarshal for a good error message), keeping key order, raw scalars
+// and every value's offsets.
 func parseOrdered(data []byte) (*jnode, error) {
-	p := &jparser{b: data}
-	n, err := p.value()
-	if err != nil {
-		return nil, err
+	root := gjson.ParseBytes(data)
+	if !root.Exists() {
+		return nil, errors.New("no JSON value")
 	}
-	p.ws()
-	if p.i != len(p.b) {
-		return nil, fmt.Errorf("trailing data at offset %d", p.i)
-	}
+	n := orderedNode(root)
+	n.end = len(bytes.TrimRight(data, " \t\r\n")) // the root's Raw runs to the end of data
 	return n, nil
 }
 
-type jparser struct {
-	b []byte
-	i int
-}
-
-func (p *jparser) ws() {
-	for p.i < len(p.b) && strings.IndexByte(" \t\r\n", p.b[p.i]) >= 0 {
-		p.i++
+func orderedNode(v gjson.Result) *jnode {
+	n := &jnode{kind: 's', raw: []byte(v.Raw), start: v.Index, end: v.Index + len(v.Raw)}
+	switch {
+	case v.IsObject():
+		n.kind, n.raw = '{', nil
+		v.ForEach(func(k, val gjson.Result) bool {
+			n.keys, n.vals = append(n.keys, []byte(k.Raw)), append(n.vals, orderedNode(val))
+			return true
+		})
+	case v.IsArray():
+		n.kind, n.raw = '[', nil
+		v.ForEach(func(_, val gjson.Result) bool {
+			n.items = append(n.items, orderedNode(val))
+			return true
+		})
 	}
-}
-
-func (p *jparser) str() ([]byte, error) {
-	start := p.i
-	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return nil, fmt.Errorf("expected string at offset %d", p.i)
-	}
-	for p.i++; p.i < len(p.b); p.i++ {
-		switch p.b[p.i] {
-		case '\\':
-			p.i++
-		case '"':
-			p.i++
-			return p.b[start:p.i], nil
-		}
-	}
-	return nil, errors.New("unterminated string")
-}
-
-func (p *jparser) value() (*jnode, error) {
-	p.ws()
-	start := p.i
-	n, err := p.bare()
-	if err != nil {
-		return nil, err
-	}
-	n.start, n.end = start, p.i
-	return n, nil
-}
-
-func (p *jparser) bare() (*jnode, error) {
-	if p.i >= len(p.b) {
-		return nil, errors.New("unexpected end of input")
-	}
-	switch p.b[p.i] {
-	case '{':
-		n := &jnode{kind: '{'}
-		p.i++
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == '}' {
-			p.i++
-			return n, nil
-		}
-		for {
-			p.ws()
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			p.ws()
-			if p.i >= len(p.b) || p.b[p.i] != ':' {
-				return nil, fmt.Errorf("expected ':' at offset %d", p.i)
-			}
-			p.i++
-			v, err := p.value()
-			if err != nil {
-				return nil, err
-			}
-			n.keys, n.vals = append(n.keys, k), append(n.vals, v)
-			p.ws()
-			if p.i < len(p.b) && p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.i < len(p.b) && p.b[p.i] == '}' {
-				p.i++
-				return n, nil
-			}
-			return nil, fmt.Errorf("expected ',' or '}' at offset %d", p.i)
-		}
-	case '[':
-		n := &jnode{kind: '['}
-		p.i++
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return n, nil
-		}
-		for {
-			v, err := p.value()
-			if err != nil {
-				return nil, err
-			}
-			n.items = append(n.items, v)
-			p.ws()
-			if p.i < len(p.b) && p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.i < len(p.b) && p.b[p.i] == ']' {
-				p.i++
-				return n, nil
-			}
-			return nil, fmt.Errorf("expected ',' or ']' at offset %d", p.i)
-		}
-	case '"':
-		s, err := p.str()
-		if err != nil {
-			return nil, err
-		}
-		return &jnode{kind: 's', raw: s}, nil
-	default:
-		start := p.i
-		for p.i < len(p.b) && strings.IndexByte(",]} \t\r\n", p.b[p.i]) < 0 {
-			p.i++
-		}
-		return &jnode{kind: 's', raw: p.b[start:p.i]}, nil
-	}
+	return n
 }
 
 // get returns the value of the last occurrence of key (the one JSON decoders
@@ -189,13 +90,7 @@ func (n *jnode) stringValue() (string, bool) {
 	return s, true
 }
 
-func jsonString(s string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return bytes.TrimRight(buf.Bytes(), "\n")
-}
+func jsonString(s string) []byte { return jsonscan.AppendString(nil, s) }
 
 func jstr(s string) *jnode { return &jnode{kind: 's', raw: jsonString(s)} }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/upstream"
@@ -60,7 +61,7 @@ type exchange struct {
 	proto       upstream.Protocol
 	countTokens bool
 	body        []byte
-	info        upstream.BodyInfo
+	info        jsonscan.BodyInfo
 	aliasJSON   []byte
 	start       time.Time
 	upstreamDur time.Duration
@@ -113,7 +114,7 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 		return
 	}
 	x.body = body
-	info, err := upstream.ScanBody(x.body)
+	info, err := jsonscan.ScanBody(x.body)
 	if err != nil {
 		x.status = http.StatusBadRequest
 		writeError(w, a, x.status, "invalid_request", err.Error())
@@ -156,7 +157,7 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 func aliasLiteral(raw []byte, model string) []byte {
 	for _, c := range raw[1 : len(raw)-1] {
 		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return upstream.AppendJSONString(nil, model)
+			return jsonscan.AppendString(nil, model)
 		}
 	}
 	return raw[:len(raw):len(raw)]
@@ -231,7 +232,7 @@ func (x *exchange) try(ctx context.Context, at *router.Attempt) error {
 		conv *Conversion
 	)
 	if t.NativeFor(x.proto) {
-		h, m, tl := upstream.RewriteParts(x.body, x.info, t.ModelJSON)
+		h, m, tl := jsonscan.RewriteParts(x.body, x.info, t.ModelJSON)
 		body = upstream.NewBody(h, m, tl)
 	} else {
 		upProto = t.PreferredNative()
@@ -325,14 +326,14 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 		// Passthrough: no full validation of what is only forwarded. The
 		// top-level scan (needed for the model anyway) plus a closing brace
 		// catches garbage and truncated bodies, so they never become a 200 (F9).
-		info, err := upstream.ScanResponse(body)
+		info, err := jsonscan.ScanResponse(body)
 		if err != nil || !endsObject(body) {
 			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}
 		}
 		if info.HasModel && !bytes.Equal(body[info.ModelStart:info.ModelEnd], x.aliasJSON) {
 			ob := getBuf()
 			defer putBuf(ob)
-			ob.Write(upstream.AppendRewritten(ob.AvailableBuffer(), body, info, x.aliasJSON))
+			ob.Write(jsonscan.AppendRewritten(ob.AvailableBuffer(), body, info, x.aliasJSON))
 			out = ob.Bytes()
 		}
 	}
@@ -378,7 +379,7 @@ func copyResponseHeaders(dst, src http.Header) {
 func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error {
 	t := at.Deployment.Target
 	if t.Kind == upstream.KindAnthropic {
-		h, m, tl := upstream.RewriteParts(x.body, x.info, t.ModelJSON)
+		h, m, tl := jsonscan.RewriteParts(x.body, x.info, t.ModelJSON)
 		body := upstream.NewBody(h, m, tl)
 		defer body.Release()
 		x.tokenSource = "upstream"

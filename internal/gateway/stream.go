@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/sse"
@@ -363,7 +364,7 @@ func rewriteFrameModel(dst, frame, alias []byte, nested string) []byte {
 		ps++
 	}
 	payload := bytes.TrimSuffix(frame[ps:le], []byte("\r"))
-	s, e, ok := upstream.FindModel(payload, nested)
+	s, e, ok := jsonscan.FindModel(payload, nested)
 	if !ok || bytes.Equal(payload[s:e], alias) {
 		return frame
 	}

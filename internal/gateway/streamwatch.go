@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/sse"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
@@ -218,7 +219,7 @@ func (w *streamWatch) checkFirst(frame, scratch []byte) (reason string, err *ups
 	if w.proto == upstream.Chat && sse.IsDone(data) {
 		return bad("an empty stream (data: [DONE] before any chunk)")
 	}
-	if _, serr := upstream.ScanResponse(data); serr != nil || !endsObject(data) {
+	if _, serr := jsonscan.ScanResponse(data); serr != nil || !endsObject(data) {
 		return bad("an event whose data is not a JSON object")
 	}
 	event, head := frameHead(frame)

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -22,7 +21,7 @@ func decodeAnthResponse(body []byte) (*anthResponse, error) {
 		anthResponse
 		Error *wireError `json:"error"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
@@ -83,11 +82,7 @@ func compactInput(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "{}"
 	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, raw) != nil {
-		return string(raw)
-	}
-	return buf.String()
+	return string(appendCompact(nil, raw))
 }
 
 // AnthropicResponseToChat converts a non-streaming Anthropic Messages answer
@@ -107,12 +102,9 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	}
 	var text, thinking strings.Builder
 	sig, nThinking := "", 0
-	b := make([]byte, 0, 256+len(body))
-	var calls []byte
-	nCalls := 0
+	m := chatOutMsg{Role: "assistant"}
 	for i := range r.Content {
-		c := &r.Content[i]
-		switch c.Type {
+		switch c := &r.Content[i]; c.Type {
 		case "text":
 			text.WriteString(c.Text)
 		case "thinking":
@@ -120,59 +112,24 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 			sig = c.Signature
 			nThinking++
 		case "tool_use":
-			if nCalls > 0 {
-				calls = append(calls, ',')
-			}
-			id := c.ID
-			if id == "" {
-				id = newID("call_")
-			}
-			calls = append(calls, `{"id":`...)
-			calls = appendString(calls, id)
-			name := c.Name
-			if name == "" {
-				name = UnnamedToolName
-			}
-			calls = append(calls, `,"type":"function","function":{"name":`...)
-			calls = appendString(calls, name)
-			calls = append(calls, `,"arguments":`...)
-			calls = appendString(calls, compactInput(c.Input))
-			calls = append(calls, "}}"...)
-			nCalls++
+			m.ToolCalls = append(m.ToolCalls, chatOutCall(c.ID, c.Name, compactInput(c.Input)))
+		}
+	}
+	if text.Len() > 0 || len(m.ToolCalls) == 0 {
+		m.Content = new(text.String())
+	}
+	if nThinking > 0 {
+		m.ReasoningContent = new(thinking.String())
+		if nThinking == 1 {
+			m.ReasoningSignature = sig
 		}
 	}
 	stop := ""
 	if r.StopReason != nil {
 		stop = *r.StopReason
 	}
-	b = append(b, `{"id":`...)
-	b = appendString(b, chatID(r.ID))
-	b = append(b, `,"object":"chat.completion","created":`...)
-	b = appendInt(b, int(nowUnix()))
-	b = append(b, `,"model":`...)
-	b = appendString(b, alias)
-	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
-	if text.Len() > 0 || nCalls == 0 {
-		b = appendString(b, text.String())
-	} else {
-		b = append(b, "null"...)
-	}
-	if thinking.Len() > 0 || nThinking > 0 {
-		b = append(b, `,"reasoning_content":`...)
-		b = appendString(b, thinking.String())
-		if nThinking == 1 && sig != "" {
-			b = append(b, `,"reasoning_signature":`...)
-			b = appendString(b, sig)
-		}
-	}
-	if nCalls > 0 {
-		b = append(b, `,"tool_calls":[`...)
-		b = append(b, calls...)
-		b = append(b, ']')
-	}
-	b = append(b, `},"logprobs":null,"finish_reason":`...)
-	b = appendString(b, chatFinish(stop, nCalls > 0))
-	b = append(b, `}],"usage":`...)
-	b = appendChatUsage(b, r.Usage)
-	return append(b, '}'), nil
+	out := chatCompletion{ID: chatID(r.ID), Object: "chat.completion", Created: nowUnix(), Model: alias,
+		Usage: appendChatUsage(nil, r.Usage)}
+	out.Choices[0] = chatOutChoice{Message: m, FinishReason: chatFinish(stop, len(m.ToolCalls) > 0)}
+	return marshal(&out)
 }

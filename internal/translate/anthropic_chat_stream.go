@@ -125,7 +125,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	}
 	ev := &s.ev
 	*ev = anthEvent{}
-	if err := json.Unmarshal(data, ev); err != nil {
+	if err := unmarshal(data, ev); err != nil {
 		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
 	}
 	switch ev.Type {
@@ -163,7 +163,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			// fragments already sent cannot be mended, so a broken or
 			// incomplete object (a lost or garbled delta) fails the
 			// stream rather than completing with unparseable arguments.
-			if !json.Valid(b.args) {
+			if !validJSON(b.args) {
 				return s.e.frames(), ErrToolArguments
 			}
 			s.spare, b.args = b.args[:0], nil
@@ -173,7 +173,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
 				args = compactInput(in)
 			}
-			s.toolChunk(b.tool, "", "", args, true)
+			s.e.chatToolArgs(s.head(), b.tool, args)
 		}
 	case "message_delta":
 		s.start()
@@ -191,11 +191,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			}
 			s.finishSeen = true
 			s.stop = *ev.Delta.StopReason
-			s.chunkHead()
-			s.e.buf = append(s.e.buf, `{},"logprobs":null,"finish_reason":`...)
-			s.e.buf = appendString(s.e.buf, chatFinish(s.stop, s.tools > 0))
-			s.e.buf = append(s.e.buf, "}]}"...)
-			s.e.end()
+			s.e.chatChunk(s.head(), func(b []byte) []byte { return append(b, "{}"...) }, chatFinish(s.stop, s.tools > 0))
 		}
 	case "message_stop":
 		s.start()
@@ -261,18 +257,7 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 	return &s.blocks[*idx], nil
 }
 
-// chunkHead begins a chunk frame up to `"delta":`.
-func (s *AnthropicToChatStream) chunkHead() {
-	e := &s.e
-	e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
-	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
-}
-
-// chunkTail ends a delta chunk without finish_reason.
-func (s *AnthropicToChatStream) chunkTail() {
-	s.e.buf = append(s.e.buf, `,"logprobs":null,"finish_reason":null}]}`...)
-	s.e.end()
-}
+func (s *AnthropicToChatStream) head() chatHead { return chatHead{s.id, s.alias, s.opts.CreatedAt} }
 
 func (s *AnthropicToChatStream) start() {
 	if s.started {
@@ -284,9 +269,7 @@ func (s *AnthropicToChatStream) start() {
 	} else if s.id == "" {
 		s.id = chatID("")
 	}
-	s.chunkHead()
-	s.e.buf = append(s.e.buf, `{"role":"assistant","content":""}`...)
-	s.chunkTail()
+	s.e.chatRole(s.head())
 }
 
 func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
@@ -295,25 +278,22 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 	case "text":
 		b.kind = blockText
 		s.blocks = append(s.blocks, b)
-		s.textChunk("content", cb.Text)
+		s.e.chatText(s.head(), "content", cb.Text)
 	case "thinking":
 		b.kind = blockThinking
 		s.blocks = append(s.blocks, b)
-		s.textChunk("reasoning_content", cb.Thinking)
-		s.textChunk("reasoning_signature", cb.Signature)
+		s.e.chatText(s.head(), "reasoning_content", cb.Thinking)
+		s.e.chatText(s.head(), "reasoning_signature", cb.Signature)
 	case "tool_use":
 		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
 		s.spare = nil
 		s.tools++
 		s.blocks = append(s.blocks, b)
-		id, name := cb.ID, cb.Name
+		id := cb.ID
 		if id == "" {
 			id = newID("call_")
 		}
-		if name == "" {
-			name = UnnamedToolName
-		}
-		s.toolChunk(b.tool, id, name, "", false)
+		s.e.chatToolHead(s.head(), b.tool, id, cb.Name)
 	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 		s.blocks = append(s.blocks, b)
 	}
@@ -323,64 +303,21 @@ func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	d := s.ev.Delta
 	switch {
 	case d.Type == "text_delta" && b.kind == blockText:
-		s.textChunk("content", d.Text)
+		s.e.chatText(s.head(), "content", d.Text)
 	case d.Type == "thinking_delta" && b.kind == blockThinking:
-		s.textChunk("reasoning_content", d.Thinking)
+		s.e.chatText(s.head(), "reasoning_content", d.Thinking)
 	case d.Type == "signature_delta" && b.kind == blockThinking:
-		s.textChunk("reasoning_signature", d.Signature)
+		s.e.chatText(s.head(), "reasoning_signature", d.Signature)
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true
 			b.args = append(b.args, d.PartialJSON...)
-			s.toolChunk(b.tool, "", "", d.PartialJSON, true)
+			s.e.chatToolArgs(s.head(), b.tool, d.PartialJSON)
 		}
 	}
 }
 
-// textChunk emits {"<field>": text} (nothing for empty text).
-func (s *AnthropicToChatStream) textChunk(field, text string) {
-	if text == "" {
-		return
-	}
-	s.chunkHead()
-	s.e.buf = append(s.e.buf, `{"`...)
-	s.e.buf = append(s.e.buf, field...)
-	s.e.buf = append(s.e.buf, `":`...)
-	s.e.buf = appendString(s.e.buf, text)
-	s.e.buf = append(s.e.buf, '}')
-	s.chunkTail()
-}
-
-// toolChunk emits a tool_calls delta: the header (id, name) or an
-// arguments fragment.
-func (s *AnthropicToChatStream) toolChunk(index int, id, name, args string, argsOnly bool) {
-	s.chunkHead()
-	e := &s.e
-	e.buf = append(e.buf, `{"tool_calls":[{"index":`...)
-	e.buf = appendInt(e.buf, index)
-	if !argsOnly {
-		e.buf = append(e.buf, `,"id":`...)
-		e.buf = appendString(e.buf, id)
-		e.buf = append(e.buf, `,"type":"function","function":{"name":`...)
-		e.buf = appendString(e.buf, name)
-		e.buf = append(e.buf, `,"arguments":""}}]}`...)
-	} else {
-		e.buf = append(e.buf, `,"function":{"arguments":`...)
-		e.buf = appendString(e.buf, args)
-		e.buf = append(e.buf, `}}]}`...)
-	}
-	s.chunkTail()
-}
-
 func (s *AnthropicToChatStream) finalize() {
 	s.done = true
-	e := &s.e
-	e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
-	e.buf = append(e.buf, `,"choices":[],"usage":`...)
-	e.buf = appendChatUsage(e.buf, s.usage)
-	e.buf = append(e.buf, '}')
-	e.end()
-	e.begin("")
-	e.buf = append(e.buf, sse.Done...)
-	e.end()
+	s.e.chatEnd(s.head(), func(b []byte) []byte { return appendChatUsage(b, s.usage) })
 }

@@ -219,39 +219,38 @@ func FuzzAnthropicResponseToChatNeverPanics(f *testing.F) {
 	})
 }
 
-// FuzzFastJSONMatchesEncodingJSON: the hand reader used by AnthropicToChat
-// decodes strings and blocks exactly like encoding/json.
-func FuzzFastJSONMatchesEncodingJSON(f *testing.F) {
-	for _, s := range []string{`"plain"`, `"a\nb\t\"q\"\\ \/ \u00e9 \ud83d\ude00 \ud800 x \udc00\u0041"`, "\"bad \xff utf8\"", `[{"type":"text","TEXT":"x","is_error":true,"source":{"type":"url","url":"u"}},null,{"t\u0079pe":"tool_use","input":{"a":[1,"]"]}}]`} {
+// FuzzJSONLibraryMatchesEncodingJSON: the JSON library the package uses
+// (see json.go) decodes every wire type exactly like encoding/json:
+// strings, escapes, invalid UTF-8, case-folded and duplicate keys, kinds.
+func FuzzJSONLibraryMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\nb\t\"q\"\\ \/ \u00e9 \ud83d\ude00 \ud800 x \udc00\u0041"`, "\"bad \xff utf8\"",
+		`[{"type":"text","TEXT":"x","is_error":true,"source":{"type":"url","url":"u"}},null,{"t\u0079pe":"tool_use","input":{"a":[1,"]"]}}]`,
+		`{"MESSAGES":[null,{"Role":"user","content":"x"}],"messages":[{"role":"assistant","content":[{"type":"text","text":"a"}]}],"max_tokens":5}`,
+		`{"id":"c","choices":[{"index":0,"delta":{"content":"hi","tool_calls":[{"index":1,"function":{"arguments":"{\"a\":"}}]},"finish_reason":null}],"usage":{"prompt_tokens":3}}`,
+		`{"type":"response.output_text.delta","output_index":0,"item_id":"m","delta":"x","sequence_number":3}`,
+		`{"type":"response.output_text.delta","Delta":"x","delta":"y","obfuscation":"abc","logprobs":[]}`} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if !json.Valid(in) {
-			return
-		}
-		want, werr := blocks(in)
-		got, gerr := fastBlocks(in)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("errors differ: %v vs %v", werr, gerr)
-		}
-		if werr == nil && dump(want) != dump(got) {
-			t.Fatalf("blocks differ:\n%s\n%s", dump(want), dump(got))
-		}
-	})
-}
-
-func FuzzAnthropicRequestDecodeMatchesEncodingJSON(f *testing.F) {
 	f.Add(fixture(f, "anthropic_tool_turn.json"))
-	f.Add([]byte(`{"MESSAGES":[null,{"Role":"user","content":"x"}],"messages":[{"role":"assistant","content":[{"type":"text","text":"a"}]}],"max_tokens":5}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var want, got anthRequest
-		werr := unmarshal(body, &want)
-		gerr := decodeAnthRequestFast(body, &got)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("errors differ: %v vs %v", werr, gerr)
+	f.Add(fixture(f, "responses_tool_turn.json"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if validJSON(in) != json.Valid(in) {
+			t.Fatalf("validity differs on %q", in)
 		}
-		if werr == nil && dump(want) != dump(got) {
-			t.Fatalf("requests differ:\n%s\n%s", dump(want), dump(got))
+		same := func(want, got any) {
+			werr, gerr := json.Unmarshal(in, want), unmarshal(in, got)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("%T: errors differ: %v vs %v", want, werr, gerr)
+			}
+			if werr == nil && dump(want) != dump(got) {
+				t.Fatalf("%T differs:\n%s\n%s", want, dump(want), dump(got))
+			}
 		}
+		same(new([]anthBlock), new([]anthBlock))
+		same(new(anthRequest), new(anthRequest))
+		same(new(chatResponse), new(chatResponse))
+		same(new(chatRequest), new(chatRequest))
+		same(new(respEvent), new(respEvent))
+		same(new(respRequest), new(respRequest))
 	})
 }

@@ -23,19 +23,8 @@ const billingHeaderPrefix = "x-anthropic-billing-header:"
 // take (cache_control, context_management, top_k, server tools,
 // defer_loading tools) are dropped and listed in Result.Notes.
 func AnthropicToChat(body []byte, opts Options) (*Result, error) {
-	if res, ok := anthropicToChatFast(body, opts); ok {
-		return res, nil
-	}
-	return anthropicToChatSlow(body, opts)
-}
-
-// anthropicToChatSlow is the reference translation: it decodes the request
-// into wire types and re-encodes. anthropicToChatFast must give the same
-// bytes; it falls back here for anything unusual and for every error (so
-// error messages stay those of encoding/json).
-func anthropicToChatSlow(body []byte, opts Options) (*Result, error) {
 	var req anthRequest
-	if err := decodeAnthRequestFast(body, &req); err != nil {
+	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding anthropic request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
@@ -45,9 +34,7 @@ func anthropicToChatSlow(body []byte, opts Options) (*Result, error) {
 	}
 	out.Messages = make([]chatMessage, 0, len(req.Messages)+2)
 
-	if sys, err := systemText(req.System); err != nil {
-		return nil, fmt.Errorf("decoding anthropic system: %w", err)
-	} else if sys != "" {
+	if sys := joinText(req.System, true); sys != "" {
 		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(sys)})
 	}
 	for i, m := range req.Messages {
@@ -119,17 +106,9 @@ func anthropicToChatSlow(body []byte, opts Options) (*Result, error) {
 	if rf := anthFormatToChat(format); rf != nil {
 		out.ResponseFormat = rf
 	}
-	res.Body = appendChatRequest(make([]byte, 0, len(body)), &out)
-	return res, nil
-}
-
-// systemText joins a system prompt given as a string or as text blocks.
-func systemText(raw json.RawMessage) (string, error) {
-	bs, err := fastBlocks(raw)
-	if err != nil {
-		return "", err
-	}
-	return joinText(bs, true), nil
+	var err error
+	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
+	return res, err
 }
 
 func joinText(bs []anthBlock, dropBilling bool) string {
@@ -156,10 +135,7 @@ func joinText(bs []anthBlock, dropBilling bool) string {
 }
 
 func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Result) ([]chatMessage, error) {
-	bs, err := fastBlocks(m.Content)
-	if err != nil {
-		return dst, err
-	}
+	bs := m.Content
 	switch m.Role {
 	case "system":
 		if s := joinText(bs, true); s != "" {
@@ -224,9 +200,11 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessa
 		case "document":
 			res.note("dropped document block: not supported by a chat upstream")
 		case "tool_result":
-			inner, err := fastBlocks(b.Content)
-			if err != nil {
-				return dst, fmt.Errorf("tool_result %s: %w", b.ToolUseID, err)
+			var inner anthContent
+			if len(b.Content) > 0 {
+				if err := unmarshal(b.Content, &inner); err != nil {
+					return dst, fmt.Errorf("tool_result %s: %w", b.ToolUseID, err)
+				}
 			}
 			text := joinText(inner, false)
 			if b.IsError {
@@ -282,7 +260,7 @@ const maxUserLen = 64
 // truncated to 64 bytes on a UTF-8 boundary.
 func userID(raw json.RawMessage) string {
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := unmarshal(raw, &s); err != nil {
 		s = string(trimSpace(raw))
 		if s == "null" {
 			return ""
@@ -294,7 +272,7 @@ func userID(raw json.RawMessage) string {
 			AccountUUID string `json:"account_uuid"`
 			SessionID   string `json:"session_id"`
 		}
-		if json.Unmarshal([]byte(s), &ids) == nil {
+		if unmarshal([]byte(s), &ids) == nil {
 			switch {
 			case ids.AccountUUID != "":
 				s = ids.AccountUUID
@@ -360,7 +338,7 @@ func anthFormatToChat(raw json.RawMessage) json.RawMessage {
 		Schema json.RawMessage `json:"schema"`
 		Name   string          `json:"name"`
 	}
-	if json.Unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
+	if unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
 		return nil
 	}
 	name := f.Name

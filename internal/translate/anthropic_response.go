@@ -11,7 +11,7 @@ import (
 // is an error wrapping ErrUpstreamBody (or an *UpstreamError).
 func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 	var r chatResponse
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := unmarshal(body, &r); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
@@ -128,7 +128,7 @@ func anthropicStop(finish string, hasTools bool, stopReason, matched json.RawMes
 	}
 	for _, raw := range []json.RawMessage{stopReason, matched} {
 		var s string
-		if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil && s != "" && s != "stop" {
+		if len(raw) > 0 && raw[0] == '"' && unmarshal(raw, &s) == nil && s != "" && s != "stop" {
 			return "stop_sequence", &s
 		}
 	}

@@ -39,10 +39,10 @@ const (
 // frames. When the upstream body ends, call Finish(nil) (or Finish(err) for
 // a read error). Not safe for concurrent use.
 type ChatToAnthropicStream struct {
-	alias   string
-	opts    StreamOptions
-	e       emitter
-	chunk   chatResponse
+	alias string
+	opts  StreamOptions
+	e     emitter
+	chatIn
 	started bool
 	done    bool
 
@@ -50,13 +50,8 @@ type ChatToAnthropicStream struct {
 	open  blockKind // kind of the open block
 	sig   strings.Builder
 
-	calls chatCalls
-
-	finish      string
-	finishSeen  bool
 	stopSeq     *string
 	stopReason  string
-	usage       *chatUsage
 	outputChars int
 }
 
@@ -77,30 +72,12 @@ func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 		err := s.finalize()
 		return s.e.frames(), err
 	}
-	c := &s.chunk
-	if err := decodeChunk(data, c); err != nil {
-		return s.e.frames(), err
+	ch, err := s.feed(data, s)
+	if err == nil && ch != nil && ch.FinishReason != "" {
+		s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.calls.any(), ch.StopReason, ch.MatchedStop)
+		err = s.closeAll()
 	}
-	if c.Usage != nil {
-		s.usage = c.Usage
-	}
-	s.start(c.ID)
-	if ch := choiceZero(c); ch != nil {
-		if d := ch.Delta; d != nil {
-			if err := s.delta(d); err != nil {
-				return s.e.frames(), err
-			}
-		}
-		if ch.FinishReason != "" {
-			s.finishSeen = true
-			s.finish = ch.FinishReason
-			s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.calls.any(), ch.StopReason, ch.MatchedStop)
-			if err := s.closeAll(); err != nil {
-				return s.e.frames(), err
-			}
-		}
-	}
-	return s.e.frames(), nil
+	return s.e.frames(), err
 }
 
 // Finish ends the stream. err == nil means the upstream body ended: after a
@@ -157,41 +134,16 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 	e.end()
 }
 
-func (s *ChatToAnthropicStream) delta(d *chatRespMsg) error {
-	if text, sig := d.reasoning(); text != "" || sig != "" {
-		if s.calls.busy() {
-			s.calls.hold(true, text)
-		} else {
-			s.thinking(text)
-		}
-		if s.open == blockThinking || s.calls.busy() {
-			s.sig.WriteString(sig)
-		}
+// reasoning takes thinking text and its signature (chatSink): the
+// signature belongs to the open thinking block, or to the one the held
+// text will open.
+func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
+	if !held {
+		s.thinking(text)
 	}
-	text := ""
-	if d.Content != nil {
-		text = *d.Content
+	if s.open == blockThinking || held {
+		s.sig.WriteString(sig)
 	}
-	if text == "" && d.Refusal != nil {
-		text = *d.Refusal
-	}
-	if text != "" {
-		if s.calls.busy() {
-			s.calls.hold(false, text)
-		} else {
-			s.text(text)
-		}
-	}
-	for i := range d.ToolCalls {
-		if err := s.calls.fragment(&d.ToolCalls[i], s); err != nil {
-			return err
-		}
-	}
-	if d.FunctionCall != nil {
-		zero := 0
-		return s.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, s)
-	}
-	return nil
 }
 
 func (s *ChatToAnthropicStream) thinking(text string) {
@@ -277,7 +229,7 @@ func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
 	}
-	return bytesString(argsObject(string(args)))
+	return string(argsObject(string(args)))
 }
 
 // segment sends held text or thinking (callSink).
@@ -380,5 +332,3 @@ func (s *ChatToAnthropicStream) finalize() error {
 	e.end()
 	return nil
 }
-
-func itoa(n int) string { return string(appendInt(nil, n)) }

@@ -40,22 +40,54 @@ type chatInPart struct {
 	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
 }
 
-// aBlock is one Anthropic content block being built.
+// anthOutRequest is the Messages request ChatToAnthropic writes.
+type anthOutRequest struct {
+	Model         string          `json:"model"`
+	MaxTokens     int             `json:"max_tokens"`
+	System        []aBlock        `json:"system,omitempty"`
+	Messages      []aTurn         `json:"messages"`
+	Tools         []anthTool      `json:"tools,omitempty"`
+	ToolChoice    json.RawMessage `json:"tool_choice,omitempty"`
+	StopSequences []string        `json:"stop_sequences,omitempty"`
+	Temperature   *float64        `json:"temperature,omitempty"`
+	TopP          *float64        `json:"top_p,omitempty"`
+	Thinking      *anthThinking   `json:"thinking,omitempty"`
+	OutputConfig  *anthOutConfig  `json:"output_config,omitempty"`
+	Metadata      *anthMetadata   `json:"metadata,omitempty"`
+	Stream        bool            `json:"stream,omitempty"`
+}
+
+type anthThinking struct {
+	Type         string `json:"type"` // "enabled"
+	BudgetTokens int    `json:"budget_tokens"`
+}
+
+type anthOutConfig struct {
+	Format json.RawMessage `json:"format"`
+}
+
+type anthMetadata struct {
+	UserID string `json:"user_id"`
+}
+
+// aBlock is one content block ChatToAnthropic writes. The pointer members
+// belong to one block type each and are written whenever set, even empty.
 type aBlock struct {
-	typ      string // text, image, thinking, tool_use, tool_result
-	text     string // text, thinking, tool_result content
-	sig      string // thinking signature
-	id, name string // tool_use id + name; tool_result tool_use_id in id
-	input    []byte // tool_use input object
-	media    string // image media_type (base64) ...
-	data     string // ... and data
-	url      string // image url source
-	isErr    bool
+	Type      string          `json:"type"`               // text, image, thinking, tool_use, tool_result
+	Text      string          `json:"text,omitempty"`     // text (never empty)
+	Thinking  *string         `json:"thinking,omitempty"` // thinking, with Signature
+	Signature string          `json:"signature,omitempty"`
+	Source    json.RawMessage `json:"source,omitempty"` // image
+	ID        string          `json:"id,omitempty"`     // tool_use, with Name and Input
+	Name      *string         `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID *string         `json:"tool_use_id,omitempty"` // tool_result, with Content
+	Content   *string         `json:"content,omitempty"`
 }
 
 type aTurn struct {
-	role   string
-	blocks []aBlock
+	Role    string   `json:"role"`
+	Content []aBlock `json:"content"`
 }
 
 // ChatToAnthropic translates an OpenAI Chat Completions request (an OpenAI
@@ -106,13 +138,13 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
 			}
 			if s != "" {
-				system = append(system, aBlock{typ: "text", text: s})
+				system = append(system, aBlock{Type: "text", Text: s})
 			}
 		case "assistant":
 			var bs []aBlock
 			if m.ReasoningContent != "" || m.ReasoningSignature != "" {
 				if m.ReasoningSignature != "" && m.ReasoningSignature != UnsignedThinkingSignature {
-					bs = append(bs, aBlock{typ: "thinking", text: m.ReasoningContent, sig: m.ReasoningSignature})
+					bs = append(bs, aBlock{Type: "thinking", Thinking: new(m.ReasoningContent), Signature: m.ReasoningSignature})
 				} else {
 					droppedReasoning = true
 				}
@@ -122,7 +154,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
 			}
 			if s != "" {
-				bs = append(bs, aBlock{typ: "text", text: s})
+				bs = append(bs, aBlock{Type: "text", Text: s})
 			}
 			for _, tc := range m.ToolCalls {
 				id := tc.ID
@@ -130,7 +162,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 					id = newID("toolu_")
 					genIDs = append(genIDs, id)
 				}
-				bs = append(bs, aBlock{typ: "tool_use", id: id, name: tc.Function.Name, input: argsObject(tc.Function.Arguments)})
+				bs = append(bs, aBlock{Type: "tool_use", ID: id, Name: new(tc.Function.Name), Input: argsObject(tc.Function.Arguments)})
 			}
 			turns = appendTurn(turns, "assistant", bs)
 		case "tool", "function":
@@ -156,7 +188,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	}
 
 	// Tools.
-	var tools []aBlock // name, text = description, input = schema
+	var tools []anthTool
 	for _, t := range req.Tools {
 		name := t.Function.Name
 		if name == "" {
@@ -170,7 +202,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		if len(params) == 0 || string(params) == "null" {
 			params = []byte(`{"type":"object","properties":{}}`)
 		}
-		tools = append(tools, aBlock{name: name, text: t.Function.Description, input: params})
+		tools = append(tools, anthTool{Name: name, Description: t.Function.Description, InputSchema: params})
 	}
 	toolChoice, forced := chatToolChoiceToAnth(req.ToolChoice, req.ParallelToolCalls, len(tools) > 0, res)
 
@@ -242,98 +274,26 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		}
 	}
 
-	// Encode.
-	b := make([]byte, 0, len(body)+256)
-	b = append(b, `{"model":`...)
-	b = appendString(b, model)
-	b = append(b, `,"max_tokens":`...)
-	b = appendInt(b, maxTokens)
-	if len(system) > 0 {
-		b = append(b, `,"system":[`...)
-		for i := range system {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendABlock(b, &system[i])
-		}
-		b = append(b, ']')
+	out := anthOutRequest{Model: model, MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
+		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream}
+	if out.Messages == nil {
+		out.Messages = []aTurn{}
 	}
-	b = append(b, `,"messages":[`...)
-	for i := range turns {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"role":`...)
-		b = appendString(b, turns[i].role)
-		b = append(b, `,"content":[`...)
-		for j := range turns[i].blocks {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendABlock(b, &turns[i].blocks[j])
-		}
-		b = append(b, "]}"...)
-	}
-	b = append(b, ']')
 	if len(tools) > 0 {
-		b = append(b, `,"tools":[`...)
-		for i, t := range tools {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"name":`...)
-			b = appendString(b, t.name)
-			if t.text != "" {
-				b = append(b, `,"description":`...)
-				b = appendString(b, t.text)
-			}
-			b = append(b, `,"input_schema":`...)
-			b = append(b, t.input...)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-		if toolChoice != nil {
-			b = append(b, `,"tool_choice":`...)
-			b = append(b, toolChoice...)
-		}
-	}
-	if len(stops) > 0 {
-		b = append(b, `,"stop_sequences":[`...)
-		for i, s := range stops {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		b = append(b, ']')
-	}
-	if temp != nil {
-		b = append(b, `,"temperature":`...)
-		b = strconv.AppendFloat(b, *temp, 'g', -1, 64)
-	}
-	if topP != nil {
-		b = append(b, `,"top_p":`...)
-		b = strconv.AppendFloat(b, *topP, 'g', -1, 64)
+		out.ToolChoice = toolChoice
 	}
 	if budget > 0 {
-		b = append(b, `,"thinking":{"type":"enabled","budget_tokens":`...)
-		b = appendInt(b, budget)
-		b = append(b, '}')
+		out.Thinking = &anthThinking{Type: "enabled", BudgetTokens: budget}
 	}
 	if format != nil {
-		b = append(b, `,"output_config":{"format":`...)
-		b = append(b, format...)
-		b = append(b, '}')
+		out.OutputConfig = &anthOutConfig{Format: format}
 	}
 	if req.User != "" {
-		b = append(b, `,"metadata":{"user_id":`...)
-		b = appendString(b, truncateUTF8(req.User, maxUserLen))
-		b = append(b, '}')
+		out.Metadata = &anthMetadata{UserID: truncateUTF8(req.User, maxUserLen)}
 	}
-	if req.Stream {
-		b = append(b, `,"stream":true`...)
+	if res.Body, err = appendJSON(make([]byte, 0, len(body)+256), &out); err != nil {
+		return nil, fmt.Errorf("encoding anthropic request: %w", err)
 	}
-	res.Body = append(b, '}')
 	return res, nil
 }
 
@@ -344,36 +304,36 @@ func appendTurn(turns []aTurn, role string, bs []aBlock) []aTurn {
 	if len(bs) == 0 {
 		return turns
 	}
-	if n := len(turns); n > 0 && turns[n-1].role == role {
+	if n := len(turns); n > 0 && turns[n-1].Role == role {
 		t := &turns[n-1]
 		if role == "user" {
 			// tool_result blocks must lead a user turn: keep them first.
 			for _, b := range bs {
-				if b.typ == "tool_result" {
-					t.blocks = insertResult(t.blocks, b)
+				if b.Type == "tool_result" {
+					t.Content = insertResult(t.Content, b)
 				} else {
-					t.blocks = append(t.blocks, b)
+					t.Content = append(t.Content, b)
 				}
 			}
 			return turns
 		}
-		t.blocks = append(t.blocks, bs...)
+		t.Content = append(t.Content, bs...)
 		return turns
 	}
-	return append(turns, aTurn{role: role, blocks: bs})
+	return append(turns, aTurn{Role: role, Content: bs})
 }
 
 // insertResult puts a tool_result after the turn's other results; a result
 // for an id already present is merged into it (never duplicated).
 func insertResult(bs []aBlock, r aBlock) []aBlock {
 	k := 0
-	for k < len(bs) && bs[k].typ == "tool_result" {
-		if bs[k].id == r.id {
-			if r.text != "" {
-				if bs[k].text != "" {
-					bs[k].text += "\n"
+	for k < len(bs) && bs[k].Type == "tool_result" {
+		if *bs[k].ToolUseID == *r.ToolUseID {
+			if *r.Content != "" {
+				if *bs[k].Content != "" {
+					*bs[k].Content += "\n"
 				}
-				bs[k].text += r.text
+				*bs[k].Content += *r.Content
 			}
 			return bs
 		}
@@ -386,12 +346,12 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 }
 
 func appendToolResult(turns []aTurn, id, text string) []aTurn {
-	r := aBlock{typ: "tool_result", id: id, text: text}
-	if n := len(turns); n > 0 && turns[n-1].role == "user" {
-		turns[n-1].blocks = insertResult(turns[n-1].blocks, r)
+	r := aBlock{Type: "tool_result", ToolUseID: &id, Content: &text}
+	if n := len(turns); n > 0 && turns[n-1].Role == "user" {
+		turns[n-1].Content = insertResult(turns[n-1].Content, r)
 		return turns
 	}
-	return append(turns, aTurn{role: "user", blocks: []aBlock{r}})
+	return append(turns, aTurn{Role: "user", Content: []aBlock{r}})
 }
 
 // lastToolTurnUnsigned reports whether the conversation ends in a tool loop
@@ -399,58 +359,16 @@ func appendToolResult(turns []aTurn, id, text string) []aTurn {
 // start with a signed thinking block; Anthropic rejects thinking then.
 func lastToolTurnUnsigned(turns []aTurn) bool {
 	for i := len(turns) - 1; i >= 0; i-- {
-		if turns[i].role != "assistant" {
+		if turns[i].Role != "assistant" {
 			continue
 		}
 		hasTool := false
-		for _, b := range turns[i].blocks {
-			hasTool = hasTool || b.typ == "tool_use"
+		for _, b := range turns[i].Content {
+			hasTool = hasTool || b.Type == "tool_use"
 		}
-		return hasTool && turns[i].blocks[0].typ != "thinking"
+		return hasTool && turns[i].Content[0].Type != "thinking"
 	}
 	return false
-}
-
-func appendABlock(b []byte, x *aBlock) []byte {
-	b = append(b, `{"type":`...)
-	b = appendString(b, x.typ)
-	switch x.typ {
-	case "text":
-		b = append(b, `,"text":`...)
-		b = appendString(b, x.text)
-	case "thinking":
-		b = append(b, `,"thinking":`...)
-		b = appendString(b, x.text)
-		b = append(b, `,"signature":`...)
-		b = appendString(b, x.sig)
-	case "image":
-		if x.url != "" {
-			b = append(b, `,"source":{"type":"url","url":`...)
-			b = appendString(b, x.url)
-		} else {
-			b = append(b, `,"source":{"type":"base64","media_type":`...)
-			b = appendString(b, x.media)
-			b = append(b, `,"data":`...)
-			b = appendString(b, x.data)
-		}
-		b = append(b, '}')
-	case "tool_use":
-		b = append(b, `,"id":`...)
-		b = appendString(b, x.id)
-		b = append(b, `,"name":`...)
-		b = appendString(b, x.name)
-		b = append(b, `,"input":`...)
-		b = append(b, x.input...)
-	case "tool_result":
-		b = append(b, `,"tool_use_id":`...)
-		b = appendString(b, x.id)
-		b = append(b, `,"content":`...)
-		b = appendString(b, x.text)
-		if x.isErr {
-			b = append(b, `,"is_error":true`...)
-		}
-	}
-	return append(b, '}')
 }
 
 // chatText flattens chat content (a string, null, or parts) to text.
@@ -460,15 +378,12 @@ func chatText(raw json.RawMessage, res *Result) (string, error) {
 		return "", nil
 	}
 	if raw[0] == '"' {
-		// raw comes from the decoded body (valid JSON): decode the literal
-		// by hand, exactly as encoding/json would, without a second
-		// validation pass over large contents.
 		var s string
-		err := setString(&s, raw, "content")
+		err := unmarshal(raw, &s)
 		return s, err
 	}
 	var parts []chatInPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if err := unmarshal(raw, &parts); err != nil {
 		return "", err
 	}
 	var sb strings.Builder
@@ -501,16 +416,16 @@ func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := setString(&s, raw, "content"); err != nil { // raw is valid JSON (see chatText)
+		if err := unmarshal(raw, &s); err != nil {
 			return nil, err
 		}
 		if s == "" {
 			return nil, nil
 		}
-		return []aBlock{{typ: "text", text: s}}, nil
+		return []aBlock{{Type: "text", Text: s}}, nil
 	}
 	var parts []chatInPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if err := unmarshal(raw, &parts); err != nil {
 		return nil, err
 	}
 	var bs []aBlock
@@ -518,7 +433,7 @@ func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
 		switch p.Type {
 		case "text", "input_text":
 			if p.Text != "" {
-				bs = append(bs, aBlock{typ: "text", text: p.Text})
+				bs = append(bs, aBlock{Type: "text", Text: p.Text})
 			}
 		case "image_url", "input_image":
 			if blk, ok := imageBlock(p.ImageURL); ok {
@@ -542,7 +457,7 @@ func imageBlock(raw json.RawMessage) (aBlock, bool) {
 		u = rawText(raw)
 	} else {
 		var iu chatImageURL
-		if json.Unmarshal(raw, &iu) != nil {
+		if unmarshal(raw, &iu) != nil {
 			return aBlock{}, false
 		}
 		u = iu.URL
@@ -553,12 +468,12 @@ func imageBlock(raw json.RawMessage) (aBlock, bool) {
 		if !ok || !isB64 || media == "" {
 			return aBlock{}, false
 		}
-		return aBlock{typ: "image", media: media, data: data}, true
+		return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "base64", "media_type": media, "data": data})}, true
 	}
 	if u == "" {
 		return aBlock{}, false
 	}
-	return aBlock{typ: "image", url: u}, true
+	return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "url", "url": u})}, true
 }
 
 // chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
@@ -590,7 +505,7 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 				Name string `json:"name"`
 			} `json:"function"`
 		}
-		if json.Unmarshal(raw, &c) == nil && c.Type == "function" && (c.Function.Name != "" || c.Name != "") {
+		if unmarshal(raw, &c) == nil && c.Type == "function" && (c.Function.Name != "" || c.Name != "") {
 			typ, name = "tool", c.Function.Name
 			if name == "" {
 				name = c.Name
@@ -629,11 +544,11 @@ func stopList(raw json.RawMessage) ([]string, error) {
 	var list []string
 	if raw[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := unmarshal(raw, &s); err != nil {
 			return nil, err
 		}
 		list = []string{s}
-	} else if err := json.Unmarshal(raw, &list); err != nil {
+	} else if err := unmarshal(raw, &list); err != nil {
 		return nil, err
 	}
 	out := list[:0]
@@ -658,7 +573,7 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 			Schema json.RawMessage `json:"schema"`
 		} `json:"json_schema"`
 	}
-	if json.Unmarshal(raw, &f) != nil {
+	if unmarshal(raw, &f) != nil {
 		res.note("dropped response_format: unreadable")
 		return nil
 	}
@@ -668,7 +583,7 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 	case "json_schema":
 		if s := trimSpace(f.JSONSchema.Schema); len(s) > 0 && s[0] == '{' {
 			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
-			b = append(b, s...)
+			b = appendCompact(b, s)
 			return append(b, '}')
 		}
 	}

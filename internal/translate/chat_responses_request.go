@@ -233,7 +233,7 @@ func chatUserParts(raw json.RawMessage, res *Result) ([]respOutPart, error) {
 	}
 	if raw[0] == '"' {
 		var s string
-		if err := setString(&s, raw, "content"); err != nil {
+		if err := unmarshal(raw, &s); err != nil {
 			return nil, err
 		}
 		if s == "" {
@@ -242,7 +242,7 @@ func chatUserParts(raw json.RawMessage, res *Result) ([]respOutPart, error) {
 		return []respOutPart{{Type: "input_text", Text: s}}, nil
 	}
 	var parts []chatInPart
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if err := unmarshal(raw, &parts); err != nil {
 		return nil, err
 	}
 	var out []respOutPart
@@ -279,7 +279,7 @@ func imageURL(raw json.RawMessage) (url, detail string) {
 		return rawText(raw), ""
 	}
 	var u chatImageURL
-	if json.Unmarshal(raw, &u) != nil {
+	if unmarshal(raw, &u) != nil {
 		return "", ""
 	}
 	return u.URL, u.Detail
@@ -306,7 +306,7 @@ func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
 			Name string `json:"name"`
 		} `json:"function"`
 	}
-	if json.Unmarshal(raw, &c) != nil {
+	if unmarshal(raw, &c) != nil {
 		res.note("dropped unreadable tool_choice")
 		return nil
 	}
@@ -336,7 +336,7 @@ func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
 			Strict      *bool           `json:"strict"`
 		} `json:"json_schema"`
 	}
-	if json.Unmarshal(raw, &f) != nil {
+	if unmarshal(raw, &f) != nil {
 		res.note("dropped unreadable response_format")
 		return nil
 	}

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
@@ -90,6 +89,90 @@ type callSink interface {
 	segment(seg segment)
 }
 
+// chatIn reads a Chat Completions stream for the machines that turn it
+// into another protocol (ChatToAnthropicStream, ChatToResponsesStream):
+// chunks, usage, the finish_reason, and text, reasoning and tool calls in
+// the order the client must get them (calls).
+type chatIn struct {
+	chunk      chatResponse
+	calls      chatCalls
+	finish     string
+	finishSeen bool
+	usage      *chatUsage
+}
+
+// chatSink is a machine's side of chatIn.
+type chatSink interface {
+	callSink
+	// start sends the message or response head, once.
+	start(upstreamID string)
+	// reasoning takes reasoning text and its signature; held means a call
+	// is being sent and chatIn holds the text until it ends.
+	reasoning(text, sig string, held bool)
+	// text sends answer text.
+	text(text string)
+}
+
+// feed reads one chunk (not "[DONE]") and returns its first choice, if
+// any. Errors: a bad chunk or an error chunk, ErrToolArguments.
+func (in *chatIn) feed(data []byte, w chatSink) (*chatChoice, error) {
+	c := &in.chunk
+	if err := decodeChunk(data, c); err != nil {
+		return nil, err
+	}
+	if c.Usage != nil {
+		in.usage = c.Usage
+	}
+	w.start(c.ID)
+	ch := choiceZero(c)
+	if ch == nil {
+		return nil, nil
+	}
+	if d := ch.Delta; d != nil {
+		if err := in.delta(d, w); err != nil {
+			return nil, err
+		}
+	}
+	if ch.FinishReason != "" {
+		in.finishSeen, in.finish = true, ch.FinishReason
+	}
+	return ch, nil
+}
+
+func (in *chatIn) delta(d *chatRespMsg, w chatSink) error {
+	if text, sig := d.reasoning(); text != "" || sig != "" {
+		held := in.calls.busy()
+		if held {
+			in.calls.hold(true, text)
+		}
+		w.reasoning(text, sig, held)
+	}
+	text := ""
+	if d.Content != nil {
+		text = *d.Content
+	}
+	if text == "" && d.Refusal != nil {
+		text = *d.Refusal
+	}
+	if text != "" {
+		if in.calls.busy() {
+			in.calls.hold(false, text)
+		} else {
+			w.text(text)
+		}
+	}
+	for i := range d.ToolCalls {
+		if err := in.calls.fragment(&d.ToolCalls[i], w); err != nil {
+			return err
+		}
+	}
+	if d.FunctionCall != nil {
+		zero := 0
+		return in.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, w)
+	}
+	return nil
+}
+
 // busy reports whether a call is being sent: text and reasoning must then
 // be held (hold) to keep the client's blocks in order.
 func (a *chatCalls) busy() bool { return a.active != nil }
@@ -137,7 +220,7 @@ func (a *chatCalls) fragment(tc *chatToolCall, w callSink) error {
 			a.queue = append(a.queue, heldEntry{call: c})
 		}
 	} else if c.ended {
-		if skipWS([]byte(frag), 0) == len(frag) {
+		if isBlank([]byte(frag)) {
 			return nil // a repeated header or trailing whitespace
 		}
 		return ErrToolArguments
@@ -207,7 +290,7 @@ func (a *chatCalls) advance(w callSink, final bool) error {
 // argsComplete reports whether streamed arguments form a whole JSON object.
 func argsComplete(c *chatCall) bool {
 	t := trimSpace(c.args)
-	return c.mode == argsStreaming && len(t) > 0 && t[len(t)-1] == '}' && json.Valid(t)
+	return c.mode == argsStreaming && len(t) > 0 && t[len(t)-1] == '}' && validJSON(t)
 }
 
 // open starts c and sends the arguments it already has.
@@ -223,12 +306,12 @@ func (a *chatCalls) decide(c *chatCall, w callSink) {
 	if c.mode != argsUndecided {
 		return
 	}
-	i := skipWS(c.args, 0)
+	t := trimSpace(c.args)
 	switch {
-	case i == len(c.args):
-	case c.args[i] == '{':
+	case len(t) == 0:
+	case t[0] == '{':
 		c.mode = argsStreaming
-		w.callArgs(c, bytesString(c.args))
+		w.callArgs(c, string(c.args))
 	default:
 		c.mode = argsHeld
 	}
@@ -242,11 +325,11 @@ func (a *chatCalls) close(c *chatCall, w callSink) error {
 	}
 	switch c.mode {
 	case argsStreaming:
-		if !json.Valid(c.args) {
+		if !validJSON(c.args) {
 			return ErrToolArguments
 		}
 	case argsHeld:
-		if !json.Valid(c.args) {
+		if !validJSON(c.args) {
 			return ErrToolArguments
 		}
 		if s := w.heldArgs(c.args); s != "" {

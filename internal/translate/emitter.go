@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -64,12 +63,12 @@ func (e *emitter) frames() []sse.Frame {
 // decodeChunk parses one chat stream chunk. An error object inside the
 // stream becomes an *UpstreamError.
 func decodeChunk(data []byte, c *chatResponse) error {
-	*c = chatResponse{}
-	if decodeChunkFast(data, c) {
-		return nil // never holds an "error" member
-	}
-	*c = chatResponse{}
-	if err := json.Unmarshal(data, c); err != nil {
+	// Reuse the choices array of the previous chunk, zeroed: one chunk
+	// after another then costs no slice allocation.
+	choices := c.Choices[:0]
+	clear(choices[:cap(choices)])
+	*c = chatResponse{Choices: choices}
+	if err := unmarshal(data, c); err != nil {
 		return fmt.Errorf("%w: bad stream chunk: %v", ErrUpstreamBody, err)
 	}
 	if c.Error != nil {
@@ -107,14 +106,100 @@ type segment struct {
 	text     string
 }
 
-// beginChatChunk starts a chat.completion.chunk frame up to and including
-// its "model" member; the caller appends choices (and usage) and ends it.
-func (e *emitter) beginChatChunk(id, alias string, created int64) {
+// chatHead is what every chunk of one translated chat stream repeats.
+type chatHead struct {
+	id, alias string
+	created   int64
+}
+
+// The chat.completion.chunk writers of the streams that end in Chat
+// (AnthropicToChatStream, ResponsesToChatStream).
+
+// chatChunk writes a chunk whose one choice has the delta delta appends
+// and finish_reason finish (null when "").
+func (e *emitter) chatChunk(h chatHead, delta func([]byte) []byte, finish string) {
+	e.chatBegin(h)
+	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
+	e.buf = delta(e.buf)
+	e.buf = append(e.buf, `,"logprobs":null,"finish_reason":`...)
+	if finish == "" {
+		e.buf = append(e.buf, "null"...)
+	} else {
+		e.buf = appendString(e.buf, finish)
+	}
+	e.buf = append(e.buf, "}]}"...)
+	e.end()
+}
+
+// chatBegin starts a chunk frame up to and including its "model" member.
+func (e *emitter) chatBegin(h chatHead) {
 	e.begin("")
 	e.buf = append(e.buf, `{"id":`...)
-	e.buf = appendString(e.buf, id)
+	e.buf = appendString(e.buf, h.id)
 	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
-	e.buf = appendInt(e.buf, int(created))
+	e.buf = appendInt(e.buf, int(h.created))
 	e.buf = append(e.buf, `,"model":`...)
-	e.buf = appendString(e.buf, alias)
+	e.buf = appendString(e.buf, h.alias)
+}
+
+// chatRole writes the first chunk: the assistant role, empty content.
+func (e *emitter) chatRole(h chatHead) {
+	e.chatChunk(h, func(b []byte) []byte { return append(b, `{"role":"assistant","content":""}`...) }, "")
+}
+
+// chatText writes {"<field>": text} as the delta (nothing for "").
+func (e *emitter) chatText(h chatHead, field, text string) {
+	if text == "" {
+		return
+	}
+	e.chatChunk(h, func(b []byte) []byte {
+		b = append(b, `{"`...)
+		b = append(b, field...)
+		b = append(b, `":`...)
+		b = appendString(b, text)
+		return append(b, '}')
+	}, "")
+}
+
+// chatToolHead writes a tool call's first chunk: index, id, type and name
+// (UnnamedToolName when the upstream gave none), empty arguments.
+func (e *emitter) chatToolHead(h chatHead, index int, id, name string) {
+	if name == "" {
+		name = UnnamedToolName
+	}
+	e.chatChunk(h, func(b []byte) []byte {
+		b = append(b, `{"tool_calls":[{"index":`...)
+		b = appendInt(b, index)
+		b = append(b, `,"id":`...)
+		b = appendString(b, id)
+		b = append(b, `,"type":"function","function":{"name":`...)
+		b = appendString(b, name)
+		return append(b, `,"arguments":""}}]}`...)
+	}, "")
+}
+
+// chatToolArgs writes an arguments fragment of the call at index.
+func (e *emitter) chatToolArgs(h chatHead, index int, args string) {
+	e.chatChunk(h, func(b []byte) []byte {
+		b = append(b, `{"tool_calls":[{"index":`...)
+		b = appendInt(b, index)
+		b = append(b, `,"function":{"arguments":`...)
+		b = appendString(b, args)
+		return append(b, `}}]}`...)
+	}, "")
+}
+
+// chatEnd writes the usage chunk (choices [], as include_usage does; none
+// when usage is nil) and [DONE].
+func (e *emitter) chatEnd(h chatHead, usage func([]byte) []byte) {
+	if usage != nil {
+		e.chatBegin(h)
+		e.buf = append(e.buf, `,"choices":[],"usage":`...)
+		e.buf = usage(e.buf)
+		e.buf = append(e.buf, '}')
+		e.end()
+	}
+	e.begin("")
+	e.buf = append(e.buf, sse.Done...)
+	e.end()
 }

@@ -45,13 +45,13 @@ func ParseUpstreamError(status int, body []byte) *UpstreamError {
 		Message string          `json:"message"`
 		Detail  json.RawMessage `json:"detail"`
 	}
-	if json.Unmarshal(body, &w) == nil {
+	if unmarshal(body, &w) == nil {
 		var we wireError
 		var s string
 		switch {
-		case len(w.Error) > 0 && json.Unmarshal(w.Error, &we) == nil:
+		case len(w.Error) > 0 && unmarshal(w.Error, &we) == nil:
 			e.Message, e.Type, e.Code = we.Message, we.Type, rawScalar(we.Code)
-		case len(w.Error) > 0 && json.Unmarshal(w.Error, &s) == nil:
+		case len(w.Error) > 0 && unmarshal(w.Error, &s) == nil:
 			e.Message = s
 		case w.Message != "":
 			e.Message = w.Message
@@ -74,7 +74,7 @@ func rawScalar(raw json.RawMessage) string {
 		return ""
 	}
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if unmarshal(raw, &s) == nil {
 		return s
 	}
 	return string(raw)

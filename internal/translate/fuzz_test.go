@@ -17,11 +17,7 @@ func countAnthIDs(body []byte) (uses, results []string, ok bool) {
 		return nil, nil, false
 	}
 	for _, m := range req.Messages {
-		bs, err := blocks(m.Content)
-		if err != nil {
-			return nil, nil, false
-		}
-		for _, b := range bs {
+		for _, b := range m.Content {
 			switch {
 			case b.Type == "tool_use" && m.Role == "assistant":
 				uses = append(uses, b.ID)

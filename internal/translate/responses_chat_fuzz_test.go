@@ -276,39 +276,3 @@ func FuzzResponsesStreamMachinesOnArbitraryInput(f *testing.F) {
 		}
 	})
 }
-
-// FuzzDecodeRespEventFastMatchesEncodingJSON: where the fast path accepts
-// an event, encoding/json accepts it too and decodes the same fields.
-func FuzzDecodeRespEventFastMatchesEncodingJSON(f *testing.F) {
-	for _, name := range []string{"responses_stream_text.sse", "responses_stream_reasoning.sse", "responses_stream_tools2.sse"} {
-		for _, line := range strings.Split(string(fixture(f, name)), "\n") {
-			if d, ok := strings.CutPrefix(line, "data: "); ok {
-				f.Add([]byte(d))
-			}
-		}
-	}
-	f.Add([]byte(`{"type":"response.output_text.delta","output_index":null,"delta":"x"}`))
-	f.Add([]byte(`{"type":"response.output_text.delta","Delta":"x","delta":"y","obfuscation":"abc","logprobs":[]}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var fast respEvent
-		if !decodeRespEventFast(data, &fast) {
-			return
-		}
-		var slow respEvent
-		if err := json.Unmarshal(data, &slow); err != nil {
-			t.Fatalf("fast path accepted what encoding/json rejects: %v", err)
-		}
-		slow.delta = rawText(slow.Delta)
-		idx := func(p *int) string {
-			if p == nil {
-				return "nil"
-			}
-			return fmt.Sprint(*p)
-		}
-		if fast.Type != slow.Type || fast.ItemID != slow.ItemID || fast.delta != slow.delta ||
-			idx(fast.OutputIndex) != idx(slow.OutputIndex) || idx(fast.SummaryIndex) != idx(slow.SummaryIndex) {
-			t.Fatalf("fast %q %q %q %s %s, slow %q %q %q %s %s", fast.Type, fast.ItemID, fast.delta, idx(fast.OutputIndex), idx(fast.SummaryIndex),
-				slow.Type, slow.ItemID, slow.delta, idx(slow.OutputIndex), idx(slow.SummaryIndex))
-		}
-	})
-}

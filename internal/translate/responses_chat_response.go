@@ -107,7 +107,7 @@ func respItemText(it *respItem) (text string, refusal bool) {
 		return sb.String(), false
 	}
 	var parts []respPart
-	if json.Unmarshal(c, &parts) != nil {
+	if unmarshal(c, &parts) != nil {
 		return sb.String(), false
 	}
 	hasText := false
@@ -132,7 +132,7 @@ func respItemText(it *respItem) (text string, refusal bool) {
 // decodeRespResponse parses a non-streaming Responses answer strictly.
 func decodeRespResponse(body []byte) (*respResponse, error) {
 	var r respResponse
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil || r.Status == "failed" {
@@ -161,15 +161,12 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 		return nil, err
 	}
 	var text, reasoning strings.Builder
-	refusal := ""
-	nCalls := 0
+	m := chatOutMsg{Role: "assistant"}
 	for i := range r.Output {
-		it := &r.Output[i]
-		switch it.Type {
+		switch it := &r.Output[i]; it.Type {
 		case "message":
-			s, isRefusal := respItemText(it)
-			if isRefusal {
-				refusal += s
+			if s, isRefusal := respItemText(it); isRefusal {
+				m.Refusal += s
 			} else {
 				text.WriteString(s)
 			}
@@ -180,82 +177,25 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 			}
 			reasoning.WriteString(s)
 		case "function_call":
-			nCalls++
+			m.ToolCalls = append(m.ToolCalls, chatOutCall(respCallID(it), it.Name, it.Arguments))
 		}
 	}
-	b := make([]byte, 0, 256+len(body))
-	b = append(b, `{"id":`...)
-	b = appendString(b, chatIDFromResp(r.ID))
-	b = append(b, `,"object":"chat.completion","created":`...)
-	created := r.CreatedAt
-	if created == 0 {
-		created = nowUnix()
-	}
-	b = appendInt(b, int(created))
-	b = append(b, `,"model":`...)
-	b = appendString(b, alias)
-	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
-	if text.Len() > 0 || nCalls == 0 && refusal == "" {
-		b = appendString(b, text.String())
-	} else {
-		b = append(b, "null"...)
-	}
-	if refusal != "" {
-		b = append(b, `,"refusal":`...)
-		b = appendString(b, refusal)
+	if text.Len() > 0 || len(m.ToolCalls) == 0 && m.Refusal == "" {
+		m.Content = new(text.String())
 	}
 	if reasoning.Len() > 0 {
-		b = append(b, `,"reasoning_content":`...)
-		b = appendString(b, reasoning.String())
+		m.ReasoningContent = new(reasoning.String())
 	}
-	if nCalls > 0 {
-		b = append(b, `,"tool_calls":[`...)
-		n := 0
-		for i := range r.Output {
-			it := &r.Output[i]
-			if it.Type != "function_call" {
-				continue
-			}
-			if n > 0 {
-				b = append(b, ',')
-			}
-			n++
-			b = appendChatCall(b, -1, respCallID(it), it.Name, it.Arguments)
-		}
-		b = append(b, ']')
+	out := chatCompletion{ID: chatIDFromResp(r.ID), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
+		Usage: json.RawMessage("null")}
+	if out.Created == 0 {
+		out.Created = nowUnix()
 	}
-	b = append(b, `},"logprobs":null,"finish_reason":`...)
-	b = appendString(b, respChatFinish(r, nCalls > 0))
-	b = append(b, `}],"usage":`...)
 	if r.Usage != nil {
-		b = appendChatUsageFromResp(b, r.Usage)
-	} else {
-		b = append(b, "null"...)
+		out.Usage = appendChatUsageFromResp(nil, r.Usage)
 	}
-	return append(b, '}'), nil
-}
-
-// appendChatCall writes one chat tool call (index < 0: no index member).
-func appendChatCall(b []byte, index int, id, name, args string) []byte {
-	b = append(b, '{')
-	if index >= 0 {
-		b = append(b, `"index":`...)
-		b = appendInt(b, index)
-		b = append(b, ',')
-	}
-	b = append(b, `"id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"type":"function","function":{"name":`...)
-	if name == "" {
-		name = UnnamedToolName
-	}
-	b = appendString(b, name)
-	b = append(b, `,"arguments":`...)
-	if strings.TrimSpace(args) == "" {
-		args = "{}"
-	}
-	b = appendString(b, args)
-	return append(b, "}}"...)
+	out.Choices[0] = chatOutChoice{Message: m, FinishReason: respChatFinish(r, len(m.ToolCalls) > 0)}
+	return marshal(&out)
 }
 
 // respCallID is a function_call item's call id (its item id, or a new id,

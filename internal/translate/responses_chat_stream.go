@@ -23,75 +23,7 @@ type respEvent struct {
 	Message      string          `json:"message"`
 	Error        *wireError      `json:"error"`
 
-	delta  string // Delta decoded when it is a string
-	oi, si int    // storage for OutputIndex / SummaryIndex (fast path)
-}
-
-var respEventFields = []string{"type", "output_index", "item_id", "summary_index", "delta", "arguments", "item", "response", "code", "message", "error"}
-
-// decodeRespEventFast decodes the frequent delta events (text, reasoning
-// and argument deltas: most of a stream) with the validating scanner. It
-// reports false for any other event or anything it does not accept; the
-// caller then uses encoding/json, which gives the same result.
-func decodeRespEventFast(b []byte, ev *respEvent) bool {
-	i, empty := scanObjectStart(b, skipWS(b, 0))
-	if i < 0 {
-		return false
-	}
-	for !empty {
-		key, v := scanKey(b, i)
-		if v < 0 {
-			return false
-		}
-		switch string(key) {
-		case "type", "item_id", "delta":
-			if v >= len(b) || b[v] != '"' {
-				return false
-			}
-			var sp sspan
-			i, sp = scanString(b, v)
-			switch string(key) {
-			case "type":
-				ev.Type = sp.str()
-			case "item_id":
-				ev.ItemID = sp.str()
-			default:
-				ev.delta = sp.str()
-			}
-		case "output_index", "summary_index":
-			if v >= len(b) || b[v] == 'n' {
-				return false
-			}
-			var n int64
-			i, n = scanInt(b, v)
-			if string(key) == "output_index" {
-				ev.oi, ev.OutputIndex = int(n), &ev.oi
-			} else {
-				ev.si, ev.SummaryIndex = int(n), &ev.si
-			}
-		default:
-			if foldsToAny(key, respEventFields) {
-				return false
-			}
-			i = scanValue(b, v, 1)
-		}
-		if i < 0 {
-			return false
-		}
-		if i, empty = scanNext(b, i, '}'); i < 0 {
-			return false
-		}
-		empty = !empty
-	}
-	if skipWS(b, i) != len(b) {
-		return false
-	}
-	switch ev.Type {
-	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta",
-		"response.reasoning_text.delta", "response.function_call_arguments.delta":
-		return true
-	}
-	return false
+	delta string // Delta decoded when it is a string
 }
 
 // rcItem is one upstream output item seen in a Responses stream.
@@ -180,13 +112,10 @@ func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	}
 	ev := &s.ev
 	*ev = respEvent{}
-	if !decodeRespEventFast(data, ev) {
-		*ev = respEvent{}
-		if err := json.Unmarshal(data, ev); err != nil {
-			return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
-		}
-		ev.delta = rawText(ev.Delta)
+	if err := unmarshal(data, ev); err != nil {
+		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
 	}
+	ev.delta = rawText(ev.Delta)
 	err := s.event(ev)
 	return s.e.frames(), err
 }
@@ -219,7 +148,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if d := ev.delta; d != "" {
 			it.sawText, s.anyText = true, true
-			s.textChunk(field, d)
+			s.e.chatText(s.head(), field, d)
 		}
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		s.start()
@@ -233,12 +162,12 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if ev.SummaryIndex != nil && *ev.SummaryIndex != it.summary {
 			if it.sawText {
-				s.textChunk("reasoning_content", "\n\n")
+				s.e.chatText(s.head(), "reasoning_content", "\n\n")
 			}
 			it.summary = *ev.SummaryIndex
 		}
 		it.sawText = true
-		s.textChunk("reasoning_content", d)
+		s.e.chatText(s.head(), "reasoning_content", d)
 	case "response.function_call_arguments.delta":
 		s.start()
 		it := s.find(ev.OutputIndex, ev.ItemID)
@@ -348,7 +277,7 @@ func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
 func (s *ResponsesToChatStream) callArgs(it *rcItem, frag string) {
 	it.args = append(it.args, frag...)
 	if s.active >= 0 && &s.items[s.active] == it {
-		s.argsChunk(it.call, frag)
+		s.e.chatToolArgs(s.head(), it.call, frag)
 		it.sent = len(it.args)
 	}
 }
@@ -366,19 +295,19 @@ func (s *ResponsesToChatStream) advance() error {
 			}
 			s.active, s.queue = s.queue[0], s.queue[1:]
 			it := &s.items[s.active]
-			s.toolChunk(it.call, it.callID, it.name)
+			s.e.chatToolHead(s.head(), it.call, it.callID, it.name)
 		}
 		it := &s.items[s.active]
 		if it.sent < len(it.args) {
-			s.argsChunk(it.call, bytesString(it.args[it.sent:]))
+			s.e.chatToolArgs(s.head(), it.call, string(it.args[it.sent:]))
 			it.sent = len(it.args)
 		}
 		if !it.done {
 			return nil
 		}
 		if len(bytes.TrimSpace(it.args)) == 0 {
-			s.argsChunk(it.call, "{}")
-		} else if !json.Valid(it.args) {
+			s.e.chatToolArgs(s.head(), it.call, "{}")
+		} else if !validJSON(it.args) {
 			return ErrToolArguments
 		}
 		it.ended = true
@@ -415,13 +344,13 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 		it.sawText = true
 		switch {
 		case it.typ == "reasoning":
-			s.textChunk("reasoning_content", text)
+			s.e.chatText(s.head(), "reasoning_content", text)
 		case refusal:
 			s.anyText = true
-			s.textChunk("refusal", text)
+			s.e.chatText(s.head(), "refusal", text)
 		default:
 			s.anyText = true
-			s.textChunk("content", text)
+			s.e.chatText(s.head(), "content", text)
 		}
 	}
 	return nil
@@ -472,28 +401,18 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 					if refusal {
 						field = "refusal"
 					}
-					s.textChunk(field, text)
+					s.e.chatText(s.head(), field, text)
 				}
 			}
 		}
 	}
 	s.done = true
-	s.chunkHead()
-	s.e.buf = append(s.e.buf, `{},"logprobs":null,"finish_reason":`...)
-	s.e.buf = appendString(s.e.buf, respChatFinish(r, s.calls > 0))
-	s.e.buf = append(s.e.buf, "}]}"...)
-	s.e.end()
+	s.e.chatChunk(s.head(), func(b []byte) []byte { return append(b, "{}"...) }, respChatFinish(r, s.calls > 0))
+	var usage func([]byte) []byte
 	if r.Usage != nil {
-		e := &s.e
-		e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
-		e.buf = append(e.buf, `,"choices":[],"usage":`...)
-		e.buf = appendChatUsageFromResp(e.buf, r.Usage)
-		e.buf = append(e.buf, '}')
-		e.end()
+		usage = func(b []byte) []byte { return appendChatUsageFromResp(b, r.Usage) }
 	}
-	s.e.begin("")
-	s.e.buf = append(s.e.buf, sse.Done...)
-	s.e.end()
+	s.e.chatEnd(s.head(), usage)
 	return nil
 }
 
@@ -507,62 +426,7 @@ func (s *ResponsesToChatStream) start() {
 	} else {
 		s.id = chatIDFromResp(s.id)
 	}
-	s.chunkHead()
-	s.e.buf = append(s.e.buf, `{"role":"assistant","content":""}`...)
-	s.chunkTail()
+	s.e.chatRole(s.head())
 }
 
-// chunkHead begins a chunk frame up to `"delta":`.
-func (s *ResponsesToChatStream) chunkHead() {
-	e := &s.e
-	e.beginChatChunk(s.id, s.alias, s.opts.CreatedAt)
-	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
-}
-
-func (s *ResponsesToChatStream) chunkTail() {
-	s.e.buf = append(s.e.buf, `,"logprobs":null,"finish_reason":null}]}`...)
-	s.e.end()
-}
-
-func (s *ResponsesToChatStream) textChunk(field, text string) {
-	s.chunkHead()
-	s.e.buf = append(s.e.buf, `{"`...)
-	s.e.buf = append(s.e.buf, field...)
-	s.e.buf = append(s.e.buf, `":`...)
-	s.e.buf = appendString(s.e.buf, text)
-	s.e.buf = append(s.e.buf, '}')
-	s.chunkTail()
-}
-
-func (s *ResponsesToChatStream) toolChunk(index int, id, name string) {
-	s.chunkHead()
-	s.e.buf = append(s.e.buf, `{"tool_calls":[`...)
-	s.e.buf = appendChatCallHead(s.e.buf, index, id, name)
-	s.e.buf = append(s.e.buf, "]}"...)
-	s.chunkTail()
-}
-
-func (s *ResponsesToChatStream) argsChunk(index int, args string) {
-	s.chunkHead()
-	e := &s.e
-	e.buf = append(e.buf, `{"tool_calls":[{"index":`...)
-	e.buf = appendInt(e.buf, index)
-	e.buf = append(e.buf, `,"function":{"arguments":`...)
-	e.buf = appendString(e.buf, args)
-	e.buf = append(e.buf, `}}]}`...)
-	s.chunkTail()
-}
-
-// appendChatCallHead writes a streamed tool call's first fragment.
-func appendChatCallHead(b []byte, index int, id, name string) []byte {
-	if name == "" {
-		name = UnnamedToolName
-	}
-	b = append(b, `{"index":`...)
-	b = appendInt(b, index)
-	b = append(b, `,"id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"type":"function","function":{"name":`...)
-	b = appendString(b, name)
-	return append(b, `,"arguments":""}}`...)
-}
+func (s *ResponsesToChatStream) head() chatHead { return chatHead{s.id, s.alias, s.opts.CreatedAt} }

@@ -112,8 +112,9 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	if out.Messages == nil {
 		out.Messages = []chatMessage{}
 	}
-	res.Body = appendChatRequest(make([]byte, 0, len(body)), &out)
-	return res, nil
+	var err error
+	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
+	return res, err
 }
 
 func respFuncTool(t respTool, name string) chatTool {
@@ -142,7 +143,7 @@ func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace"`
 	}
-	if json.Unmarshal(raw, &c) != nil {
+	if unmarshal(raw, &c) != nil {
 		return nil
 	}
 	if c.Type == "function" && c.Name != "" {
@@ -160,7 +161,7 @@ func rawText(raw json.RawMessage) string {
 		return ""
 	}
 	var s string
-	_ = json.Unmarshal(raw, &s)
+	_ = unmarshal(raw, &s)
 	return s
 }
 
@@ -174,7 +175,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 		return nil
 	}
 	var items []respItem
-	if err := json.Unmarshal(raw, &items); err != nil {
+	if err := unmarshal(raw, &items); err != nil {
 		return fmt.Errorf("decoding responses input: %w", err)
 	}
 	msgs := make([]chatMessage, len(out.Messages), len(out.Messages)+len(items))
@@ -254,7 +255,7 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 		return chatMessage{Role: role, Content: c}, nil
 	}
 	var parts []respPart
-	if err := json.Unmarshal(c, &parts); err != nil {
+	if err := unmarshal(c, &parts); err != nil {
 		return chatMessage{}, err
 	}
 	var out []chatPart
@@ -296,7 +297,7 @@ func outputText(raw json.RawMessage) string {
 		return rawText(raw)
 	}
 	var parts []respPart
-	if json.Unmarshal(raw, &parts) == nil {
+	if unmarshal(raw, &parts) == nil {
 		var sb strings.Builder
 		for _, p := range parts {
 			if p.Text != "" {

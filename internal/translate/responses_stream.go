@@ -25,10 +25,10 @@ import (
 // Use it exactly like ChatToAnthropicStream: Feed every data payload
 // (including "[DONE]"), Finish(err) at the end or after a Feed error.
 type ChatToResponsesStream struct {
-	alias   string
-	opts    StreamOptions
-	e       emitter
-	chunk   chatResponse
+	alias string
+	opts  StreamOptions
+	e     emitter
+	chatIn
 	id      string
 	seq     int
 	started bool
@@ -36,11 +36,6 @@ type ChatToResponsesStream struct {
 
 	items []*rItem
 	cur   *rItem // the open item
-	calls chatCalls
-
-	finish     string
-	finishSeen bool
-	usage      *chatUsage
 }
 
 // NewChatToResponsesStream starts a translator; alias is the reported model.
@@ -62,29 +57,11 @@ func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
 		err := s.finalize()
 		return s.e.frames(), err
 	}
-	c := &s.chunk
-	if err := decodeChunk(data, c); err != nil {
-		return s.e.frames(), err
+	ch, err := s.feed(data, s)
+	if err == nil && ch != nil && ch.FinishReason != "" {
+		err = s.closeAll()
 	}
-	if c.Usage != nil {
-		s.usage = c.Usage
-	}
-	s.start(c.ID)
-	if ch := choiceZero(c); ch != nil {
-		if d := ch.Delta; d != nil {
-			if err := s.delta(d); err != nil {
-				return s.e.frames(), err
-			}
-		}
-		if ch.FinishReason != "" {
-			s.finishSeen = true
-			s.finish = ch.FinishReason
-			if err := s.closeAll(); err != nil {
-				return s.e.frames(), err
-			}
-		}
-	}
-	return s.e.frames(), nil
+	return s.e.frames(), err
 }
 
 // Finish ends the stream: after a finish_reason a clean end completes the
@@ -163,38 +140,12 @@ func (s *ChatToResponsesStream) indexOf(it *rItem) int {
 	return -1
 }
 
-func (s *ChatToResponsesStream) delta(d *chatRespMsg) error {
-	if text, sig := d.reasoning(); text != "" || sig != "" {
-		if s.calls.busy() {
-			s.calls.hold(true, text)
-		} else {
-			s.reasoning(text, sig)
-		}
+// reasoning takes reasoning text and its signature (chatSink); held
+// text comes back through segment, without a signature.
+func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
+	if !held {
+		s.summary(text, sig)
 	}
-	text := ""
-	if d.Content != nil {
-		text = *d.Content
-	}
-	if text == "" && d.Refusal != nil {
-		text = *d.Refusal
-	}
-	if text != "" {
-		if s.calls.busy() {
-			s.calls.hold(false, text)
-		} else {
-			s.text(text)
-		}
-	}
-	for i := range d.ToolCalls {
-		if err := s.calls.fragment(&d.ToolCalls[i], s); err != nil {
-			return err
-		}
-	}
-	if d.FunctionCall != nil {
-		zero := 0
-		return s.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, s)
-	}
-	return nil
 }
 
 func (s *ChatToResponsesStream) newItem(kind blockKind, prefix string) *rItem {
@@ -213,7 +164,7 @@ func (s *ChatToResponsesStream) added(it *rItem) {
 	s.endEv()
 }
 
-func (s *ChatToResponsesStream) reasoning(text, sig string) {
+func (s *ChatToResponsesStream) summary(text, sig string) {
 	it := s.cur
 	if it == nil || it.kind != blockThinking {
 		s.closeItem()
@@ -285,7 +236,7 @@ func (s *ChatToResponsesStream) heldArgs(args []byte) string {
 // segment sends held text or reasoning (callSink).
 func (s *ChatToResponsesStream) segment(seg segment) {
 	if seg.thinking {
-		s.reasoning(seg.text, "")
+		s.summary(seg.text, "")
 	} else {
 		s.text(seg.text)
 	}

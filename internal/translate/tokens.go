@@ -2,6 +2,8 @@ package translate
 
 import (
 	"fmt"
+
+	"github.com/flowgate/flowgate/internal/jsonscan"
 )
 
 // Token estimate constants (see EstimateTokens).
@@ -34,68 +36,31 @@ const (
 // (~1.3x for English, ~1.0-1.1x for dense JSON/code).
 //
 // It allocates nothing and returns an error only for a body that is not a
-// JSON object.
+// JSON object (or has an unterminated string).
 func EstimateTokens(body []byte) (int, error) {
-	i := 0
-	for i < len(body) && isSpace(body[i]) {
-		i++
-	}
-	if i == len(body) || body[i] != '{' {
+	if t := trimSpace(body); len(t) == 0 || t[0] != '{' {
 		return 0, fmt.Errorf("estimating tokens: %w: body is not a JSON object", ErrUpstreamBody)
 	}
 	var bytesN, nstr, fixed int
-	var lastKey [16]byte
-	lastKeyLen := -1 // -1: the previous string was not a key we track
-	for i < len(body) {
-		c := body[i]
-		if c != '"' {
-			i++
-			continue
-		}
-		// Scan one string.
-		start := i + 1
-		j := start
-		for j < len(body) {
-			if body[j] == '\\' {
-				j += 2
-				continue
-			}
-			if body[j] == '"' {
-				break
-			}
-			j++
-		}
-		if j >= len(body) {
-			return 0, fmt.Errorf("estimating tokens: %w: unterminated string", ErrUpstreamBody)
-		}
-		n := j - start
-		// Is this string a key? (next non-space is ':')
-		k := j + 1
-		for k < len(body) && isSpace(body[k]) {
-			k++
-		}
-		isKey := k < len(body) && body[k] == ':'
+	var prevKey []byte // the key the current value belongs to
+	ok := jsonscan.Strings(body, func(raw []byte, key bool) {
 		switch {
-		case isKey:
-			bytesN += n
+		case key:
+			bytesN += len(raw)
 			nstr++
-			if n <= len(lastKey) {
-				lastKeyLen = copy(lastKey[:], body[start:j])
-			} else {
-				lastKeyLen = -1
-			}
-		case lastKeyLen == 4 && string(lastKey[:4]) == "data":
+			prevKey = raw
+			return
+		case string(prevKey) == "data":
 			fixed += imageTokens
-			lastKeyLen = -1
-		case lastKeyLen == 9 && string(lastKey[:9]) == "signature":
-			lastKeyLen = -1
+		case string(prevKey) == "signature":
 		default:
-			bytesN += n
+			bytesN += len(raw)
 			nstr++
 		}
-		i = j + 1
+		prevKey = nil
+	})
+	if !ok {
+		return 0, fmt.Errorf("estimating tokens: %w: unterminated string", ErrUpstreamBody)
 	}
 	return baseTokens + fixed + (bytesN+nstr*perStringTokens*bytesPerToken+bytesPerToken-1)/bytesPerToken, nil
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }

@@ -7,7 +7,7 @@ import "encoding/json"
 type anthRequest struct {
 	Model         string          `json:"model"`
 	Messages      []anthMessage   `json:"messages"`
-	System        json.RawMessage `json:"system"`
+	System        anthContent     `json:"system"`
 	MaxTokens     *int            `json:"max_tokens"`
 	Temperature   *float64        `json:"temperature"`
 	TopP          *float64        `json:"top_p"`
@@ -31,8 +31,8 @@ type anthRequest struct {
 }
 
 type anthMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
+	Role    string      `json:"role"`
+	Content anthContent `json:"content"`
 }
 
 type anthBlock struct {
@@ -46,7 +46,7 @@ type anthBlock struct {
 	Name      string          `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
 	ToolUseID string          `json:"tool_use_id,omitempty"`
-	Content   json.RawMessage `json:"content,omitempty"`
+	Content   json.RawMessage `json:"content,omitempty"` // tool_result: anthContent
 	IsError   bool            `json:"is_error,omitempty"`
 }
 
@@ -90,25 +90,20 @@ type anthUsage struct {
 	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
 }
 
-// blocks decodes message content that is either a string or a block array.
-// A string becomes one text block.
-func blocks(raw json.RawMessage) ([]anthBlock, error) {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
+// anthContent is message, system or tool_result content: a string (read
+// as one text block), an array of blocks, or null.
+type anthContent []anthBlock
+
+func (c *anthContent) UnmarshalJSON(b []byte) error {
+	if b = trimSpace(b); len(b) > 0 && b[0] == '"' {
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
+		if err := unmarshal(b, &s); err != nil {
+			return err
 		}
-		return []anthBlock{{Type: "text", Text: s}}, nil
+		*c = anthContent{{Type: "text", Text: s}}
+		return nil
 	}
-	var bs []anthBlock
-	if err := unmarshal(raw, &bs); err != nil {
-		return nil, err
-	}
-	return bs, nil
+	return unmarshal(b, (*[]anthBlock)(c))
 }
 
 func trimSpace(b []byte) []byte {

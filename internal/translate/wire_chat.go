@@ -1,6 +1,9 @@
 package translate
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Chat Completions wire types (the subset FlowGate reads and writes).
 
@@ -53,13 +56,13 @@ type chatImageURL struct {
 
 type chatToolCall struct {
 	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id,omitempty"`
+	ID       string       `json:"id"`
 	Type     string       `json:"type,omitempty"`
 	Function chatFunction `json:"function"`
 }
 
 type chatFunction struct {
-	Name      string `json:"name,omitempty"`
+	Name      string `json:"name"`
 	Arguments string `json:"arguments"`
 }
 
@@ -185,4 +188,47 @@ type wireError struct {
 	Type    string          `json:"type"`
 	Code    json.RawMessage `json:"code"`
 	Param   json.RawMessage `json:"param"`
+}
+
+// chatCompletion is the non-streaming Chat Completions answer FlowGate
+// writes for a client (AnthropicResponseToChat, ResponsesResponseToChat).
+type chatCompletion struct {
+	ID      string           `json:"id"`
+	Object  string           `json:"object"` // "chat.completion"
+	Created int64            `json:"created"`
+	Model   string           `json:"model"`
+	Choices [1]chatOutChoice `json:"choices"`
+	Usage   json.RawMessage  `json:"usage"` // appendChatUsage / appendChatUsageFromResp, or null
+}
+
+type chatOutChoice struct {
+	Index        int        `json:"index"`
+	Message      chatOutMsg `json:"message"`
+	Logprobs     *struct{}  `json:"logprobs"` // always null
+	FinishReason string     `json:"finish_reason"`
+}
+
+type chatOutMsg struct {
+	Role               string         `json:"role"`
+	Content            *string        `json:"content"` // null beside tool calls without text
+	Refusal            string         `json:"refusal,omitempty"`
+	ReasoningContent   *string        `json:"reasoning_content,omitempty"`
+	ReasoningSignature string         `json:"reasoning_signature,omitempty"`
+	ToolCalls          []chatToolCall `json:"tool_calls,omitempty"`
+}
+
+// chatOutCall is a tool call of a chatCompletion: a missing id is
+// generated, a missing name is UnnamedToolName and empty arguments are
+// "{}".
+func chatOutCall(id, name, args string) chatToolCall {
+	if id == "" {
+		id = newID("call_")
+	}
+	if name == "" {
+		name = UnnamedToolName
+	}
+	if strings.TrimSpace(args) == "" {
+		args = "{}"
+	}
+	return chatToolCall{ID: id, Type: "function", Function: chatFunction{Name: name, Arguments: args}}
 }

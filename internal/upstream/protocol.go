@@ -6,6 +6,8 @@ package upstream
 import (
 	"net/url"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/jsonscan"
 )
 
 // Protocol is a wire API: the one a client speaks to the gateway, or one a
@@ -133,7 +135,7 @@ func NewTarget(kind Kind, model, base, apiKey string, extra []string) *Target {
 		base = kind.DefaultBase()
 	}
 	base = strings.TrimRight(base, "/")
-	t := &Target{Kind: kind, Model: model, ModelJSON: appendJSONString(nil, model), Base: base, APIKey: apiKey}
+	t := &Target{Kind: kind, Model: model, ModelJSON: jsonscan.AppendString(nil, model), Base: base, APIKey: apiKey}
 	switch kind {
 	case KindAnthropic:
 		t.Native[Messages] = true

@@ -1,10 +1,18 @@
-package upstream
+// Package jsonscan is the gateway's hot-path JSON reading: it finds (and
+// rewrites) the top-level "model" of a request or answer and detects
+// "stream" without decoding a body that is only forwarded. It is the one
+// place in FlowGate that reads JSON by hand; everything else decodes
+// through a JSON library. FuzzScanMatchesEncodingJSON checks it against
+// encoding/json.
+package jsonscan
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // BodyInfo is what the hot path needs from a request body without decoding
@@ -71,6 +79,7 @@ func scanBody(b []byte, decodeModel bool) (BodyInfo, error) {
 		}
 		switch string(key) { // no allocation: compiler optimises string(bytes) in switch
 		case "model":
+			info.HasModel, info.Model = false, "" // a later duplicate wins, as in decoders
 			if b[vs] == '"' {
 				info.HasModel = true
 				info.ModelStart, info.ModelEnd = vs, ve
@@ -103,7 +112,7 @@ func scanBody(b []byte, decodeModel bool) (BodyInfo, error) {
 // decodeString decodes a JSON string literal (quotes included).
 func decodeString(q []byte) (string, bool) {
 	raw := q[1 : len(q)-1]
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw), true
 	}
 	var m string
@@ -220,37 +229,10 @@ func skipValue(b []byte, i int) (int, bool) {
 	}
 }
 
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
-}
-
-// AppendJSONString appends s as a JSON string literal.
-func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+// AppendString appends s as a JSON string literal the way FlowGate's
+// translators write strings (the same library call): invalid UTF-8 becomes
+// U+FFFD, U+2028 and U+2029 are escaped, <, > and & are not.
+func AppendString(dst []byte, s string) []byte { return segjson.AppendEscape(dst, s, 0) }
 
 // FindModel locates the "model" string value of the JSON object b without
 // decoding it: the top-level one, or else the one inside the top-level
@@ -316,4 +298,27 @@ func findModel(b []byte, i int, nested string) (start, end, next int, ok bool) {
 		}
 		return 0, 0, -1, false
 	}
+}
+
+// Strings calls fn for every string literal of the JSON text b, keys and
+// values, in order: raw is the literal's text between the quotes (escapes
+// not decoded) and key reports that a ':' follows it. It reads nothing
+// else and returns false when a string is not terminated. Token estimates
+// use it to weigh a large body in one pass without decoding it.
+func Strings(b []byte, fn func(raw []byte, key bool)) bool {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return true
+		}
+		start := i + j + 1
+		end, ok := skipString(b, start-1)
+		if !ok {
+			return false
+		}
+		k := skipWS(b, end)
+		fn(b[start:end-1], k < len(b) && b[k] == ':')
+		i = end
+	}
+	return true
 }

@@ -1,0 +1,93 @@
+package translate
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	stdjson "encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/segmentio/encoding/json"
+)
+
+// Every JSON value this package reads or writes goes through the helpers
+// below, and they use one library: github.com/segmentio/encoding/json, a
+// drop-in for encoding/json (same struct tags, same results: see
+// FuzzJSONLibraryMatchesEncodingJSON) that translates the 200 KB Claude
+// Code turn and the long streams two to four times faster, within the
+// translation budgets encoding/json misses (docs/performance.md).
+
+// unmarshal decodes one JSON value into v like json.Unmarshal. A syntax
+// error is reported in encoding/json's words: the library's own message
+// quotes the input, which here is a client's or an upstream's text.
+func unmarshal(data []byte, v any) error {
+	err := json.Unmarshal(data, v)
+	if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+		if serr := stdjson.Unmarshal(data, new(stdjson.RawMessage)); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// validJSON reports whether b is one JSON value.
+func validJSON(b []byte) bool { return json.Valid(b) }
+
+// appendJSON appends the encoding of v without HTML escaping (<, > and &
+// stay as they are: prompts are full of tags). Raw messages are trusted:
+// they were decoded by unmarshal or built here.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	return json.Append(dst, v, json.TrustRawMessage|json.SortMapKeys)
+}
+
+// marshal encodes v (see appendJSON).
+func marshal(v any) ([]byte, error) { return appendJSON(nil, v) }
+
+// mustJSON marshals v, which is always a value of this package's own types.
+func mustJSON(v any) []byte {
+	b, err := marshal(v)
+	if err != nil {
+		panic("translate: marshal: " + err.Error())
+	}
+	return b
+}
+
+// appendString appends s as a JSON string literal (invalid UTF-8 becomes
+// U+FFFD; U+2028 and U+2029 are escaped; no HTML escaping).
+func appendString(dst []byte, s string) []byte { return json.AppendEscape(dst, s, 0) }
+
+// jsonString returns s as a JSON string literal.
+func jsonString(s string) json.RawMessage {
+	return appendString(make([]byte, 0, len(s)+len(s)/16+2), s)
+}
+
+func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// newID returns prefix + 24 random hex characters.
+func newID(prefix string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// validObject reports whether raw is a JSON object.
+func validObject(raw []byte) bool {
+	raw = trimSpace(raw)
+	return len(raw) > 1 && raw[0] == '{' && validJSON(raw)
+}
+
+// appendCompact appends the valid JSON text raw without insignificant
+// whitespace.
+func appendCompact(dst, raw []byte) []byte {
+	buf := bytes.NewBuffer(dst)
+	if json.Compact(buf, raw) != nil {
+		return append(dst, raw...)
+	}
+	return buf.Bytes()
+}
+
+// isBlank reports whether b is empty or only JSON whitespace.
+func isBlank(b []byte) bool { return len(trimSpace(b)) == 0 }
