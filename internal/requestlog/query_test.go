@@ -37,7 +37,9 @@ func recAt(at time.Time, seq int64, alias string, status int, latencyMS, ttfbMS 
 
 func TestSeriesBucketsRequestsWithPercentilesAndTokens(t *testing.T) {
 	since := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	min := func(m int, s int) time.Time { return since.Add(time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	min := func(m int, s int) time.Time {
+		return since.Add(time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	var recs []Record
 	// Minute 0: latencies 10..100 ms, one failure without a first byte.
 	for i := 1; i <= 10; i++ {
