@@ -42,7 +42,9 @@ func (a *app) gatewayCommand() *cobra.Command {
 		Long: `serve loads the config, merges the active profile (state.json, else the
 default profile) onto litellm_base and serves OpenAI /v1/models,
 /v1/chat/completions, /v1/responses, Anthropic /v1/messages and
-/v1/messages/count_tokens, health paths and /metrics. SIGHUP reloads the config
+/v1/messages/count_tokens, health paths and /metrics, and the read-only
+dashboard (/ui/) on services.gateway.ui_port (default: the port + 1; see
+flowgate ui). SIGHUP reloads the config
 and active profile without dropping in-flight requests (profile set sends it);
 an invalid config is rejected and the running one kept. SIGTERM drains and exits.`,
 		Example: "  flowgate gateway serve\n  flowgate gateway serve --port 4100 --debug",
