@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/flowgate/flowgate/internal/router"
 	rt "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/supervisor"
+	"github.com/flowgate/flowgate/internal/ui"
 )
 
 func (a *app) gatewayCommand() *cobra.Command {
@@ -39,7 +42,9 @@ func (a *app) gatewayCommand() *cobra.Command {
 		Long: `serve loads the config, merges the active profile (state.json, else the
 default profile) onto litellm_base and serves OpenAI /v1/models,
 /v1/chat/completions, /v1/responses, Anthropic /v1/messages and
-/v1/messages/count_tokens, health paths and /metrics. SIGHUP reloads the config
+/v1/messages/count_tokens, health paths and /metrics, and the read-only
+dashboard (/ui/) on services.gateway.ui_port (default: the port + 1; see
+flowgate ui). SIGHUP reloads the config
 and active profile without dropping in-flight requests (profile set sends it);
 an invalid config is rejected and the running one kept. SIGTERM drains and exits.`,
 		Example: "  flowgate gateway serve\n  flowgate gateway serve --port 4100 --debug",
@@ -110,6 +115,8 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 	defer signal.Stop(sigs)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	dash := startDashboard(cfg, host, dashboardPort(gw, port), srv, logger)
+	defer dash.close()
 	for {
 		select {
 		case err := <-done:
@@ -119,11 +126,15 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 			return nil
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				reloadFromDisk(srv, configPath, logger)
+				keys := srv.KeyDigest()
+				if cfg := reloadFromDisk(srv, configPath, logger); cfg != nil {
+					dash.reloaded(cfg, srv.KeyDigest() != keys)
+				}
 				continue
 			}
 			logger.Info("gateway shutting down", "signal", sig.String())
 			ctx, cancel := context.WithTimeout(context.Background(), gw.StopTimeout)
+			dash.shutdown(ctx)
 			err := srv.Shutdown(ctx)
 			cancel()
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -136,22 +147,132 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 
 // reloadFromDisk re-reads the config and the active profile and hands them
 // to the running gateway; anything invalid is logged and the running
-// generation kept.
-func reloadFromDisk(srv *gateway.Server, configPath string, logger *slog.Logger) {
+// generation kept. It returns the config now running, nil when rejected.
+func reloadFromDisk(srv *gateway.Server, configPath string, logger *slog.Logger) *config.Config {
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		logger.Error("gateway reload rejected: config does not load; keeping the running config", "error", err.Error())
-		return
+		return nil
 	}
 	profile := activeProfile(cfg)
 	doc, err := cfg.ProfileDocument(profile)
 	if err != nil {
 		logger.Error("gateway reload rejected; keeping the running config", "error", err.Error())
-		return
+		return nil
 	}
 	if _, err := srv.Reload(doc, profile); err != nil {
 		logger.Error("gateway reload rejected; keeping the running config", "profile", profile, "error", locateGatewayError(cfg, profile, err).Error())
+		return nil
 	}
+	return cfg
+}
+
+// dashboardPort is the port of the dashboard of a gateway on port: ui_port,
+// or port + 1 when ui_port was left at its default and --port moved the
+// gateway; 0 when the dashboard is off.
+func dashboardPort(gw *config.Service, port int) int {
+	if gw.UIPort == gw.Port+1 && port != gw.Port && port < 65535 {
+		return port + 1
+	}
+	return gw.UIPort
+}
+
+// dashboard is the gateway's dashboard on its own listener; a nil one (off,
+// or its port taken) does nothing.
+type dashboard struct {
+	srv    *http.Server
+	ui     *ui.Handler
+	source *uiSource
+	log    *slog.Logger
+}
+
+// startDashboard serves the dashboard (internal/ui) on host:port, next to
+// the gateway, with the gateway's Host check (DNS rebinding) and bounded
+// timeouts. It never stops the gateway: a port that is taken is logged
+// once and reported by /health as a warning, and the API is served without
+// it.
+func startDashboard(cfg *config.Config, host string, port int, srv *gateway.Server, logger *slog.Logger) *dashboard {
+	if port == 0 {
+		logger.Info("dashboard off (services.gateway.ui_port: off)")
+		return nil
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		msg := fmt.Sprintf("dashboard: cannot listen on %s (%v); the gateway serves its API without it", addr, err)
+		if h := supervisor.FindPortHolder(host, port); h != nil {
+			msg += fmt.Sprintf("; the port is held by %s (`%s` shows it)", h, supervisor.LsofCommand(port))
+		}
+		msg += "; free the port or set services.gateway.ui_port (off turns the dashboard off), then run `flowgate service restart gateway`"
+		logger.Warn(msg)
+		srv.Warn(msg)
+		return nil
+	}
+	src := newUISource(cfg, srv)
+	opts := ui.Options{Source: src, Logger: logger}
+	if srv.HasKeys() {
+		opts.CheckKey = srv.CheckKey
+	} else {
+		logger.Warn("dashboard locked: the gateway has no key; set general_settings.master_key (or master_key_ref) and run `flowgate service restart gateway`")
+	}
+	h := ui.New(opts)
+	uiPort := strconv.Itoa(port)
+	guard := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !srv.AllowsHost(r.Host, uiPort) {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "Host "+strconv.Quote(r.Host[:min(len(r.Host), 200)])+" is not this dashboard's address; open http://127.0.0.1:"+uiPort+"/ui/, or add the name to services.gateway.allowed_hosts", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	d := &dashboard{ui: h, source: src, log: logger, srv: &http.Server{
+		Handler:           guard,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}}
+	go func() {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			msg := fmt.Sprintf("dashboard on %s stopped: %v; the gateway serves its API without it; `flowgate service restart gateway` starts it again", addr, err)
+			logger.Warn(msg)
+			srv.Warn(msg)
+		}
+	}()
+	logger.Info("dashboard listening", "addr", addr, "url", supervisor.URLFor(host, port, ui.Prefix))
+	return d
+}
+
+// reloaded follows a reloaded config; when the gateway keys changed, every
+// dashboard session signed in with an old key ends.
+func (d *dashboard) reloaded(cfg *config.Config, keysChanged bool) {
+	if d == nil {
+		return
+	}
+	d.source.setConfig(cfg)
+	if keysChanged {
+		d.ui.SignOutAll()
+		d.log.Info("dashboard: the gateway keys changed; everyone signed in was signed out")
+	}
+}
+
+// shutdown stops the dashboard with the gateway (its live refreshes are
+// short requests; none is waited on for long).
+func (d *dashboard) shutdown(ctx context.Context) {
+	if d == nil {
+		return
+	}
+	d.srv.Shutdown(ctx)
+}
+
+func (d *dashboard) close() {
+	if d == nil {
+		return
+	}
+	d.srv.Close()
+	d.source.close()
 }
 
 // tuneGC trades a little memory for fewer collections on the request path:

@@ -24,10 +24,18 @@ var openDashboard = func(url string) (bool, error) {
 }
 
 // dashboardBase is where the running gateway serves its dashboard: the
-// gateway's host, on the port after the gateway's own.
-func dashboardBase(cfg *config.Config) string {
+// gateway's host, on services.gateway.ui_port (default: the port after the
+// gateway's own). A dashboard turned off, or a gateway run by LiteLLM, has
+// none: that is a usage error saying what to set.
+func dashboardBase(cfg *config.Config) (string, error) {
 	gw := cfg.Services[config.ServiceGateway]
-	return strings.TrimSuffix(supervisor.URLFor(gw.Host, gw.Port+1, "/"), "/")
+	if gw.Engine != config.EngineBuiltin {
+		return "", usage("the dashboard is part of the builtin gateway, and services.gateway.engine is %s in %s; set engine: builtin to use it", gw.Engine, cfg.File)
+	}
+	if gw.UIPort == 0 {
+		return "", usage("the dashboard is off (services.gateway.ui_port: off in %s); set ui_port to a port, or remove it for the default (the gateway port + 1), then run `flowgate service restart gateway`", cfg.File)
+	}
+	return strings.TrimSuffix(supervisor.URLFor(gw.Host, gw.UIPort, "/"), "/"), nil
 }
 
 // uiResult is `flowgate ui --json`. The field names are stable.
@@ -57,7 +65,8 @@ ssh) or with --no-open the link is printed instead; forward the port first
 
 The dashboard is read-only: services, CLIProxyAPIPlus accounts, aliases and
 their deployments, live recent requests, latency and token charts, usage by
-alias and day. It listens on the port after the gateway's (` + "`--url`" + ` overrides).`,
+alias and day. It listens on services.gateway.ui_port, by default the port
+after the gateway's (` + "`--url`" + ` overrides).`,
 		Example: "  flowgate ui\n  flowgate ui --no-open\n  flowgate ui --url http://127.0.0.1:4001 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -66,7 +75,9 @@ alias and day. It listens on the port after the gateway's (` + "`--url`" + ` ove
 				return err
 			}
 			if base == "" {
-				base = dashboardBase(cfg)
+				if base, err = dashboardBase(cfg); err != nil {
+					return err
+				}
 			} else if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 				return usage("--url %q: give the dashboard's address as http://HOST:PORT", base)
 			}
@@ -101,7 +112,7 @@ alias and day. It listens on the port after the gateway's (` + "`--url`" + ` ove
 		},
 	}
 	cmd.Flags().BoolVar(&noOpen, "no-open", false, "print the sign-in link instead of opening a browser")
-	cmd.Flags().StringVar(&base, "url", "", "the dashboard's address, http://HOST:PORT (default: the gateway's host, the port after the gateway's)")
+	cmd.Flags().StringVar(&base, "url", "", "the dashboard's address, http://HOST:PORT (default: the gateway's host and services.gateway.ui_port)")
 	return cmd
 }
 

@@ -243,6 +243,7 @@ var serviceKeys = map[string]bool{
 	"engine": true, "host": true, "port": true, "readiness_path": true, "health_path": true,
 	"command": true, "config_file": true, "ready_timeout": true, "stop_timeout": true, "env": true,
 	"restart": true, "log_max_bytes": true, "log_keep": true, "request_log": true, "capture": true,
+	"ui_port": true,
 }
 
 func buildServices(c *collector, cfg *Config, v any) {
@@ -283,6 +284,9 @@ func buildServices(c *collector, cfg *Config, v any) {
 	if gw.Port != 0 && gw.Port == cp.Port && gw.Host == cp.Host {
 		c.add("services.gateway.port", "is %d, the same as services.cliproxyapi_plus.port; give each service its own port", gw.Port)
 	}
+	if gw.UIPort != 0 && gw.UIPort == cp.Port && gw.Host == cp.Host {
+		c.add("services.gateway.ui_port", "is %d (the dashboard's port; default: services.gateway.port + 1), the same as services.cliproxyapi_plus.port; set ui_port to a free port, or ui_port: off", gw.UIPort)
+	}
 }
 
 func sortedServiceNames(m map[string]*Service) []string {
@@ -308,7 +312,7 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	for _, k := range sortedKeys(m) {
 		if !serviceKeys[k] && !isGatewayLimitKey(k) && !strings.HasPrefix(k, "_comment") {
-			c.add(join(base, k), "unknown key; known keys are capture, command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, request_log, restart, stop_timeout, and for the gateway %s", strings.Join(gatewayLimitKeys, ", "))
+			c.add(join(base, k), "unknown key; known keys are capture, command, config_file, engine, env, host, log_keep, log_max_bytes, port, readiness_path, ready_timeout, request_log, restart, stop_timeout, ui_port, and for the gateway %s", strings.Join(gatewayLimitKeys, ", "))
 		}
 	}
 	if v, ok := m["engine"]; ok {
@@ -385,6 +389,11 @@ func buildService(c *collector, cfg *Config, name, base string, m map[string]any
 	}
 	if v, ok := m["capture"]; ok && gatewayOnly(c, name, base, "capture") {
 		s.Capture = buildCapture(c, join(base, "capture"), v)
+	}
+	if name == ServiceGateway {
+		s.UIPort = buildUIPort(c, base, s.Port, m)
+	} else if _, ok := m["ui_port"]; ok {
+		gatewayOnly(c, name, base, "ui_port")
 	}
 	if v, ok := m["config_file"]; ok {
 		if p, isStr := v.(string); isStr && p != "" {

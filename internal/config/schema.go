@@ -127,6 +127,10 @@ type Service struct {
 	RequestLog RequestLog
 	// Capture applies to the gateway service only. Default: off.
 	Capture Capture
+	// UIPort is ui_port (services.gateway only): the port of the builtin
+	// gateway's dashboard, on the gateway's host. 0 when the dashboard is
+	// off (ui_port: off). Default: the gateway's port + 1.
+	UIPort int
 }
 
 // Process log rotation defaults and bounds (services.NAME.log_max_bytes,

@@ -287,6 +287,18 @@ func quoteCapped(v string) string {
 // with its port, its bind address, any IP literal when bound to all
 // interfaces (a rebinding page only controls names), and allowed_hosts.
 func (s *Server) hostAllowed(hostport string) bool {
+	// The port is known once Serve runs; a Handler embedded elsewhere
+	// (tests, httptest) is checked by name only.
+	_, bindPort, _ := net.SplitHostPort(s.listenAddr())
+	if !s.serving() {
+		bindPort = ""
+	}
+	return s.hostAllowedOn(hostport, bindPort)
+}
+
+// hostAllowedOn is hostAllowed for a listener on bindPort ("" accepts any
+// port) of the gateway's host.
+func (s *Server) hostAllowedOn(hostport, bindPort string) bool {
 	if hostport == "" {
 		return true // HTTP/1.0 without Host; browsers always send one
 	}
@@ -299,12 +311,7 @@ func (s *Server) hostAllowed(hostport string) bool {
 			return true
 		}
 	}
-	// The port is known once Serve runs; a Handler embedded elsewhere
-	// (tests, httptest) is checked by name only.
-	bindHost, bindPort, _ := net.SplitHostPort(s.listenAddr())
-	if !s.serving() {
-		bindPort = ""
-	}
+	bindHost, _, _ := net.SplitHostPort(s.listenAddr())
 	if bindPort != "" && port != bindPort {
 		return false
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -34,9 +33,7 @@ type probeResult struct {
 }
 
 type deploymentReport struct {
-	router.DeploymentHealth
-	// Fix says what to run or check for an auth_failed deployment.
-	Fix   string       `json:"fix,omitempty"`
+	DeploymentState
 	Probe *probeResult `json:"probe,omitempty"`
 }
 
@@ -76,21 +73,15 @@ type deploymentReport struct {
 //	  "warnings": ["request log ...: 3 rows lost ..."]  // omitted if none; does not change status
 //	}
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	g := s.gen.Load()
 	a := apiFromHeaders(r)
-	if !g.authorized(r) {
+	if !s.gen.Load().authorized(r) {
 		writeError(w, a, http.StatusUnauthorized, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key")
 		return
 	}
-	hs := g.router.Health()
-	reps := make([]deploymentReport, len(hs))
-	deps := g.router.Config().Deployments
-	for i, h := range hs {
-		h.LastError = redactMessage(h.LastError)
-		reps[i].DeploymentHealth = h
-		if h.State == "auth_failed" {
-			reps[i].Fix = s.authFix(deps[i])
-		}
+	snap, g := s.snapshot()
+	reps := make([]deploymentReport, len(snap.Deployments))
+	for i, d := range snap.Deployments {
+		reps[i].DeploymentState = d
 	}
 	if r.URL.Query().Get("probe") == "true" {
 		var wg sync.WaitGroup
@@ -129,7 +120,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		UnhealthyCount int                `json:"unhealthy_count"`
 		Deployments    []deploymentReport `json:"deployments"`
 		Warnings       []string           `json:"warnings,omitempty"`
-	}{status, g.id, g.profile, s.now().UTC().Truncate(time.Second), healthy, len(reps) - healthy, reps, s.warnings()})
+	}{status, snap.Generation, snap.Profile, snap.CheckedAt, healthy, len(reps) - healthy, reps, snap.Warnings})
 	writeJSON(w, http.StatusOK, b)
 }
 

@@ -291,10 +291,11 @@ func deploymentIndex(path string) int {
 
 // warnings are the gateway's non-fatal problems, for /health.
 func (s *Server) warnings() []string {
+	out := s.notes.all()
 	if l := s.opts.RequestLog; l != nil {
 		if w := l.Warning(); w != "" {
-			return []string{w}
+			out = append(out, w)
 		}
 	}
-	return nil
+	return out
 }

@@ -78,6 +78,9 @@ type Server struct {
 
 	srvMu sync.Mutex
 	srv   *http.Server
+
+	// notes are warnings other parts of the process report (see Warn).
+	notes notes
 }
 
 // generation is one loaded config. A request keeps the generation it

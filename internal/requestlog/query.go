@@ -16,6 +16,7 @@ import (
 type Reader struct {
 	path string
 	db   *sql.DB
+	file os.FileInfo
 }
 
 // Open opens the request log at path for reading. A missing file is
@@ -28,7 +29,21 @@ func Open(path string) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("opening the request log %s: %w", path, err)
 	}
-	return &Reader{path: path, db: db}, nil
+	fi, err := os.Stat(path)
+	if err != nil {
+		db.Close()
+		return nil, noLog(path)
+	}
+	return &Reader{path: path, db: db, file: fi}, nil
+}
+
+// Stale reports whether the file at the Reader's path is no longer the one
+// it opened: deleted, or replaced by a new log. A long-lived reader (the
+// dashboard's) then reopens, or shows nothing, instead of reading a file
+// nobody writes any more.
+func (r *Reader) Stale() bool {
+	fi, err := os.Stat(r.path)
+	return err != nil || !os.SameFile(fi, r.file)
 }
 
 // Close closes the database.
@@ -219,4 +234,111 @@ func (r *Reader) Usage(ctx context.Context, since time.Time, by string) ([]Usage
 	total.CacheHitRatio = total.Tokens.CacheHitRatio()
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, total, nil
+}
+
+// Bucket is the requests that started in [Start, Start+step) of a Series.
+type Bucket struct {
+	Start    time.Time
+	Requests int64
+	Errors   int64
+	// LatencyP50MS and LatencyP95MS are nearest-rank percentiles of the
+	// requests' latency_ms; TTFBP50MS the median ttfb_ms of those that sent
+	// a first byte.
+	LatencyP50MS float64
+	LatencyP95MS float64
+	TTFBP50MS    float64
+	Tokens       Tokens
+}
+
+// seriesQuery buckets the rows by id, which is the start time scaled (see
+// id.go): the window is a key range and a bucket is id / step, so nothing
+// but the primary key is read to select and group. The window functions
+// rank each row within its bucket for the percentiles.
+const seriesQuery = `SELECT b, count(*), sum(err), sum(tok_input), sum(tok_output), sum(tok_cache_read), sum(tok_cache_write),
+ max(CASE WHEN lr = (n*50+99)/100 THEN latency_ms END),
+ max(CASE WHEN lr = (n*95+99)/100 THEN latency_ms END),
+ max(CASE WHEN ttfb_ms > 0 AND tr = (tn*50+99)/100 THEN ttfb_ms END)
+FROM (SELECT b, err, latency_ms, ttfb_ms, tok_input, tok_output, tok_cache_read, tok_cache_write,
+  row_number() OVER (PARTITION BY b ORDER BY latency_ms) AS lr,
+  count(*) OVER (PARTITION BY b) AS n,
+  row_number() OVER (PARTITION BY b, ttfb_ms > 0 ORDER BY ttfb_ms) AS tr,
+  count(*) OVER (PARTITION BY b, ttfb_ms > 0) AS tn
+ FROM (SELECT (id - ?1) / ?2 AS b, (status >= 400 OR error_class != '') AS err, latency_ms, ttfb_ms,
+   tok_input, tok_output, tok_cache_read, tok_cache_write FROM requests WHERE id >= ?1))
+GROUP BY b ORDER BY b`
+
+// Series aggregates the requests since `since` into buckets of step,
+// oldest first; buckets without requests are left out. One query over the
+// key range.
+func (r *Reader) Series(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error) {
+	if step < time.Millisecond {
+		return nil, fmt.Errorf("series step %s: must be at least 1ms", step)
+	}
+	rows, err := r.db.QueryContext(ctx, seriesQuery, idAt(since), step.Microseconds()<<4)
+	if err != nil {
+		return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	defer rows.Close()
+	var out []Bucket
+	for rows.Next() {
+		var (
+			b             Bucket
+			n             int64
+			p50, p95, ttf sql.NullFloat64
+		)
+		t := &b.Tokens
+		if err := rows.Scan(&n, &b.Requests, &b.Errors, &t.Input, &t.Output, &t.CacheRead, &t.CacheWrite, &p50, &p95, &ttf); err != nil {
+			return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+		}
+		b.Start = since.Add(time.Duration(n) * step)
+		b.LatencyP50MS, b.LatencyP95MS, b.TTFBP50MS = p50.Float64, p95.Float64, ttf.Float64
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	return out, nil
+}
+
+// DayUsage is the usage of one alias on one UTC day.
+type DayUsage struct {
+	// Day is the UTC date, YYYY-MM-DD.
+	Day      string
+	Alias    string
+	Requests int64
+	Errors   int64
+	Tokens   Tokens
+	// CostUSD is an estimate (see Record.CostUSD).
+	CostUSD float64
+	// Unpriced counts the requests with tokens but no cost: their model
+	// has no price, so CostUSD is short of the true figure.
+	Unpriced int64
+}
+
+// UsageByAliasDay sums the requests since `since` per alias (as the client
+// asked for it, like Usage's "alias") and UTC day, newest day first and
+// aliases by name. One query over the key range.
+func (r *Reader) UsageByAliasDay(ctx context.Context, since time.Time) ([]DayUsage, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT strftime('%Y-%m-%d', ts / 1000000, 'unixepoch') AS day, alias, count(*),
+ sum(status >= 400 OR error_class != ''), sum(tok_input), sum(tok_output), sum(tok_cache_read), sum(tok_cache_write),
+ sum(tok_reasoning), sum(cost_usd), sum(cost_usd = 0 AND tok_input + tok_output + tok_cache_read + tok_cache_write > 0)
+ FROM requests WHERE id >= ? GROUP BY day, alias ORDER BY day DESC, alias`, idAt(since))
+	if err != nil {
+		return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	defer rows.Close()
+	var out []DayUsage
+	for rows.Next() {
+		var u DayUsage
+		t := &u.Tokens
+		if err := rows.Scan(&u.Day, &u.Alias, &u.Requests, &u.Errors, &t.Input, &t.Output, &t.CacheRead, &t.CacheWrite,
+			&t.Reasoning, &u.CostUSD, &u.Unpriced); err != nil {
+			return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the request log %s: %w", r.path, err)
+	}
+	return out, nil
 }

@@ -288,7 +288,7 @@ func (h *Handler) funcs() template.FuncMap {
 			switch s {
 			case "running", "healthy", "ok":
 				return "ok"
-			case "starting", "cooling":
+			case "starting", "cooling", "degraded":
 				return "warn"
 			case "":
 				return "muted"
