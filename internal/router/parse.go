@@ -26,6 +26,7 @@ type parser struct {
 	// whether a *_ref name exists.
 	check      bool
 	refDefined func(string) error
+	baseNames  map[string]string
 	probs      []string
 	ignored    []Ignored
 	// edgesAt records, per fallback setting, where each group's entry is
@@ -47,16 +48,26 @@ func Parse(doc map[string]any, resolve func(name string) (string, error)) (*Conf
 	return (&parser{resolve: resolve}).parse(doc)
 }
 
+// CheckOptions say what Check may assume about names it does not resolve.
+type CheckOptions struct {
+	// RefDefined is asked about every *_ref name (api_key_ref,
+	// master_key_ref, key_ref); its error says what to do. Nil accepts any.
+	RefDefined func(name string) error
+	// BaseNames are symbolic api_base values the caller replaces before the
+	// gateway sees the document (cliproxy), each with what it stands for;
+	// a message about a bad api_base offers them.
+	BaseNames map[string]string
+}
+
 // Check validates doc exactly as Parse does (model list, settings, fallback
-// references, cycles and chain lengths, keys) without resolving secrets:
-// os.environ/NAME values are not looked up, and a *_ref name is only passed
-// to refDefined (nil accepts any name), whose error says what to do. It
-// returns the settings the builtin engine does not implement, and a
-// *ConfigError listing every problem. Config loading, profile set, doctor
-// and the LiteLLM config generator all use it, so a document is accepted or
-// refused everywhere with the same message.
-func Check(doc map[string]any, refDefined func(name string) error) ([]Ignored, error) {
-	p := &parser{check: true, refDefined: refDefined}
+// references, cycles and chain lengths) without resolving secrets:
+// os.environ/NAME values are not looked up and *_ref names are only passed
+// to opts.RefDefined. It returns the settings the builtin engine does not
+// implement, and a *ConfigError listing every problem. Config loading,
+// profile set, doctor and the LiteLLM config generator all use it, so a
+// document is accepted or refused everywhere with the same message.
+func Check(doc map[string]any, opts CheckOptions) ([]Ignored, error) {
+	p := &parser{check: true, refDefined: opts.RefDefined, baseNames: opts.BaseNames}
 	c, err := p.parse(doc)
 	if err != nil {
 		return p.ignored, err
@@ -302,7 +313,7 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 		if v, ok := lp["api_base"]; ok && v != nil {
 			base = p.secret(path+".litellm_params.api_base", v)
 			if base != "" && !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-				p.add(path+".litellm_params.api_base", "%q must start with http:// or https://", base)
+				p.add(path+".litellm_params.api_base", "must be %sa URL such as https://api.example.com/v1, or os.environ/NAME; got %q", p.baseChoices(), base)
 			}
 		}
 		key := ""
@@ -399,6 +410,20 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 			p.add("router_settings.model_group_alias."+a, "names model group %q, which is not in model_list (have: %s)", t, strings.Join(c.Aliases, ", "))
 		}
 	}
+}
+
+// baseChoices lists the symbolic api_base values for a message.
+func (p *parser) baseChoices() string {
+	names := make([]string, 0, len(p.baseNames))
+	for n := range p.baseNames {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s (%s), ", n, p.baseNames[n])
+	}
+	return b.String()
 }
 
 func sanitize(s string) string {

@@ -42,7 +42,7 @@ func TestFallbackProblemsNameTheEntryWhereTheyAreWritten(t *testing.T) {
 	doc := testDoc(threeGroups()...)
 	doc["litellm_settings"] = map[string]any{"fallbacks": []any{map[string]any{"a": []any{"b"}}, map[string]any{"b": []any{"gone"}}}}
 	doc["router_settings"] = map[string]any{"context_window_fallbacks": map[string]any{"nope": []any{"a"}}, "default_fallbacks": []any{"missing"}}
-	_, err := Check(doc, nil)
+	_, err := Check(doc, CheckOptions{})
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v", err)
@@ -71,7 +71,7 @@ func TestCheckValidatesReferencesWithoutResolvingSecrets(t *testing.T) {
 		}
 		return errors.New("add it under credentials.upstream")
 	}
-	_, err := Check(doc, defined)
+	_, err := Check(doc, CheckOptions{RefDefined: defined})
 	if err == nil {
 		t.Fatal("want problems")
 	}
@@ -109,7 +109,7 @@ func TestSettingsTheBuiltinEngineDoesNotImplementAreReported(t *testing.T) {
 	doc["general_settings"] = map[string]any{"database_url": "postgres://x"}
 	ml := doc["model_list"].([]any)
 	ml[0].(map[string]any)["litellm_params"].(map[string]any)["api_version"] = "2024-01-01"
-	ignored, err := Check(doc, nil)
+	ignored, err := Check(doc, CheckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestSettingsTheBuiltinEngineDoesNotImplementAreReported(t *testing.T) {
 	// content_policy_fallbacks is refused, like the others, when it names a
 	// group that does not exist.
 	doc["router_settings"].(map[string]any)["content_policy_fallbacks"] = []any{map[string]any{"a": []any{"zz"}}}
-	if _, err := Check(doc, nil); err == nil || !strings.Contains(err.Error(), `router_settings.content_policy_fallbacks[0].a[0]: fallback group "zz"`) {
+	if _, err := Check(doc, CheckOptions{}); err == nil || !strings.Contains(err.Error(), `router_settings.content_policy_fallbacks[0].a[0]: fallback group "zz"`) {
 		t.Fatalf("err = %v", err)
 	}
 }
