@@ -349,15 +349,6 @@ func (g *generator) envRef(path, name string) {
 	g.notef("%s: os.environ/%s is not set in FlowGate's environment; LiteLLM will see no value (use api_key_ref with credentials.upstream)", path, name)
 }
 
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
