@@ -54,6 +54,39 @@ func crossCheck(c *collector, cfg *Config) {
 	}
 }
 
+// ValidateGatewayDoc loads doc (profile merged onto litellm_base) exactly
+// as the gateway would, secrets resolved in memory and dropped, and places
+// each problem at the field of the config file where it is written: what
+// loading cannot see (a variable missing from this environment, a key file
+// that cannot be read) is caught here before anything is written.
+func (c *Config) ValidateGatewayDoc(profile string, doc map[string]any) error {
+	_, err := router.Parse(doc, c.ResolveCredential)
+	var ce *router.ConfigError
+	if errors.As(err, &ce) {
+		if pe := c.ProfileError(profile, ce.Problems); pe != nil {
+			return pe
+		}
+	}
+	return err
+}
+
+// FieldOrigin is the config field a path of profile's merged document comes
+// from: profiles.<profile>.… when the profile sets it, else litellm_base.….
+func (c *Config) FieldOrigin(profile, docPath string) string { return c.origin(profile, docPath) }
+
+// SecretFilesToAudit are the files beside the auths and secrets folders
+// that hold a secret and must be 0600: credential files, secret_files,
+// CLIProxyAPIPlus's config (client keys) and the generated active config.
+func (c *Config) SecretFilesToAudit() []string {
+	out := append([]string{}, c.SecretFiles...)
+	for _, cred := range c.Credentials.Upstream {
+		if cred.File != "" {
+			out = append(out, cred.File)
+		}
+	}
+	return append(out, c.Services[ServiceCLIProxy].ConfigFile, c.Paths.ActiveConfig)
+}
+
 // checkProfileDocuments runs router.Check, the parser the gateway loads
 // its config with, over every profile merged onto litellm_base, and reports
 // each problem once at the field where it is written: profiles.<name>.…
