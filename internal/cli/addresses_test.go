@@ -67,7 +67,7 @@ func readSecret(t *testing.T, cfgPath, name string) string {
 }
 
 // TestRunbookPortChangeReachesCLIProxyConfigAndGatewayRoutes follows the
-// runbook's port-conflict fix on a fresh `flowgate init` project: only
+// users' fix for a port conflict on a fresh `flowgate init` project: only
 // services.cliproxyapi_plus.port changes in flowgate.yaml. Starting
 // CLIProxyAPIPlus writes the new port into its own config, and the gateway
 // built from the config sends requests to the new port.

@@ -62,8 +62,8 @@ func installRealCLIProxy(t *testing.T, tarball, dst string) {
 	}
 }
 
-// TestRunbookPortChangeWithTheRealCLIProxyAPIPlus follows the runbook's
-// section 1 with the real CLIProxyAPIPlus: everything runs, the user changes
+// TestRunbookPortChangeWithTheRealCLIProxyAPIPlus follows the users' fix for
+// a port conflict with the real CLIProxyAPIPlus: everything runs, the user changes
 // services.cliproxyapi_plus.port in flowgate.yaml only and runs `service
 // restart all`; everything is ready again and a request through the gateway
 // reaches the upstream behind CLIProxyAPIPlus on its new port.
@@ -147,7 +147,7 @@ openai-compatibility:
 		t.Fatalf("first request: %d %s (upstream hits %d)", code, body, hits.Load())
 	}
 
-	// The runbook's fix: change the port in flowgate.yaml, restart all.
+	// The users' fix for a port conflict: change the port in flowgate.yaml, restart all.
 	editConfig(t, cfgPath, fmt.Sprintf("    port: %d\n", oldPort), fmt.Sprintf("    port: %d\n", newPort))
 	r := runCLI(t, "--config", cfgPath, "service", "restart", "all")
 	if r.code != 0 || strings.Count(r.stdout, "restarted") != 2 {
@@ -170,7 +170,7 @@ openai-compatibility:
 	if strings.Contains(r.stdout, "drift_") && strings.Contains(r.stdout, "=fail") {
 		for _, l := range strings.Split(r.stdout, "\n") {
 			if strings.Contains(l, "drift_") && strings.Contains(l, "=fail") {
-				t.Errorf("doctor reports drift after the runbook's fix: %s", l)
+				t.Errorf("doctor reports drift after the port change and restart: %s", l)
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -77,32 +76,6 @@ func quoteIfSpace(s string) string {
 
 func liteLLMStatus(cfg *config.Config) liteLLMState {
 	return liteLLMState{litellm.Status(cfg.Paths.RuntimeDir)}
-}
-
-// liteLLMDoctor checks the runner and reports settings one engine
-// understands and the other does not.
-func liteLLMDoctor(cfg *config.Config) []Check {
-	var out []Check
-	fix := "run `flowgate --config " + cfg.File + " bootstrap litellm`"
-	for _, c := range litellm.Check(context.Background(), cfg.Paths.RuntimeDir) {
-		st := checkPass
-		if !c.OK {
-			st = checkFail
-		}
-		out = append(out, Check{ID: "litellm_" + strings.TrimPrefix(c.Name, "litellm_"), Status: st, Detail: c.Detail, Fix: fix})
-	}
-	st, _ := rt.ReadState(cfg.Paths.StateFile)
-	doc, err := cfg.ProfileDocument(orDefault(st.CurrentProfile, cfg.DefaultProfile))
-	if err == nil {
-		_, _, report, gerr := litellm.Generate(doc, liteLLMCreds(cfg), liteLLMGatewayKey(cfg))
-		if gerr != nil {
-			out = append(out, Check{ID: "litellm_config", Status: checkFail, Detail: gerr.Error(), Fix: "fix litellm_base or the active profile"})
-		}
-		for _, r := range report {
-			out = append(out, Check{ID: "litellm_config", Status: checkWarn, Detail: r, Fix: "see docs/engines.md for what each engine supports"})
-		}
-	}
-	return out
 }
 
 func liteLLMCreds(cfg *config.Config) map[string]litellm.CredentialSource {

@@ -128,17 +128,9 @@ func buildStatus(cfg *config.Config) statusReport {
 }
 
 // auditSecrets checks every file that holds a secret: auth files, the
-// secrets folder, credential files, secret_files, CLIProxyAPIPlus's config
-// (client keys) and the generated active config.
+// secrets folder and the files the config names (SecretFilesToAudit).
 func auditSecrets(cfg *config.Config) []rt.PermissionIssue {
-	extra := append([]string{}, cfg.SecretFiles...)
-	for _, c := range cfg.Credentials.Upstream {
-		if c.File != "" {
-			extra = append(extra, c.File)
-		}
-	}
-	extra = append(extra, cfg.Services[config.ServiceCLIProxy].ConfigFile, cfg.Paths.ActiveConfig)
-	return rt.AuditSecrets(cfg.Paths.AuthDir, cfg.Paths.SecretsDir, extra)
+	return rt.AuditSecrets(cfg.Paths.AuthDir, cfg.Paths.SecretsDir, cfg.SecretFilesToAudit())
 }
 
 // exit is 1 when a service crashed, has a stale pid file or is in a crash

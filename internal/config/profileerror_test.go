@@ -27,7 +27,7 @@ profiles:
 `
 
 // gatewayProblems validates a profile's document with the gateway's own
-// validator, as `profile set`, `gateway serve` and doctor do.
+// parser, secrets resolved, as `profile set`, `gateway serve` and doctor do.
 func gatewayProblems(t *testing.T, cfg *Config, profile string) []string {
 	t.Helper()
 	doc, err := cfg.ProfileDocument(profile)
@@ -42,58 +42,77 @@ func gatewayProblems(t *testing.T, cfg *Config, profile string) []string {
 	return ce.Problems
 }
 
+func byPath(problems []Problem) map[string]Problem {
+	out := map[string]Problem{}
+	for _, pr := range problems {
+		out[pr.Path] = pr
+	}
+	return out
+}
+
+// Loading runs the gateway's parser over every profile, so what the gateway
+// would refuse is refused at load, located where it is written.
 func TestGatewayTypeErrorsNameTheFileFieldLineAndColumn(t *testing.T) {
 	p := writeConfig(t, typeErrorConfig)
-	cfg, err := Load(p)
-	if err != nil {
-		t.Fatal(err)
+	_, err := Load(p)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *Error, got %v", err)
 	}
-	e := cfg.ProfileError("balanced", gatewayProblems(t, cfg, "balanced"))
-	byPath := map[string]Problem{}
-	for _, pr := range e.Problems {
-		byPath[pr.Path] = pr
-	}
+	got := byPath(e.Problems)
 	// Set in the profile: located in the profile.
-	if pr := byPath["profiles.balanced.litellm_settings.num_retries"]; pr.Line != 15 || pr.Column != 20 || !strings.Contains(pr.Message, "two") {
+	if pr := got["profiles.balanced.litellm_settings.num_retries"]; pr.Line != 15 || pr.Column != 20 || !strings.Contains(pr.Message, "two") {
 		t.Errorf("num_retries: two in the profile: got %+v (all: %v)", pr, e.Problems)
 	}
-	// Inherited from litellm_base: located there.
-	if pr := byPath["litellm_base.litellm_settings.cooldown_time"]; pr.Line != 11 || pr.Column != 20 {
+	// Inherited from litellm_base: located there, once for both profiles.
+	if pr := got["litellm_base.litellm_settings.cooldown_time"]; pr.Line != 11 || pr.Column != 20 || strings.Contains(pr.Message, "(in profile") {
 		t.Errorf("cooldown_time: soon in litellm_base: got %+v (all: %v)", pr, e.Problems)
+	}
+	if len(e.Problems) != 2 {
+		t.Errorf("want 2 problems, got %v", e.Problems)
 	}
 	msg := e.Error()
 	if !strings.Contains(msg, p) || !strings.Contains(msg, "(line 15, column 20)") {
 		t.Errorf("the error must name the file, line and column:\n%s", msg)
 	}
-
-	// A profile that does not override num_retries reports only the base value.
-	e = cfg.ProfileError("cost", gatewayProblems(t, cfg, "cost"))
-	if len(e.Problems) != 1 || e.Problems[0].Path != "litellm_base.litellm_settings.cooldown_time" || e.Problems[0].Line != 11 {
-		t.Errorf("profile cost: got %v", e.Problems)
-	}
-	if cfg.ProfileError("cost", nil) != nil {
-		t.Error("no problems must give a nil *Error")
-	}
 }
 
 func TestProfileErrorLocatesModelListEntriesOfTheProfileThatReplacesTheList(t *testing.T) {
-	cfg, err := Load(writeConfig(t, strings.Replace(typeErrorConfig, "  cost: {}\n", `  cost:
+	_, err := Load(writeConfig(t, strings.Replace(typeErrorConfig, "  cost: {}\n", `  cost:
     model_list:
       - model_name: router-default
         litellm_params: {model: openai/m, api_base: cliproxy, timeout: forever}
 `, 1)))
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	if pr, ok := byPath(e.Problems)["profiles.cost.model_list[0].litellm_params.timeout"]; !ok || pr.Line != 19 {
+		t.Errorf("want profiles.cost.model_list[0].litellm_params.timeout on line 19, got %v", e.Problems)
+	}
+}
+
+// What only the running gateway can see (a variable missing from its
+// environment) is located by ProfileError.
+func TestProfileErrorLocatesWhatOnlyTheGatewaySees(t *testing.T) {
+	cfg, err := Load(writeConfig(t, `config_version: 2
+litellm_base:
+  model_list:
+    - model_name: router-default
+      litellm_params: {model: openai/m, api_base: cliproxy, api_key: os.environ/FLOWGATE_TEST_UNSET_VAR}
+profiles:
+  balanced: {}
+`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := cfg.ProfileError("cost", gatewayProblems(t, cfg, "cost"))
-	found := false
-	for _, pr := range e.Problems {
-		if pr.Path == "profiles.cost.model_list[0].litellm_params.timeout" {
-			found = pr.Line == 19
-		}
+	e := cfg.ProfileError("balanced", gatewayProblems(t, cfg, "balanced"))
+	pr, ok := byPath(e.Problems)["litellm_base.model_list[0].litellm_params.api_key"]
+	if !ok || pr.Line != 5 || !strings.Contains(pr.Message, "FLOWGATE_TEST_UNSET_VAR is not set") {
+		t.Errorf("got %v", e.Problems)
 	}
-	if !found {
-		t.Errorf("want profiles.cost.model_list[0].litellm_params.timeout on line 19, got %v", e.Problems)
+	if cfg.ProfileError("balanced", nil) != nil {
+		t.Error("no problems must give a nil *Error")
 	}
 }
 

@@ -139,7 +139,8 @@ func BenchmarkPassthroughChatLargeResponse(b *testing.B) {
 }
 
 // BenchmarkPassthroughChatStream: 20 chat chunks plus [DONE], each carrying
-// a top-level model the gateway rewrites to the alias (F8).
+// a top-level model the gateway rewrites to the alias, so clients see the
+// name they asked for.
 func BenchmarkPassthroughChatStream(b *testing.B) {
 	up := benchUpstream(b)
 	runBench(b, benchServer(b, up.URL), "/v1/chat/completions", []byte(`{"model":"streamer","stream":true,"messages":[{"role":"user","content":"hi"}]}`))

@@ -297,8 +297,9 @@ func isEventStream(ct string) bool {
 	return len(ct) >= 17 && ct[:17] == "text/event-stream"
 }
 
-// whole reads a complete upstream answer, checks it is JSON (F9: garbage
-// is a failure, never a 200), names the alias as the model and writes it.
+// whole reads a complete upstream answer, checks it is JSON (a garbage or
+// truncated body is an upstream failure, retried or reported, never passed on
+// as a 200), names the alias as the model and writes it.
 func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Response, t0 time.Time, conv *Conversion) error {
 	rb := getBuf()
 	defer putBuf(rb)
@@ -325,7 +326,7 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 	} else {
 		// Passthrough: no full validation of what is only forwarded. The
 		// top-level scan (needed for the model anyway) plus a closing brace
-		// catches garbage and truncated bodies, so they never become a 200 (F9).
+		// catches garbage and truncated bodies, so they never become a 200.
 		info, err := jsonscan.ScanResponse(body)
 		if err != nil || !endsObject(body) {
 			return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New("upstream answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not JSON")}

@@ -5,7 +5,7 @@ import (
 )
 
 // BenchmarkRewriteFrameModel is the per-frame cost of naming the alias in a
-// passthrough stream (F8): a chat chunk (model at the top level, rewritten)
+// passthrough stream, so clients see the name they asked for: a chat chunk (model at the top level, rewritten)
 // and an Anthropic delta (no model: one substring search, untouched).
 func BenchmarkRewriteFrameModel(b *testing.B) {
 	chat := []byte("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"PONG PONG PONG\"},\"finish_reason\":null}]}\n\n")

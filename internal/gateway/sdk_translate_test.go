@@ -1,6 +1,6 @@
 package gateway_test
 
-// Acceptance tests for issue 5: the official SDKs as clients of the gateway
+// Acceptance tests: the official SDKs as clients of the gateway
 // against a scripted OpenAI-Chat upstream, so every answer goes through
 // internal/translate (Messages <-> Chat, Responses <-> Chat).
 
@@ -153,7 +153,7 @@ func accumulate(t *testing.T, st interface {
 		switch ev.Type {
 		case "content_block_start":
 			if open != -1 {
-				t.Fatalf("block %d started while block %d is open (F1)", ev.Index, open)
+				t.Fatalf("block %d started while block %d is open (blocks must not interleave)", ev.Index, open)
 			}
 			open = int(ev.Index)
 		case "content_block_delta":
@@ -198,7 +198,7 @@ func TestAnthropicSDKTextOverChatUpstream(t *testing.T) {
 		t.Fatalf("streamed message %+v", smsg)
 	}
 	if smsg.Usage.OutputTokens != 7 {
-		t.Fatalf("stream usage %+v (F7: ask the upstream for usage)", smsg.Usage)
+		t.Fatalf("stream usage %+v (the gateway must ask the upstream for usage)", smsg.Usage)
 	}
 	reqs := up.requests()
 	if so, _ := reqs[1]["stream_options"].(map[string]any); so["include_usage"] != true {
@@ -277,7 +277,7 @@ func TestAnthropicSDKStreamsParallelToolCallsAsSequentialBlocks(t *testing.T) {
 	c := anthropicClient(g, gatewayKey)
 	p := msgParams("coder")
 	p.Tools = weatherTools()
-	for run := 0; run < 3; run++ { // deterministic order (F2): same answer every time
+	for run := 0; run < 3; run++ { // deterministic order: same answer every time
 		msg, _ := accumulate(t, c.Messages.NewStreaming(context.Background(), p))
 		if msg.StopReason != anthropic.StopReasonToolUse || len(msg.Content) != 2 {
 			t.Fatalf("run %d: message %+v", run, msg)
@@ -305,7 +305,7 @@ func TestAnthropicSDKThinkingFromReasoningContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[0].Thinking != "Let me think." || msg.Content[1].Text != "Answer" {
-		t.Fatalf("non-stream content (F3: thinking first) %+v", msg.Content)
+		t.Fatalf("non-stream content (thinking must come first) %+v", msg.Content)
 	}
 
 	st := c.Messages.NewStreaming(context.Background(), p)
@@ -389,7 +389,7 @@ func collectResponses(t *testing.T, st interface {
 		switch ev.Type {
 		case "response.output_item.added":
 			if _, dup := added[ev.OutputIndex]; dup {
-				t.Fatalf("output_index %d reused (F5/F6): %v", ev.OutputIndex, res.types)
+				t.Fatalf("output_index %d reused (each output item needs its own): %v", ev.OutputIndex, res.types)
 			}
 			added[ev.OutputIndex] = ev.Item.Type
 			args[ev.OutputIndex] = &strings.Builder{}
@@ -560,7 +560,7 @@ func TestResponsesSDKReasoningOverChatUpstream(t *testing.T) {
 
 	res := collectResponses(t, c.Responses.NewStreaming(context.Background(), p))
 	if res.done[0].Type != "reasoning" || res.done[1].Type != "message" {
-		t.Fatalf("items %+v (F6: distinct output_index)", res.done)
+		t.Fatalf("items %+v (each output item needs a distinct output_index)", res.done)
 	}
 	if !contains(res.types, "response.reasoning_summary_text.delta") {
 		t.Fatalf("no reasoning deltas: %v", res.types)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/router"
 )
 
 // CredentialSource says where one upstream key (credentials.upstream.<name>)
@@ -78,34 +80,11 @@ func CredEnvName(name string) string {
 	return CredEnvPrefix + b.String()
 }
 
-// litellmSections are top-level keys LiteLLM's proxy config reads.
-var litellmSections = map[string]bool{
-	"model_list": true, "router_settings": true, "litellm_settings": true,
-	"general_settings": true, "environment_variables": true, "callback_settings": true,
-	"guardrails": true, "credential_list": true, "mcp_servers": true, "include": true,
-	"files_settings": true, "search_tools": true, "vector_store_registry": true,
-}
-
-// BuiltinUnderstood lists, per section of the merged document, the keys the
-// builtin engine interprets. A key outside it is LiteLLM-only: it works with
-// engine litellm and is ignored by engine builtin, so doctor reports it.
-// Keep in step with internal/router's config parser (router.Parse).
-var BuiltinUnderstood = map[string][]string{
-	"":                            {"model_list", "router_settings", "litellm_settings", "general_settings"},
-	"model_list[]":                {"model_name", "litellm_params", "model_info"},
-	"model_list[].litellm_params": {"model", "api_base", "api_key", "api_key_ref", "timeout", "stream_timeout", "rpm", "tpm", "weight", "order", "cooldown_time"},
-	"model_list[].model_info":     {"id", "mode", "supported_endpoints", "cooldown_time"},
-	"router_settings": {"routing_strategy", "num_retries", "fallbacks", "context_window_fallbacks", "default_fallbacks", "allowed_fails",
-		"cooldown_time", "max_cooldown_time", "disable_cooldowns", "max_fallbacks", "timeout", "request_timeout", "stream_idle_timeout", "retry_after", "model_group_alias"},
-	"litellm_settings": {"num_retries", "request_timeout", "timeout", "fallbacks", "context_window_fallbacks", "default_fallbacks", "allowed_fails",
-		"cooldown_time", "max_cooldown_time", "disable_cooldowns", "max_fallbacks", "stream_idle_timeout", "retry_after", "drop_params", "use_chat_completions_url_for_anthropic_messages"},
-	"general_settings": {"master_key", "master_key_ref", "extra_keys"},
-}
-
 // flowgateOnly are settings the builtin engine honours that LiteLLM cannot:
 // Generate drops them from LiteLLM's config and reports why.
 var flowgateOnly = map[string]string{
-	"general_settings.extra_keys": "extra client keys need LiteLLM's database (virtual keys); with engine litellm only the gateway key is accepted",
+	"general_settings.extra_keys":     "extra client keys need LiteLLM's database (virtual keys); with engine litellm only the gateway key is accepted",
+	"general_settings.extra_key_refs": "extra client keys need LiteLLM's database (virtual keys); with engine litellm only the gateway key is accepted",
 }
 
 var secretKeyRE = regexp.MustCompile(`(?i)(^|_)(api_key|master_key|secret|secret_access_key|password|token|access_token|auth_token|credentials)$`)
@@ -141,22 +120,31 @@ func Generate(doc map[string]any, creds map[string]CredentialSource, gatewayKey 
 		out = map[string]any{}
 	}
 	var errs []error
-	for _, k := range sortedKeys(out) {
-		if !litellmSections[k] {
-			if strings.HasPrefix(k, "_comment") {
-				delete(out, k)
-				continue
-			}
-			g.notef("%s: not a LiteLLM config section; passed to LiteLLM verbatim, ignored by the builtin engine", k)
-		} else if !contains(BuiltinUnderstood[""], k) {
-			g.notef("%s: LiteLLM-only section: used by engine litellm, ignored by engine builtin", k)
+	// The document must be one the builtin engine accepts too, checked by
+	// the same parser, so switching engines never turns a valid config
+	// invalid; what only LiteLLM honours is reported.
+	ignored, err := router.Check(doc, router.CheckOptions{RefDefined: func(name string) error {
+		if _, ok := creds[name]; ok {
+			return nil
+		}
+		return errors.New("add it under credentials.upstream")
+	}})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, i := range ignored {
+		switch {
+		case i.LiteLLM:
+			g.notef("%s: LiteLLM-only setting: used by engine litellm, ignored by engine builtin", i.Path)
+		case !strings.Contains(i.Path, "."):
+			g.notef("%s: not a LiteLLM config section; passed to LiteLLM verbatim, ignored by the builtin engine", i.Path)
+		default:
+			g.notef("%s: neither engine is known to read it; passed to LiteLLM verbatim (check the spelling)", i.Path)
 		}
 	}
+	g.strip("", out)
 
-	ml, ok := out["model_list"].([]any)
-	if !ok || len(ml) == 0 {
-		errs = append(errs, errors.New("model_list: must be a non-empty list of models"))
-	}
+	ml, _ := out["model_list"].([]any)
 	for i, e := range ml {
 		if err := g.model(i, e); err != nil {
 			errs = append(errs, err)
@@ -164,7 +152,7 @@ func Generate(doc map[string]any, creds map[string]CredentialSource, gatewayKey 
 	}
 
 	gs := section(out, "general_settings")
-	g.unknownKeys("general_settings", gs)
+	g.strip("general_settings", gs)
 	if _, ok := gs["master_key"]; ok {
 		g.notef("general_settings.master_key: replaced by FlowGate's gateway key")
 	}
@@ -189,7 +177,7 @@ func Generate(doc map[string]any, creds map[string]CredentialSource, gatewayKey 
 	}
 
 	ls := section(out, "litellm_settings")
-	g.unknownKeys("litellm_settings", ls)
+	g.strip("litellm_settings", ls)
 	// /v1/messages for openai/ models: LiteLLM >= 1.82 bridges through the
 	// upstream's Responses API; FlowGate's contract is chat/completions.
 	switch v := ls["use_chat_completions_url_for_anthropic_messages"]; v {
@@ -202,7 +190,7 @@ func Generate(doc map[string]any, creds map[string]CredentialSource, gatewayKey 
 		g.notef("litellm_settings.use_chat_completions_url_for_anthropic_messages: %v: /v1/messages for openai/ models goes to the upstream's /responses, unlike the builtin engine", v)
 	}
 	rs := section(out, "router_settings")
-	g.unknownKeys("router_settings", rs)
+	g.strip("router_settings", rs)
 	for _, name := range []string{"general_settings", "litellm_settings", "router_settings"} {
 		if m, _ := out[name].(map[string]any); len(m) == 0 {
 			delete(out, name)
@@ -236,37 +224,23 @@ func Generate(doc map[string]any, creds map[string]CredentialSource, gatewayKey 
 	return data, env, g.report, nil
 }
 
+// model rewrites one model_list entry (already validated by router.Check):
+// api_key_ref NAME becomes api_key: os.environ/FLOWGATE_CRED_<NAME>.
 func (g *generator) model(i int, e any) error {
-	m, ok := e.(map[string]any)
-	if !ok {
-		return fmt.Errorf("model_list[%d]: must be a mapping", i)
-	}
-	name, _ := m["model_name"].(string)
-	if name == "" {
-		return fmt.Errorf("model_list[%d].model_name: must be a non-empty string", i)
-	}
+	m, _ := e.(map[string]any)
 	p := fmt.Sprintf("model_list[%d]", i)
-	g.unknownKeysAs(p, "model_list[]", m)
-	lp, ok := m["litellm_params"].(map[string]any)
-	if !ok {
-		return fmt.Errorf("%s.litellm_params: must be a mapping", p)
+	g.strip(p, m)
+	lp, _ := m["litellm_params"].(map[string]any)
+	if lp == nil {
+		return nil
 	}
-	if s, _ := lp["model"].(string); s == "" {
-		return fmt.Errorf("%s.litellm_params.model: must be a non-empty string such as openai/gpt-4o", p)
-	}
-	g.unknownKeysAs(p+".litellm_params", "model_list[].litellm_params", lp)
+	g.strip(p+".litellm_params", lp)
 	if ref, has := lp["api_key_ref"]; has {
 		delete(lp, "api_key_ref")
 		refName, _ := ref.(string)
-		if refName == "" {
-			return fmt.Errorf("%s.litellm_params.api_key_ref: must be a non-empty string", p)
-		}
-		if _, both := lp["api_key"]; both {
-			return fmt.Errorf("%s.litellm_params: set api_key_ref or api_key, not both", p)
-		}
 		src, ok := g.creds[refName]
 		if !ok {
-			return fmt.Errorf("%s.litellm_params.api_key_ref: unknown credential %q; add it under credentials.upstream", p, refName)
+			return nil // reported by router.Check
 		}
 		envName := CredEnvName(refName)
 		if other, dup := g.credOf[envName]; dup && other != refName {
@@ -282,7 +256,7 @@ func (g *generator) model(i int, e any) error {
 		lp["api_key"] = envRefPrefix + envName
 	}
 	if mi, ok := m["model_info"].(map[string]any); ok {
-		g.unknownKeysAs(p+".model_info", "model_list[].model_info", mi)
+		g.strip(p+".model_info", mi)
 		if se, ok := mi["supported_endpoints"]; ok {
 			g.notef("%s.model_info.supported_endpoints: %v: LiteLLM treats listed /v1/messages or /v1/responses as native passthrough to the upstream's same path (api_base minus /v1), no translation", p, se)
 		}
@@ -299,27 +273,25 @@ func section(doc map[string]any, name string) map[string]any {
 	return m
 }
 
-func (g *generator) unknownKeys(path string, m map[string]any) { g.unknownKeysAs(path, path, m) }
-
-// unknownKeysAs reports keys of m (at path) outside the builtin table kind,
-// and drops FlowGate-only keys that LiteLLM cannot honour.
-func (g *generator) unknownKeysAs(path, kind string, m map[string]any) {
-	known := map[string]bool{}
-	for _, k := range BuiltinUnderstood[kind] {
-		known[k] = true
+// strip removes notes for people (_comment keys) and the FlowGate-only
+// keys LiteLLM cannot honour from m (at path), saying why for the latter.
+func (g *generator) strip(path string, m map[string]any) {
+	kind := path
+	if strings.HasPrefix(path, "model_list[") {
+		kind = "model_list[]" + path[strings.Index(path, "]")+1:]
 	}
 	for _, k := range sortedKeys(m) {
 		if strings.HasPrefix(k, "_comment") {
 			delete(m, k)
 			continue
 		}
-		if why, ok := flowgateOnly[kind+"."+k]; ok {
+		key := k
+		if kind != "" {
+			key = kind + "." + k
+		}
+		if why, ok := flowgateOnly[key]; ok {
 			delete(m, k)
 			g.notef("%s.%s: FlowGate-only, dropped from LiteLLM's config: %s", path, k, why)
-			continue
-		}
-		if !known[k] {
-			g.notef("%s.%s: LiteLLM-only setting: used by engine litellm, ignored by engine builtin", path, k)
 		}
 	}
 }
@@ -375,15 +347,6 @@ func (g *generator) envRef(path, name string) {
 		return
 	}
 	g.notef("%s: os.environ/%s is not set in FlowGate's environment; LiteLLM will see no value (use api_key_ref with credentials.upstream)", path, name)
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

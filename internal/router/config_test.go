@@ -35,7 +35,7 @@ func TestParseReportsEveryProblemWithItsFieldPath(t *testing.T) {
 		"model_list[2].litellm_params.model: provider \"bedrock\"",
 		"model_list[2].litellm_params.api_key: environment variable FLOWGATE_TEST_UNSET_VAR",
 		"router_settings.num_retries:",
-		"router_settings.fallbacks.ok[0]: fallback group \"missing\"",
+		"router_settings.fallbacks[0].ok[0]: fallback group \"missing\"",
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {

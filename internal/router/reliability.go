@@ -3,8 +3,6 @@ package router
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +16,8 @@ import (
 // classified, whether it is retried, cools the deployment down or moves on
 // to fallback groups, and the loop that applies those decisions.
 //
-// Deliberate differences from LiteLLM (see gateway-landscape.md 1.5):
+// Deliberate differences from LiteLLM's router, which retries every error
+// but a few and cools deployments by failures per minute:
 //   - connection errors and timeouts count toward cooldown;
 //   - failures are counted consecutively within cooldown_time, with no
 //     per-minute volume requirement;
@@ -47,7 +46,7 @@ const (
 	ClassServer                     // 5xx, 408, 409
 	ClassConnect                    // refused, reset, DNS, TLS
 	ClassTimeout                    // attempt or first-byte timeout
-	ClassBadResponse                // 2xx that is not parseable (F9)
+	ClassBadResponse                // 2xx that is not parseable: never passed on as a success
 	ClassCanceled                   // the client went away
 	ClassUnsupported                // this deployment cannot serve the protocol (no translator)
 	numClasses
@@ -166,8 +165,7 @@ func isContextWindow(body []byte) bool {
 	return false
 }
 
-// ---- deployment state ------------------------------------------------------
-
+// deployState is one deployment's live routing state, carried across reloads.
 type deployState struct {
 	coolUntil atomic.Int64 // unix nanos; 0 = not cooling
 	inflight  atomic.Int64
@@ -186,160 +184,6 @@ type deployState struct {
 	authFailedAt atomic.Int64
 	authSince    time.Time
 	authStatus   int
-}
-
-// Clock is the time source; tests inject a fake one.
-type Clock interface{ Now() time.Time }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-// Observer receives routing events (metrics). Every method must be cheap.
-type Observer interface {
-	Attempt(group, deployment, outcome string)
-	Retry(group string)
-	Fallback(from, to string)
-	Cooldown(deployment string, d time.Duration)
-}
-
-type nopObserver struct{}
-
-func (nopObserver) Attempt(string, string, string) {}
-func (nopObserver) Retry(string)                   {}
-func (nopObserver) Fallback(string, string)        {}
-func (nopObserver) Cooldown(string, time.Duration) {}
-
-// Router routes requests for one config generation.
-type Router struct {
-	cfg   *Config
-	clock Clock
-	obs   Observer
-}
-
-// New builds a router. Deployment state (cooldowns, failure counts,
-// latency) carries over from prev for deployments with the same ID, so a
-// reload neither forgets nor resets a cooldown.
-func New(cfg *Config, clock Clock, obs Observer, prev *Router) *Router {
-	if clock == nil {
-		clock = systemClock{}
-	}
-	if obs == nil {
-		obs = nopObserver{}
-	}
-	old := map[string]*deployState{}
-	if prev != nil {
-		for _, d := range prev.cfg.Deployments {
-			old[d.ID] = d.st
-		}
-	}
-	for _, d := range cfg.Deployments {
-		if st := old[d.ID]; st != nil {
-			d.st = st
-		} else {
-			d.st = &deployState{}
-		}
-	}
-	return &Router{cfg: cfg, clock: clock, obs: obs}
-}
-
-// Config is the router's configuration.
-func (r *Router) Config() *Config { return r.cfg }
-
-// Lookup finds a group by alias or model_group_alias.
-func (r *Router) Lookup(alias string) (*Group, bool) {
-	if g, ok := r.cfg.Groups[alias]; ok {
-		return g, true
-	}
-	if t, ok := r.cfg.GroupAliases[alias]; ok {
-		g, ok := r.cfg.Groups[t]
-		return g, ok
-	}
-	return nil, false
-}
-
-// UnknownModelError: the alias is not configured.
-type UnknownModelError struct {
-	Model string
-	Known []string
-}
-
-func (e *UnknownModelError) Error() string {
-	return fmt.Sprintf("model %s is not configured on this gateway; available models: %s", runtime.Quote(e.Model), strings.Join(e.Known, ", "))
-}
-
-// NoDeploymentsError: every deployment that could serve the request is
-// cooling down. The gateway answers 429 with Retry-After.
-type NoDeploymentsError struct {
-	Model      string
-	RetryAfter time.Duration
-	Cooling    []string
-}
-
-func (e *NoDeploymentsError) Error() string {
-	return fmt.Sprintf("no deployments available for model %s: all are cooling down after upstream failures (%s); try again in %ds or check `flowgate health`",
-		runtime.Quote(e.Model), strings.Join(e.Cooling, ", "), RetryAfterSeconds(e.RetryAfter))
-}
-
-// AuthFailedError: the upstream refused the credentials of the deployment
-// that answered the request's own alias (every other candidate failed too).
-// The gateway answers 401 (authentication) or 403 (permission) in the
-// caller's shape, with Fix; never 429 and never a Retry-After.
-type AuthFailedError struct {
-	// Alias is the model the client asked for.
-	Alias string
-	// Deployment is the deployment whose credential was refused.
-	Deployment *Deployment
-	// Status is the upstream's HTTP status (401, 402 or 403).
-	Status int
-	// Message is the upstream's error message, capped and with known
-	// secrets redacted; "" when it sent none.
-	Message string
-	// Others are further deployments refused for the same request (ids).
-	Others []string
-	// Fix says what to run or check; the gateway sets it (it knows which
-	// api_base is CLIProxyAPIPlus). Empty: the message names the deployment only.
-	Fix string
-	// Err is the upstream error.
-	Err error
-}
-
-func (e *AuthFailedError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "upstream rejected the credentials of deployment %s (alias %s) with %d", e.Deployment.Model, e.Deployment.Group, e.Status)
-	if len(e.Others) > 0 {
-		fmt.Fprintf(&b, " (also refused: %s)", strings.Join(e.Others, ", "))
-	}
-	if e.Fix != "" {
-		b.WriteString("; " + e.Fix)
-	}
-	if e.Message != "" {
-		b.WriteString("; upstream said: " + e.Message)
-	}
-	return b.String()
-}
-
-func (e *AuthFailedError) Unwrap() error { return e.Err }
-
-// maxUpstreamMessage caps an upstream message kept in state or errors.
-const maxUpstreamMessage = 200
-
-// upstreamMessage is err's upstream message, capped and redacted.
-func upstreamMessage(err error) string {
-	var ue *upstream.Error
-	if errors.As(err, &ue) && ue.Kind == upstream.FailStatus {
-		return runtime.ClipTo(runtime.RedactSecrets(upstream.ErrorMessage(ue.Body)), maxUpstreamMessage)
-	}
-	return runtime.ClipTo(runtime.RedactSecrets(err.Error()), maxUpstreamMessage)
-}
-
-// RetryAfterSeconds rounds a wait up to whole seconds (at least 1).
-func RetryAfterSeconds(d time.Duration) int {
-	s := int((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return s
 }
 
 // Attempt describes the attempt in progress; the try function reads it to
@@ -585,71 +429,4 @@ func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
 	st.halfOpen = true
 	st.fails = 0
 	r.obs.Cooldown(d.ID, dur)
-}
-
-// Visible lists the aliases clients may use, in config order.
-func (r *Router) Visible() []string {
-	out := make([]string, 0, len(r.cfg.Aliases)+len(r.cfg.GroupAliases))
-	out = append(out, r.cfg.Aliases...)
-	extra := make([]string, 0, len(r.cfg.GroupAliases))
-	for a := range r.cfg.GroupAliases {
-		if !r.cfg.HiddenAliases[a] && r.cfg.Groups[a] == nil {
-			extra = append(extra, a)
-		}
-	}
-	sort.Strings(extra)
-	return append(out, extra...)
-}
-
-// DeploymentHealth is the passive health of one deployment.
-type DeploymentHealth struct {
-	ID           string     `json:"id"`
-	ModelGroup   string     `json:"model_group"`
-	Model        string     `json:"model"`
-	APIBase      string     `json:"api_base"`
-	State        string     `json:"state"` // healthy | degraded | cooling | auth_failed
-	CoolingUntil *time.Time `json:"cooling_until"`
-	// AuthFailedSince is when the upstream began refusing the deployment's
-	// credential (state auth_failed; cleared by a success). The refusal's
-	// status and message are LastStatus and LastError.
-	AuthFailedSince *time.Time `json:"auth_failed_since,omitempty"`
-	// AuthStatus is the upstream status of the last refusal (401, 402, 403).
-	AuthStatus          int        `json:"auth_status,omitempty"`
-	ConsecutiveFailures int        `json:"consecutive_failures"`
-	LastError           string     `json:"last_error,omitempty"`
-	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
-	LastStatus          int        `json:"last_status,omitempty"`
-	InFlight            int64      `json:"in_flight"`
-	LatencyMS           float64    `json:"latency_ms"`
-}
-
-// Health reports every deployment's passive state.
-func (r *Router) Health() []DeploymentHealth {
-	now := r.clock.Now()
-	out := make([]DeploymentHealth, 0, len(r.cfg.Deployments))
-	for _, d := range r.cfg.Deployments {
-		st := d.st
-		h := DeploymentHealth{ID: d.ID, ModelGroup: d.Group, Model: d.Model, APIBase: d.Target.Base, State: "healthy",
-			InFlight: st.inflight.Load(), LatencyMS: float64(st.latency.Load()) / 1e6}
-		if cu := st.coolUntil.Load(); cu > now.UnixNano() {
-			t := time.Unix(0, cu).UTC()
-			h.State, h.CoolingUntil = "cooling", &t
-		}
-		st.mu.Lock()
-		h.ConsecutiveFailures = st.fails
-		if st.halfOpen && h.State == "healthy" {
-			h.State = "degraded"
-		}
-		if st.lastErr != "" {
-			t := st.lastErrAt.UTC()
-			h.LastError, h.LastErrorAt, h.LastStatus = st.lastErr, &t, st.lastStatus
-		}
-		if st.authFailedAt.Load() != 0 {
-			t := st.authSince.UTC()
-			h.State, h.AuthFailedSince, h.AuthStatus = "auth_failed", &t, st.authStatus
-		}
-		st.mu.Unlock()
-		out = append(out, h)
-	}
-	return out
 }
