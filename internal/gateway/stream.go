@@ -255,9 +255,9 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		clientErr = fail
 	}
 	if conv != nil {
-		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(clientErr)))
+		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(clientError(clientErr))))
 	} else {
-		x.w.Write(streamErrorFrame(dst[:0], x.proto, clientErr, w.events))
+		x.w.Write(streamErrorFrame(dst[:0], x.proto, clientError(clientErr), w.events))
 	}
 	if flusher != nil {
 		flusher.Flush()
