@@ -201,32 +201,14 @@ func TestResetReadsANewStreamAndGivesBackAGrownBuffer(t *testing.T) {
 	}
 }
 
-type flushRecorder struct {
-	bytes.Buffer
-	flushes int
-}
-
-func (f *flushRecorder) Flush() { f.flushes++ }
-
-func TestWriterFormatsAndFlushes(t *testing.T) {
-	var rec flushRecorder
-	w := NewWriter(&rec)
-	if err := w.WriteFrame("message_start", []byte(`{"a":1}`)); err != nil {
-		t.Fatal(err)
+func TestAppendFramesFormatsAndReadsBack(t *testing.T) {
+	out := AppendFrame(nil, "message_start", []byte(`{"a":1}`))
+	out = AppendFrames(out, []Frame{{"", []byte("x\ny")}, {"e", []byte("{}")}})
+	want := "event: message_start\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\nevent: e\ndata: {}\n\n"
+	if string(out) != want {
+		t.Fatalf("got %q", out)
 	}
-	if err := w.WriteFrames([]Frame{{"", []byte("x\ny")}, {"e", []byte("{}")}}); err != nil {
-		t.Fatal(err)
-	}
-	_ = w.WriteComment("keep-alive")
-	want := "event: message_start\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\nevent: e\ndata: {}\n\n: keep-alive\n\n"
-	if rec.String() != want {
-		t.Fatalf("got %q", rec.String())
-	}
-	if rec.flushes != 3 {
-		t.Fatalf("flushes = %d", rec.flushes)
-	}
-	// Round trip through the reader.
-	got, err := readAll(t, strings.NewReader(want))
+	got, err := readAll(t, bytes.NewReader(out))
 	if err != nil || len(got) != 3 || got[1].data != "x\ny" {
 		t.Fatalf("round trip: %v %q", err, got)
 	}
