@@ -47,11 +47,6 @@ func load(path string, ops bool) (*Config, error) {
 	return parse(abs, data, ops)
 }
 
-// Parse validates config content as if it were read from file (absolute).
-func Parse(file string, data []byte) (*Config, error) {
-	return parse(file, data, false)
-}
-
 func parse(file string, data []byte, ops bool) (*Config, error) {
 	var raw any
 	if err := yaml.Unmarshal(data, &raw); err != nil {

@@ -6,23 +6,42 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/router"
+	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
-// api is the error dialect a caller understands.
+// api is the error dialect a caller understands: the shape of its error
+// body, and the column of the error table its types come from.
 type api uint8
 
 const (
-	apiOpenAI api = iota
-	apiAnthropic
+	apiOpenAI    api = iota // Chat Completions (and routes shared by OpenAI clients)
+	apiAnthropic            // Messages
+	apiResponses            // Responses: the OpenAI shape
 )
 
 func apiOf(p upstream.Protocol) api {
-	if p == upstream.Messages {
+	switch p {
+	case upstream.Messages:
 		return apiAnthropic
+	case upstream.Responses:
+		return apiResponses
 	}
 	return apiOpenAI
+}
+
+// errorType is the caller's error type for status, from the one table.
+func errorType(a api, status int) string {
+	t := apierr.For(status)
+	switch a {
+	case apiAnthropic:
+		return t.Anthropic
+	case apiResponses:
+		return t.Responses
+	}
+	return t.Chat
 }
 
 // apiFromHeaders picks the dialect for routes shared by both clients.
@@ -51,44 +70,6 @@ type anthropicErrorBody struct {
 	Message string `json:"message"`
 }
 
-func anthropicType(status int) string {
-	switch status {
-	case 400, 422:
-		return "invalid_request_error"
-	case 401:
-		return "authentication_error"
-	case 403:
-		return "permission_error"
-	case 404:
-		return "not_found_error"
-	case 413:
-		return "request_too_large"
-	case 429:
-		return "rate_limit_error"
-	case 529, 503:
-		return "overloaded_error"
-	}
-	if status < 500 {
-		return "invalid_request_error"
-	}
-	return "api_error"
-}
-
-func openAIType(status int) string {
-	switch status {
-	case 401:
-		return "authentication_error"
-	case 403:
-		return "permission_error"
-	case 429:
-		return "rate_limit_error"
-	}
-	if status < 500 {
-		return "invalid_request_error"
-	}
-	return "api_error"
-}
-
 // errorBody renders an error in the caller's shape. Every message is
 // redacted by value and shape and capped: error paths are where upstream
 // text and client input meet the outside.
@@ -96,12 +77,12 @@ func errorBody(a api, status int, code, msg string) []byte {
 	msg = redactMessage(msg)
 	var b []byte
 	if a == apiAnthropic {
-		b, _ = json.Marshal(anthropicError{Type: "error", Error: anthropicErrorBody{Type: anthropicType(status), Message: msg}})
+		b, _ = json.Marshal(anthropicError{Type: "error", Error: anthropicErrorBody{Type: errorType(a, status), Message: msg}})
 	} else {
 		if code == "" {
 			code = strconv.Itoa(status)
 		}
-		b, _ = json.Marshal(openAIError{Error: openAIErrorBody{Message: msg, Type: openAIType(status), Code: code}})
+		b, _ = json.Marshal(openAIError{Error: openAIErrorBody{Message: msg, Type: errorType(a, status), Code: code}})
 	}
 	return b
 }
@@ -153,12 +134,9 @@ func writeUpstreamError(w http.ResponseWriter, a api, ue *upstream.Error) int {
 	if ue.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(router.RetryAfterSeconds(ue.RetryAfter)))
 	}
+	status := failureStatus(ue)
 	switch ue.Kind {
 	case upstream.FailStatus:
-		status := ue.Status
-		if status < 400 || status > 599 {
-			status = http.StatusBadGateway
-		}
 		if bodyInShape(a, ue.Body) {
 			// The upstream's own error object, minus any secret it echoed
 			// (an upstream may quote the key it refused).
@@ -176,18 +154,53 @@ func writeUpstreamError(w http.ResponseWriter, a api, ue *upstream.Error) int {
 			msg = http.StatusText(ue.Status)
 		}
 		writeError(w, a, status, "", "upstream error "+strconv.Itoa(ue.Status)+": "+msg)
-		return status
 	case upstream.FailTimeout:
-		writeError(w, a, http.StatusGatewayTimeout, "upstream_timeout", ue.Error()+"; raise litellm_params.timeout or router_settings.timeout if the model is slow")
+		writeError(w, a, status, "upstream_timeout", ue.Error()+"; raise litellm_params.timeout or router_settings.timeout if the model is slow")
+	case upstream.FailUnsupported:
+		writeError(w, a, status, "translation_unavailable", ue.Error())
+	case upstream.FailCanceled:
+	default:
+		writeError(w, a, status, "upstream_unavailable", ue.Error())
+	}
+	return status
+}
+
+// failureStatus is the HTTP status the gateway answers a failed attempt
+// with before the first byte: the upstream's own error status, 504 for a
+// timeout, 501 when no translator serves the pair, 499 (nothing sent) for a
+// client that went away, 502 for any other failure. After the first byte
+// the same status picks the type of the in-stream error event.
+func failureStatus(ue *upstream.Error) int {
+	switch ue.Kind {
+	case upstream.FailStatus:
+		if ue.Status >= 400 && ue.Status <= 599 {
+			return ue.Status
+		}
+	case upstream.FailTimeout:
 		return http.StatusGatewayTimeout
 	case upstream.FailUnsupported:
-		writeError(w, a, http.StatusNotImplemented, "translation_unavailable", ue.Error())
 		return http.StatusNotImplemented
 	case upstream.FailCanceled:
 		return 499
 	}
-	writeError(w, a, http.StatusBadGateway, "upstream_unavailable", ue.Error())
 	return http.StatusBadGateway
+}
+
+// clientError is a failure as a stream reports it to its client once the
+// first byte is sent: with the status (so the error type) the gateway
+// would have answered before it, and the upstream's own message for an
+// error it sent, with every known secret removed.
+func clientError(err error) error {
+	var ue *upstream.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if ue.Kind == upstream.FailStatus {
+		e := translate.ParseUpstreamError(failureStatus(ue), ue.Body)
+		e.Message = redactMessage(e.Message)
+		return e
+	}
+	return &translate.UpstreamError{Status: failureStatus(ue), Message: redactMessage(ue.Error())}
 }
 
 // bodyInShape reports whether an upstream error body already is a valid

@@ -249,15 +249,6 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// ListenAndServe listens on Options.Addr and serves.
-func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("gateway: listening on %s: %w (is another gateway already running? see `flowgate status`)", s.opts.Addr, err)
-	}
-	return s.Serve(ln)
-}
-
 // Shutdown stops accepting connections and waits for in-flight requests
 // (streams included) until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -19,37 +18,19 @@ import (
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+// readerPool holds the upstream stream readers; each keeps its buffer
+// between streams (sse.Reader.Reset gives back one an event grew).
+var readerPool = sync.Pool{New: func() any { return sse.NewReader(nil) }}
 
-// errFrameTooLarge: an upstream frame longer than sse.DefaultMaxLine.
-var errFrameTooLarge = errors.New("upstream sent a server-sent event larger than 64 MiB")
-
-// readFrame appends one SSE frame (its lines up to and including the blank
-// line that ends it) to dst. Empty frames are skipped. At EOF it returns
-// what it has with io.EOF. A frame is bounded like a line of sse.Reader.
-func readFrame(br *bufio.Reader, dst []byte) ([]byte, error) {
-	start := len(dst)
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			dst = append(dst, line...)
-			if len(dst)-start > sse.DefaultMaxLine {
-				return dst, errFrameTooLarge
-			}
-			continue
-		}
-		blank := len(line) == 1 || (len(line) == 2 && line[0] == '\r')
-		if blank && err == nil {
-			if len(dst) == start {
-				continue // stray blank line
-			}
-			return append(dst, line...), nil
-		}
-		dst = append(dst, line...)
-		if err != nil {
-			return dst, err
-		}
+// readError is a stream read failure as the attempt's failure: an event
+// past sse.MaxEvent is a bad response (the connection was fine), anything
+// else a transport error.
+func readError(ctx context.Context, err error) *upstream.Error {
+	if errors.Is(err, sse.ErrEventTooLarge) {
+		return &upstream.Error{Kind: upstream.FailBadResponse, Err: errors.New(
+			"upstream sent a " + err.Error() + " (a line that never ended, or an event too large to relay)")}
 	}
+	return upstream.TransportError(ctx, err)
 }
 
 var sseFields = [...]string{"data:", "event:", ":", "id:", "retry:"}
@@ -90,11 +71,9 @@ func mayStartSSE(p []byte) bool {
 // client's (they differ when conv translates).
 func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Response, upProto upstream.Protocol, t0 time.Time,
 	timer *time.Timer, streaming *atomic.Bool, idle time.Duration, conv StreamTranslator) error {
-	br := readerPool.Get().(*bufio.Reader)
+	br := readerPool.Get().(*sse.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); readerPool.Put(br) }()
-	fb := getBuf()
-	defer putBuf(fb)
 	ob := getBuf()
 	defer putBuf(ob)
 	w := streamWatch{proto: upProto}
@@ -102,7 +81,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	// Before the point of no return: frames without data (keep-alive
 	// comments) are dropped, the first event is validated.
 	var (
-		frame = fb.AvailableBuffer()
+		frame []byte
 		err   error
 		kind  frameKind
 	)
@@ -111,14 +90,18 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		return x.streamFailed(at, reasonNotSSE, errNotSSE())
 	}
 	for {
-		frame, err = readFrame(br, frame[:0])
+		frame, err = br.ReadFrame()
 		if len(frame) == 0 || (err != nil && err != io.EOF) {
 			x.upstreamDur += time.Since(t0)
 			if err == io.EOF {
 				return x.streamFailed(at, reasonEmpty, &upstream.Error{Kind: upstream.FailBadResponse,
 					Err: errors.New("upstream closed the stream before its first event")})
 			}
-			return x.streamFailed(at, "", upstream.TransportError(ctx, err))
+			fail := readError(ctx, err)
+			if fail.Kind == upstream.FailBadResponse {
+				return x.streamFailed(at, reasonInvalidFirst, fail)
+			}
+			return x.streamFailed(at, "", fail)
 		}
 		if !looksLikeSSE(frame) {
 			x.upstreamDur += time.Since(t0)
@@ -172,7 +155,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	w.events++
 	sent := time.Now()
 	for kind != frameTerminal && kind != frameError && err == nil {
-		frame, err = readFrame(br, frame[:0])
+		frame, err = br.ReadFrame()
 		if len(frame) == 0 || (err != nil && err != io.EOF) {
 			break // a partial frame of a broken stream is dropped
 		}
@@ -247,18 +230,21 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 		if x.r.Context().Err() != nil {
 			return &upstream.Error{Kind: upstream.FailCanceled, Err: x.r.Context().Err()}
 		}
-		fail = upstream.TransportError(ctx, err)
-		if fail.Kind == upstream.FailConnect {
+		fail = readError(ctx, err)
+		switch fail.Kind {
+		case upstream.FailConnect:
 			fail.Err = errors.New("upstream stream broke: " + fail.Err.Error())
+		case upstream.FailBadResponse:
+			reason = reasonInvalidEvent
 		}
 	}
 	if clientErr == nil {
 		clientErr = fail
 	}
 	if conv != nil {
-		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(clientErr)))
+		x.w.Write(sse.AppendFrames(dst[:0], conv.Finish(clientError(clientErr))))
 	} else {
-		x.w.Write(streamErrorFrame(dst[:0], x.proto, clientErr, w.events))
+		x.w.Write(streamErrorFrame(dst[:0], x.proto, clientError(clientErr), w.events))
 	}
 	if flusher != nil {
 		flusher.Flush()

@@ -201,7 +201,7 @@ func TestPassthroughStreamCutBeforeItsTerminalEventEndsWithAnErrorEventAndCounts
 	// On the wire: the upstream's complete events, then the protocol's
 	// error event; the cut-off event never reaches the client.
 	wantEnd := map[string]string{
-		"chat":      "data: {\"error\":{\"message\":\"upstream sent an unusable response: upstream stream ended before its terminal event (data: [DONE]); the answer is incomplete, send the request again\",\"type\":\"api_error\",\"param\":null,\"code\":\"502\"}}\n\n",
+		"chat":      "data: {\"error\":{\"message\":\"upstream sent an unusable response: upstream stream ended before its terminal event (data: [DONE]); the answer is incomplete, send the request again\",\"type\":\"server_error\",\"param\":null,\"code\":\"502\"}}\n\n",
 		"messages":  "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"upstream sent an unusable response: upstream stream ended before its terminal event (message_stop); the answer is incomplete, send the request again\"}}\n\n",
 		"responses": "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"upstream sent an unusable response: upstream stream ended before its terminal event (response.completed); the answer is incomplete, send the request again\",\"param\":null,\"sequence_number\":3}\n\n",
 	}

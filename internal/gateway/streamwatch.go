@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/sse"
 	"github.com/flowgate/flowgate/internal/upstream"
@@ -283,7 +284,7 @@ func upstreamEventError(p upstream.Protocol, data []byte) *upstream.Error {
 		inner.Code, inner.Message = ev.Code, ev.Message
 	}
 	code := rawCode(inner.Code)
-	status := errorTypeStatus(inner.Type, code)
+	status := apierr.StatusOf(inner.Type, code)
 	objErr := len(ev.Error) > 0 && ev.Error[0] == '{'
 	var body []byte
 	switch {
@@ -294,12 +295,18 @@ func upstreamEventError(p upstream.Protocol, data []byte) *upstream.Error {
 		if msg == "" {
 			msg = "upstream stream error"
 		}
-		if typ == "" {
-			typ = "api_error"
-		}
 		if p == upstream.Messages {
+			if !apierr.IsAnthropic(typ) {
+				typ = apierr.For(status).Anthropic
+			}
 			body, _ = json.Marshal(map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
 		} else {
+			if typ == "" {
+				typ = apierr.For(status).Chat
+				if p == upstream.Responses {
+					typ = apierr.For(status).Responses
+				}
+			}
 			var c any
 			if code != "" {
 				c = code
@@ -320,35 +327,4 @@ func rawCode(raw json.RawMessage) string {
 		return n.String()
 	}
 	return ""
-}
-
-// errorTypeStatus maps an error type or code found in a stream (OpenAI and
-// Anthropic names) to the HTTP status that stands for it; 502 otherwise.
-func errorTypeStatus(typ, code string) int {
-	if n, err := strconv.Atoi(code); err == nil && n >= 400 && n <= 599 {
-		return n
-	}
-	for _, s := range [...]string{typ, code} {
-		switch s {
-		case "rate_limit_error", "rate_limit_exceeded", "insufficient_quota":
-			return 429
-		case "overloaded_error", "server_is_overloaded":
-			return 529
-		case "authentication_error", "invalid_api_key":
-			return 401
-		case "permission_error":
-			return 403
-		case "not_found_error", "model_not_found":
-			return 404
-		case "invalid_request_error", "context_length_exceeded":
-			return 400
-		case "request_too_large":
-			return 413
-		case "timeout_error":
-			return 504
-		case "api_error", "server_error":
-			return 500
-		}
-	}
-	return 502
 }

@@ -11,6 +11,7 @@
 // blank line, and a pending event is dispatched at EOF as well (upstreams
 // often omit the final blank line).
 //
-// The writer side is AppendFrame / WriteFrame, plus Writer, which flushes
-// after every frame when the destination can flush (http.ResponseWriter can).
+// Reader reads frames as sent (for relaying) or parsed events, with one
+// cap per event (MaxEvent). The writer side is AppendFrame / AppendFrames;
+// the caller writes and flushes.
 package sse

@@ -2,7 +2,6 @@ package sse
 
 import (
 	"bytes"
-	"io"
 )
 
 // Frame is one event to send to a client. Event may be empty (data-only
@@ -54,69 +53,4 @@ func AppendFrames(dst []byte, frames []Frame) []byte {
 		dst = AppendFrame(dst, f.Event, f.Data)
 	}
 	return dst
-}
-
-// flusher is satisfied by http.ResponseWriter implementations (http.Flusher)
-// without this package importing net/http.
-type flusher interface{ Flush() }
-
-// Writer writes frames to an io.Writer and flushes after each batch when the
-// destination supports Flush. It reuses one buffer, so a stream costs one
-// allocation for the buffer, not one per frame.
-type Writer struct {
-	w   io.Writer
-	f   flusher
-	buf []byte
-}
-
-// NewWriter returns a Writer over w. If w has a Flush() method (for example
-// an http.ResponseWriter), it is called after every Write call.
-func NewWriter(w io.Writer) *Writer {
-	sw := &Writer{w: w, buf: make([]byte, 0, 1024)}
-	if f, ok := w.(flusher); ok {
-		sw.f = f
-	}
-	return sw
-}
-
-// WriteFrame writes one frame and flushes.
-func (w *Writer) WriteFrame(event string, data []byte) error {
-	w.buf = AppendFrame(w.buf[:0], event, data)
-	return w.flush()
-}
-
-// WriteFrames writes frames as one write and flushes once.
-func (w *Writer) WriteFrames(frames []Frame) error {
-	if len(frames) == 0 {
-		return nil
-	}
-	w.buf = AppendFrames(w.buf[:0], frames)
-	return w.flush()
-}
-
-// WriteRaw writes already framed bytes (pass-through streams) and flushes.
-func (w *Writer) WriteRaw(p []byte) error {
-	if _, err := w.w.Write(p); err != nil {
-		return err
-	}
-	if w.f != nil {
-		w.f.Flush()
-	}
-	return nil
-}
-
-// WriteComment writes a ": text" comment line (a keep-alive) and flushes.
-func (w *Writer) WriteComment(text string) error {
-	w.buf = append(append(append(w.buf[:0], ": "...), text...), '\n', '\n')
-	return w.flush()
-}
-
-func (w *Writer) flush() error {
-	if _, err := w.w.Write(w.buf); err != nil {
-		return err
-	}
-	if w.f != nil {
-		w.f.Flush()
-	}
-	return nil
 }

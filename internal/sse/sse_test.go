@@ -88,38 +88,127 @@ func TestReaderLongLineGrowsBuffer(t *testing.T) {
 		t.Fatalf("err=%v len=%d", err, len(got))
 	}
 	sr := NewReader(strings.NewReader("data: " + big + "\n\n"))
-	sr.SetMaxLine(1000)
-	if _, err := sr.Next(); !errors.Is(err, ErrLineTooLong) {
+	sr.max = 1000
+	if _, err := sr.Next(); !errors.Is(err, ErrEventTooLarge) {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-type flushRecorder struct {
-	bytes.Buffer
-	flushes int
+func TestReadFrameReturnsFramesAsSent(t *testing.T) {
+	in := "\n: keep-alive\n\nevent: a\r\ndata: {\"x\":1}\r\n\r\n\n\ndata: 1\rdata: 2\r\rdata: [DONE]\n\ndata: last"
+	want := []string{": keep-alive\n\n", "event: a\r\ndata: {\"x\":1}\r\n\r\n", "data: 1\rdata: 2\r\r", "data: [DONE]\n\n", "data: last"}
+	for _, mode := range []string{"whole", "onebyte"} {
+		var src io.Reader = strings.NewReader(in)
+		if mode == "onebyte" {
+			src = iotest.OneByteReader(src)
+		}
+		sr := NewReader(src)
+		var got []string
+		for {
+			f, err := sr.ReadFrame()
+			if len(f) > 0 {
+				got = append(got, string(f))
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", mode, err)
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("%s: got %q\nwant %q", mode, got, want)
+		}
+		if f, err := sr.ReadFrame(); f != nil || err != io.EOF {
+			t.Fatalf("%s: after the end: %q %v", mode, f, err)
+		}
+	}
 }
 
-func (f *flushRecorder) Flush() { f.flushes++ }
+// A returned frame aliases the buffer, but appending to it (the gateway
+// completes a last frame without its blank line) never overwrites the
+// frames that follow.
+func TestReadFrameAppendDoesNotOverwriteWhatFollows(t *testing.T) {
+	sr := NewReader(strings.NewReader("data: 1\n\ndata: 2\n\n"))
+	f, err := sr.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(f, "XXXXXXXXXX"...)
+	if g, err := sr.ReadFrame(); err != nil || string(g) != "data: 2\n\n" {
+		t.Fatalf("second frame %q %v", g, err)
+	}
+}
 
-func TestWriterFormatsAndFlushes(t *testing.T) {
-	var rec flushRecorder
-	w := NewWriter(&rec)
-	if err := w.WriteFrame("message_start", []byte(`{"a":1}`)); err != nil {
+// endless is a stream that never ends its line: it counts what was read.
+type endless struct{ n int }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	e.n += len(p)
+	return len(p), nil
+}
+
+func TestAnEventPastTheCapIsRefusedWithBoundedReading(t *testing.T) {
+	cases := map[string]func() io.Reader{
+		"one long line": func() io.Reader {
+			return strings.NewReader("data: " + strings.Repeat("y", MaxEvent) + "\n\n")
+		},
+		"many lines in one event": func() io.Reader {
+			return strings.NewReader(strings.Repeat("data: "+strings.Repeat("z", 1000)+"\n", MaxEvent/1000+1) + "\n")
+		},
+		"a line that never ends": func() io.Reader { return io.MultiReader(strings.NewReader("data: "), &endless{}) },
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := src()
+			sr := NewReader(in)
+			if _, err := sr.ReadFrame(); !errors.Is(err, ErrEventTooLarge) {
+				t.Fatalf("err = %v", err)
+			}
+			if _, err := sr.ReadFrame(); !errors.Is(err, ErrEventTooLarge) {
+				t.Fatalf("the refusal is not sticky: %v", err)
+			}
+			if cap(sr.buf) > MaxEvent+1 {
+				t.Fatalf("buffer grew to %d bytes, past the cap", cap(sr.buf))
+			}
+			if _, err := NewReader(src()).Next(); !errors.Is(err, ErrEventTooLarge) {
+				t.Fatalf("Next: err = %v", err)
+			}
+		})
+	}
+	// An event just within the cap is read whole.
+	data := strings.Repeat("w", MaxEvent-len("data: \n\n"))
+	ev, err := NewReader(strings.NewReader("data: " + data + "\n\n")).Next()
+	if err != nil || string(ev.Data) != data {
+		t.Fatalf("an event of exactly MaxEvent bytes: err=%v len=%d", err, len(ev.Data))
+	}
+}
+
+func TestResetReadsANewStreamAndGivesBackAGrownBuffer(t *testing.T) {
+	sr := NewReader(strings.NewReader("data: " + strings.Repeat("g", 100_000) + "\n\n"))
+	if _, err := sr.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteFrames([]Frame{{"", []byte("x\ny")}, {"e", []byte("{}")}}); err != nil {
-		t.Fatal(err)
+	sr.Reset(strings.NewReader("data: again\n\n"))
+	if cap(sr.buf) != bufSize {
+		t.Fatalf("buffer kept at %d bytes", cap(sr.buf))
 	}
-	_ = w.WriteComment("keep-alive")
-	want := "event: message_start\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\nevent: e\ndata: {}\n\n: keep-alive\n\n"
-	if rec.String() != want {
-		t.Fatalf("got %q", rec.String())
+	if ev, err := sr.Next(); err != nil || string(ev.Data) != "again" {
+		t.Fatalf("after Reset: %q %v", ev.Data, err)
 	}
-	if rec.flushes != 3 {
-		t.Fatalf("flushes = %d", rec.flushes)
+}
+
+func TestAppendFramesFormatsAndReadsBack(t *testing.T) {
+	out := AppendFrame(nil, "message_start", []byte(`{"a":1}`))
+	out = AppendFrames(out, []Frame{{"", []byte("x\ny")}, {"e", []byte("{}")}})
+	want := "event: message_start\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\nevent: e\ndata: {}\n\n"
+	if string(out) != want {
+		t.Fatalf("got %q", out)
 	}
-	// Round trip through the reader.
-	got, err := readAll(t, strings.NewReader(want))
+	got, err := readAll(t, bytes.NewReader(out))
 	if err != nil || len(got) != 3 || got[1].data != "x\ny" {
 		t.Fatalf("round trip: %v %q", err, got)
 	}
@@ -153,6 +242,48 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatal("reader did not terminate")
 	})
+}
+
+// ReadFrame returns the input, in order and without losing a byte, except
+// the blank lines between frames; every frame but the last ends with a
+// blank line, and its events are the ones Next reads.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte("event: a\r\ndata: 1\r\n\r\n\ndata: [DONE]\n\n"))
+	f.Add([]byte("data: a\rdata: b\r\r: c\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sr := NewReader(iotest.HalfReader(bytes.NewReader(in)))
+		rest := in
+		for i := 0; i < len(in)+2; i++ {
+			fr, err := sr.ReadFrame()
+			if len(fr) > 0 {
+				k := bytes.Index(rest, fr)
+				if k < 0 || len(bytes.Trim(rest[:k], "\r\n")) != 0 {
+					t.Fatalf("frame %q is not the next bytes of %q", fr, rest)
+				}
+				rest = rest[k+len(fr):]
+				if err == nil && !endsWithBlankLine(fr) {
+					t.Fatalf("frame %q does not end with a blank line", fr)
+				}
+			}
+			if err != nil {
+				if len(bytes.Trim(rest, "\r\n")) != 0 {
+					t.Fatalf("left unread: %q", rest)
+				}
+				return
+			}
+		}
+		t.Fatal("reader did not terminate")
+	})
+}
+
+// endsWithBlankLine: a line terminator (\n, \r\n, \r) then an empty line.
+func endsWithBlankLine(f []byte) bool {
+	for _, end := range []string{"\n\n", "\r\r", "\n\r\n", "\r\r\n", "\n\r"} {
+		if bytes.HasSuffix(f, []byte(end)) {
+			return true
+		}
+	}
+	return false
 }
 
 func BenchmarkReaderChatStream(b *testing.B) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -89,62 +90,13 @@ func asUpstreamError(err error) *UpstreamError {
 	if err == nil {
 		return &UpstreamError{Message: "unknown error"}
 	}
-	return &UpstreamError{Status: 502, Type: "api_error", Message: err.Error()}
-}
-
-// AnthropicErrorType maps an HTTP status to an Anthropic error type.
-func AnthropicErrorType(status int) string {
-	switch status {
-	case 400, 422:
-		return "invalid_request_error"
-	case 401:
-		return "authentication_error"
-	case 402:
-		return "billing_error"
-	case 403:
-		return "permission_error"
-	case 404:
-		return "not_found_error"
-	case 408, 504:
-		return "timeout_error"
-	case 413:
-		return "request_too_large"
-	case 429:
-		return "rate_limit_error"
-	case 503, 529:
-		return "overloaded_error"
-	}
-	if status >= 400 && status < 500 {
-		return "invalid_request_error"
-	}
-	return "api_error"
-}
-
-// OpenAIErrorType maps an HTTP status to an OpenAI error type.
-func OpenAIErrorType(status int) string {
-	switch status {
-	case 400, 404, 413, 422:
-		return "invalid_request_error"
-	case 401:
-		return "authentication_error"
-	case 403:
-		return "permission_error"
-	case 429:
-		return "rate_limit_error"
-	}
-	if status >= 400 && status < 500 {
-		return "invalid_request_error"
-	}
-	return "server_error"
+	return &UpstreamError{Status: 502, Message: err.Error()}
 }
 
 func anthropicErrorJSON(e *UpstreamError) []byte {
 	t := e.Type
-	if !isAnthropicType(t) {
-		t = AnthropicErrorType(e.Status)
-		if e.Status == 0 {
-			t = "api_error"
-		}
+	if !apierr.IsAnthropic(t) {
+		t = apierr.For(e.Status).Anthropic
 	}
 	b := append([]byte(nil), `{"type":"error","error":{"type":`...)
 	b = appendString(b, t)
@@ -153,23 +105,10 @@ func anthropicErrorJSON(e *UpstreamError) []byte {
 	return append(b, "}}"...)
 }
 
-func isAnthropicType(t string) bool {
-	switch t {
-	case "invalid_request_error", "authentication_error", "billing_error", "permission_error",
-		"not_found_error", "request_too_large", "rate_limit_error", "api_error",
-		"overloaded_error", "timeout_error":
-		return true
-	}
-	return false
-}
-
 func openAIErrorJSON(e *UpstreamError) []byte {
 	t := e.Type
 	if t == "" {
-		t = OpenAIErrorType(e.Status)
-		if e.Status == 0 {
-			t = "server_error"
-		}
+		t = apierr.For(e.Status).Chat
 	}
 	code := e.Code
 	if code == "" && e.Status != 0 {
@@ -223,7 +162,7 @@ func ResponsesErrorFrame(err error, seq int) sse.Frame {
 	e := asUpstreamError(err)
 	code := e.Code
 	if code == "" {
-		code = OpenAIErrorType(e.Status)
+		code = apierr.For(e.Status).Responses
 	}
 	b := append([]byte(nil), `{"type":"error","code":`...)
 	b = appendString(b, code)
