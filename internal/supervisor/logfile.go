@@ -66,7 +66,10 @@ func copyTruncate(path string, keep int) error {
 	if err := runtime.ShiftRotated(path, keep); err != nil {
 		return err
 	}
-	dst, err := os.OpenFile(path+".1", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// The copy is written beside and named path.1 only once path is
+	// truncated, so path.1 never shows a rotation half done.
+	tmp := path + ".1.tmp"
+	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -78,6 +81,7 @@ func copyTruncate(path string, keep int) error {
 		off += n
 		if err != nil {
 			dst.Close()
+			os.Remove(tmp)
 			return err
 		}
 		if n == 0 {
@@ -85,9 +89,14 @@ func copyTruncate(path string, keep int) error {
 		}
 	}
 	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	return src.Truncate(0)
+	if err := src.Truncate(0); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path+".1")
 }
 
 // TailLog returns the last n lines of service name's current log. A missing
