@@ -59,7 +59,7 @@ func fetchDeployments(ctx context.Context, cfg *config.Config, probe bool) (*gat
 	if err != nil {
 		return nil, err
 	}
-	if key := gatewayKey(cfg); key != "" {
+	if key := cfg.GatewayKey(); key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -12,7 +12,7 @@ import (
 // clientDrift compares the client settings applied earlier with what
 // `integration apply` would write now.
 func clientDrift(cfg *config.Config) []Check {
-	spec, err := clientSpec(cfg, true)
+	spec, err := clients.SpecFromConfig(cfg, true)
 	if err != nil {
 		return []Check{{ID: "drift_clients", Status: checkFail, Detail: err.Error(), Fix: "fix integration in " + cfg.File}}
 	}
@@ -46,7 +46,7 @@ func clientDrift(cfg *config.Config) []Check {
 			if v := os.Getenv(spec.EnvKey); v != "" && v != spec.Token {
 				out = append(out, Check{ID: "drift_codex", Status: checkWarn,
 					Detail: fmt.Sprintf("$%s in this shell is not the gateway key, so codex started here is refused", spec.EnvKey),
-					Fix:    codexKeyReminder(cfg, spec)})
+					Fix:    clients.CodexKeyReminder(cfg, spec)})
 			}
 		}
 	}

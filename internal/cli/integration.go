@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -41,7 +40,7 @@ can see the screen.`,
 			if err != nil {
 				return err
 			}
-			spec, err := clientSpec(cfg, showToken)
+			spec, err := clients.SpecFromConfig(cfg, showToken)
 			if err != nil {
 				return err
 			}
@@ -90,7 +89,7 @@ ends with the command that sets the variable Codex reads the key from.`,
 			if err != nil {
 				return err
 			}
-			spec, err := clientSpec(cfg, true)
+			spec, err := clients.SpecFromConfig(cfg, true)
 			if err != nil {
 				return err
 			}
@@ -131,10 +130,10 @@ ends with the command that sets the variable Codex reads the key from.`,
 			}
 			next := ""
 			if args[0] == "codex" {
-				next = codexKeyReminder(cfg, spec)
+				next = clients.CodexKeyReminder(cfg, spec)
 			}
 			if a.jsonOut {
-				out := map[string]any{"client": args[0], "path": res.Path, "backup_path": res.BackupPath, "dry_run": res.DryRun, "changed": res.Changed, "created": res.Created, "diff": redactDiff(res.Diff, spec.Token)}
+				out := map[string]any{"client": args[0], "path": res.Path, "backup_path": res.BackupPath, "dry_run": res.DryRun, "changed": res.Changed, "created": res.Created, "diff": clients.RedactDiff(res.Diff, spec.Token)}
 				if res.TightenedFrom != 0 {
 					out["mode"], out["previous_mode"] = "0600", fmt.Sprintf("%04o", res.TightenedFrom)
 				}
@@ -149,7 +148,7 @@ ends with the command that sets the variable Codex reads the key from.`,
 					fmt.Fprintf(a.stdout, "planned_mode=0600 (now %04o: the file holds the gateway key, so it would be made readable by you only)\n", res.TightenedFrom)
 				}
 				if res.Diff != "" {
-					fmt.Fprint(a.stdout, redactDiff(res.Diff, spec.Token))
+					fmt.Fprint(a.stdout, clients.RedactDiff(res.Diff, spec.Token))
 				}
 				return nil
 			}
@@ -172,95 +171,10 @@ ends with the command that sets the variable Codex reads the key from.`,
 	return cmd
 }
 
-func redactDiff(diff, token string) string {
-	if token == "" {
-		return diff
-	}
-	return strings.ReplaceAll(diff, token, "[gateway key]")
-}
 
-// clientSpec builds the client settings from the config: gateway address,
-// integration models, the active profile's aliases, and the gateway key
-// when withToken.
-func clientSpec(cfg *config.Config, withToken bool) (clients.Spec, error) {
-	gw := cfg.Services[config.ServiceGateway]
-	in := cfg.Integration
-	spec := clients.Spec{
-		GatewayURL:   clients.GatewayURLFor(gw.Host, gw.Port),
-		DefaultModel: in.DefaultModel, FastModel: in.FastModel,
-		OpusModel: in.OpusModel, SonnetModel: in.SonnetModel, HaikuModel: in.HaikuModel,
-		EnvKey: in.EnvKey,
-	}
-	st, _ := rt.ReadState(cfg.Paths.StateFile)
-	profile := orDefault(st.CurrentProfile, cfg.DefaultProfile)
-	if doc, err := cfg.ProfileDocument(profile); err == nil {
-		spec.Aliases = config.Aliases(doc)
-	}
-	if withToken {
-		spec.Token = gatewayKey(cfg)
-	}
-	return clients.Normalize(spec)
-}
 
-// gatewayKey is the key clients present to the gateway: the master key as
-// configured (literal, os.environ/NAME or master_key_ref), or "" when none.
-func gatewayKey(cfg *config.Config) string {
-	gs, _ := cfg.LiteLLMBase["general_settings"].(map[string]any)
-	if gs == nil {
-		return ""
-	}
-	if ref, ok := gs["master_key_ref"].(string); ok && ref != "" {
-		v, err := cfg.ResolveCredential(ref)
-		if err == nil {
-			return v
-		}
-		return ""
-	}
-	if k, ok := gs["master_key"].(string); ok {
-		if name, isEnv := strings.CutPrefix(k, "os.environ/"); isEnv {
-			return os.Getenv(name)
-		}
-		return k
-	}
-	return ""
-}
 
-// codexKeyReminder tells how to set the variable Codex reads the gateway key
-// from (model_providers.flowgate.env_key), pointing at where the key is kept
-// rather than printing it.
-func codexKeyReminder(cfg *config.Config, spec clients.Spec) string {
-	v := spec.EnvKey
-	if spec.Token != "" && os.Getenv(v) == spec.Token {
-		return fmt.Sprintf("Codex reads the gateway key from $%s, which this shell already sets to it; keep it in your shell profile", v)
-	}
-	var value string
-	gs, _ := cfg.LiteLLMBase["general_settings"].(map[string]any)
-	ref, _ := gs["master_key_ref"].(string)
-	literal, _ := gs["master_key"].(string)
-	cred, hasCred := cfg.Credentials.Upstream[ref]
-	envName, fromEnv := strings.CutPrefix(literal, "os.environ/")
-	switch {
-	case ref != "" && hasCred && cred.File != "":
-		value = `"$(cat ` + shellQuote(cred.File) + `)"`
-	case ref != "" && hasCred && cred.Env != "":
-		value = `"$` + cred.Env + `"`
-	case fromEnv:
-		value = `"$` + envName + `"`
-	case literal != "":
-		value = "<general_settings.master_key in " + cfg.File + ">"
-	default:
-		return fmt.Sprintf("Codex needs $%s set even though the gateway has no key: export %s=flowgate (in your shell profile too)", v, v)
-	}
-	return fmt.Sprintf("Codex reads the gateway key from $%s; set it where you run codex (and in your shell profile): export %s=%s", v, v, value)
-}
 
-// shellQuote quotes p for a POSIX shell when it needs quoting.
-func shellQuote(p string) string {
-	if p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
-		return p
-	}
-	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
-}
 
 // secretPath is a file under .router/secrets.
 func secretPath(cfg *config.Config, name string) string {

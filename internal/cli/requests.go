@@ -338,7 +338,7 @@ func replay(ctx context.Context, cfg *config.Config, c requestlog.Capture, alias
 		req.Header.Set("Anthropic-Version", "2023-06-01")
 	}
 	req.Header.Set("User-Agent", "flowgate-replay")
-	if key := gatewayKey(cfg); key != "" {
+	if key := cfg.GatewayKey(); key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -81,7 +81,7 @@ after the gateway's (` + "`--url`" + ` overrides).`,
 			} else if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 				return usage("--url %q: give the dashboard's address as http://HOST:PORT", base)
 			}
-			key := gatewayKey(cfg)
+			key := cfg.GatewayKey()
 			if key == "" {
 				return usage("the gateway has no key, so its dashboard stays locked: set general_settings.master_key_ref (or master_key) in %s, then restart the gateway with `flowgate service restart gateway`", cfg.File)
 			}

@@ -268,10 +268,10 @@ func WriteRunner(runtimeDir, venvDir string) error {
 	if err != nil {
 		return fmt.Errorf("writing litellm runner: %w", err)
 	}
-	venvExpr := shellQuote(venv)
+	venvExpr := runtime.ShellQuote(venv)
 	if rel, err := filepath.Rel(filepath.Join(rt, "bin"), venv); err == nil && !strings.HasPrefix(rel, ".."+string(filepath.Separator)+"..") && rel != ".." && rel != "." {
 		// bin/../litellm-venv: relative to the runner's own folder.
-		venvExpr = `"$here"/` + shellQuote(filepath.ToSlash(rel))
+		venvExpr = `"$here"/` + runtime.ShellQuote(filepath.ToSlash(rel))
 	}
 	script := "#!/bin/sh\n" +
 		"# FlowGate LiteLLM runner, written by `flowgate bootstrap litellm`. Do not edit:\n" +
@@ -289,10 +289,6 @@ func WriteRunner(runtimeDir, venvDir string) error {
 		return fmt.Errorf("writing litellm runner: %w", err)
 	}
 	return runtime.WriteFileAtomic(path, []byte(script), 0o755)
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // runnerVenv returns the venv folder the runner in runtimeDir points at.
