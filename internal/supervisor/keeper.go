@@ -10,62 +10,6 @@ import (
 	"github.com/flowgate/flowgate/internal/runtime"
 )
 
-// RestartPolicy says how the keeper brings a crashed service back: after
-// the n-th exit in a row it waits Backoff*2^(n-1), at most MaxBackoff; when
-// MaxExits exits fall within Window it gives up (crash loop) until someone
-// starts the service again. A service that stayed up for Window starts over
-// at Backoff.
-type RestartPolicy struct {
-	// Never turns automatic restarts off for the service.
-	Never bool
-	// Backoff is the first delay. Default 1s.
-	Backoff time.Duration
-	// MaxBackoff caps the delay. Default 60s.
-	MaxBackoff time.Duration
-	// MaxExits within Window make a crash loop. Default 5.
-	MaxExits int
-	// Window is the crash-loop window and the uptime that counts as
-	// healthy again. Default 2m.
-	Window time.Duration
-}
-
-// Restart policy defaults.
-const (
-	DefaultBackoff    = time.Second
-	DefaultMaxBackoff = time.Minute
-	DefaultMaxExits   = 5
-	DefaultWindow     = 2 * time.Minute
-)
-
-// WithDefaults fills zero fields.
-func (p RestartPolicy) WithDefaults() RestartPolicy {
-	if p.Backoff <= 0 {
-		p.Backoff = DefaultBackoff
-	}
-	if p.MaxBackoff <= 0 {
-		p.MaxBackoff = DefaultMaxBackoff
-	}
-	if p.MaxBackoff < p.Backoff {
-		p.MaxBackoff = p.Backoff
-	}
-	if p.MaxExits <= 0 {
-		p.MaxExits = DefaultMaxExits
-	}
-	if p.Window <= 0 {
-		p.Window = DefaultWindow
-	}
-	return p
-}
-
-// delay is the wait before restart attempt n (1-based).
-func (p RestartPolicy) delay(n int) time.Duration {
-	d := p.Backoff
-	for i := 1; i < n && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, p.MaxBackoff)
-}
-
 // Keeper states of a service, as status shows them.
 const (
 	KeepRunning   = "running"
@@ -376,38 +320,6 @@ func (k *Keeper) Run(ctx context.Context, adopt []string, ready func()) error {
 			return nil
 		}
 		k.rotateLogs()
-	}
-}
-
-// rotateLogs keeps the logs of the kept services within their size while
-// they run (RotateRunningLog), with the limits LogLimits gives.
-func (k *Keeper) rotateLogs() {
-	k.mu.Lock()
-	var names []string
-	for _, name := range k.order {
-		if k.services[name].desired {
-			names = append(names, name)
-		}
-	}
-	k.mu.Unlock()
-	for _, name := range names {
-		var maxBytes int64
-		var keep int
-		if k.LogLimits != nil {
-			maxBytes, keep = k.LogLimits(name)
-		}
-		_, err := k.Sup.RotateRunningLog(name, maxBytes, keep)
-		k.mu.Lock()
-		s := k.services[name]
-		first := err != nil && !s.rotateFailed
-		s.rotateFailed = err != nil
-		k.mu.Unlock()
-		if first { // once per failure streak, not every tick
-			k.Emit.Emit(runtime.Event{Event: "log_rotate", Service: name, Result: "failed", Detail: err.Error() + "; check that " + k.Sup.LogDir + " is writable and has free space"})
-		}
-	}
-	if k.SelfLog != "" {
-		_, _ = k.Sup.RotateRunningLog(k.SelfLog, DefaultLogMaxBytes, DefaultLogKeep)
 	}
 }
 
