@@ -78,8 +78,7 @@ func appendChatUsage(b []byte, u anthUsage) []byte {
 // compactInput returns a tool_use input as compact JSON arguments text
 // ({} when absent).
 func compactInput(raw json.RawMessage) string {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return "{}"
 	}
 	return string(appendCompact(nil, raw))

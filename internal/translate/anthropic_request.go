@@ -72,12 +72,8 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			res.note("dropped tool " + t.Name + ": defer_loading tools are not offered to a chat upstream")
 			continue
 		}
-		params := t.InputSchema
-		if len(trimSpace(params)) == 0 || string(trimSpace(params)) == "null" {
-			params = json.RawMessage(`{"type":"object","properties":{}}`)
-		}
 		out.Tools = append(out.Tools, chatTool{Type: "function", Function: chatToolFuncDef{
-			Name: t.Name, Description: t.Description, Parameters: params}})
+			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
 		switch tc.Type {
@@ -224,17 +220,7 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessa
 	if len(parts) == 0 {
 		return dst, nil
 	}
-	if !hasImage {
-		var sb strings.Builder
-		for i, p := range parts {
-			if i > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(p.Text)
-		}
-		return append(dst, chatMessage{Role: "user", Content: jsonString(sb.String())}), nil
-	}
-	return append(dst, chatMessage{Role: "user", Content: mustJSON(parts)}), nil
+	return append(dst, chatMessage{Role: "user", Content: chatContent(parts, hasImage)}), nil
 }
 
 func imagePart(src *anthSource) (chatPart, bool) {

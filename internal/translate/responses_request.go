@@ -118,17 +118,12 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 }
 
 func respFuncTool(t respTool, name string) chatTool {
-	params := t.Parameters
-	if len(trimSpace(params)) == 0 || string(trimSpace(params)) == "null" {
-		params = json.RawMessage(`{"type":"object","properties":{}}`)
-	}
 	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: t.Description,
-		Parameters: params, Strict: t.Strict}}
+		Parameters: schemaOrEmpty(t.Parameters), Strict: t.Strict}}
 }
 
 func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
 	if raw[0] == '"' {
@@ -166,8 +161,7 @@ func rawText(raw json.RawMessage) string {
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
 	if raw[0] == '"' {
@@ -273,24 +267,13 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 			}
 		}
 	}
-	if !hasImage {
-		var sb strings.Builder
-		for i, p := range out {
-			if i > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(p.Text)
-		}
-		return chatMessage{Role: role, Content: jsonString(sb.String())}, nil
-	}
-	return chatMessage{Role: role, Content: mustJSON(out)}, nil
+	return chatMessage{Role: role, Content: chatContent(out, hasImage)}, nil
 }
 
 // outputText flattens a function_call_output "output" (a string, or a list
 // of input_text / input_image parts) into the tool message text.
 func outputText(raw json.RawMessage) string {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return ""
 	}
 	if raw[0] == '"' {

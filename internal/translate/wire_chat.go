@@ -49,6 +49,23 @@ type chatPart struct {
 	ImageURL *chatImageURL `json:"image_url,omitempty"`
 }
 
+// chatContent is the content of a chat message made of parts: the parts
+// when there is an image, else their text joined by newlines (a string
+// every chat upstream accepts).
+func chatContent(parts []chatPart, hasImage bool) json.RawMessage {
+	if hasImage {
+		return mustJSON(parts)
+	}
+	var sb strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(p.Text)
+	}
+	return jsonString(sb.String())
+}
+
 type chatImageURL struct {
 	URL    string `json:"url"`
 	Detail string `json:"detail,omitempty"`
