@@ -60,19 +60,12 @@ func chatID(upstream string) string {
 	return "chatcmpl-" + strings.TrimPrefix(upstream, "msg_")
 }
 
-// appendChatUsage writes chat usage: prompt_tokens includes cache reads and
+// chatUsageOf maps Anthropic usage: prompt_tokens includes cache reads and
 // writes (Anthropic input_tokens excludes both), cached_tokens = reads.
-func appendChatUsage(b []byte, u anthUsage) []byte {
+func chatUsageOf(u anthUsage) *chatUsage {
 	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
-	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, prompt)
-	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, u.OutputTokens)
-	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, prompt+u.OutputTokens)
-	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, u.CacheReadInputTokens)
-	return append(b, `}}`...)
+	return &chatUsage{PromptTokens: prompt, CompletionTokens: u.OutputTokens, TotalTokens: prompt + u.OutputTokens,
+		PromptTokensDetails: &chatCachedTokens{u.CacheReadInputTokens}}
 }
 
 // compactInput returns a tool_use input as compact JSON arguments text
@@ -128,7 +121,7 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 		stop = *r.StopReason
 	}
 	out := chatCompletion{ID: chatID(r.ID), Object: "chat.completion", Created: nowUnix(), Model: alias,
-		Usage: appendChatUsage(nil, r.Usage)}
+		Usage: chatUsageOf(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: chatFinish(stop, len(m.ToolCalls) > 0)}
 	return marshal(&out)
 }

@@ -83,11 +83,10 @@ type aStreamBlock struct {
 // one it reports a truncated stream. Errors become a chat error frame
 // ({"error":{...}}, no [DONE]).
 type AnthropicToChatStream struct {
-	alias   string
 	opts    StreamOptions
 	e       emitter
+	out     chunkOut
 	ev      anthEvent
-	id      string
 	started bool
 	done    bool
 
@@ -106,7 +105,9 @@ func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChat
 	if opts.CreatedAt == 0 {
 		opts.CreatedAt = nowUnix()
 	}
-	return &AnthropicToChatStream{alias: alias, opts: opts}
+	s := &AnthropicToChatStream{opts: opts}
+	s.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&s.e}}
+	return s
 }
 
 var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
@@ -131,8 +132,8 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	switch ev.Type {
 	case "message_start":
 		if ev.Message != nil {
-			if s.id == "" && s.opts.ID == "" {
-				s.id = chatID(ev.Message.ID)
+			if s.out.id == "" && s.opts.ID == "" {
+				s.out.id = chatID(ev.Message.ID)
 			}
 			s.usage = ev.Message.Usage
 		}
@@ -173,7 +174,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
 				args = compactInput(in)
 			}
-			s.e.chatToolArgs(s.head(), b.tool, args)
+			s.out.toolArgs(b.tool, args)
 		}
 	case "message_delta":
 		s.start()
@@ -191,7 +192,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			}
 			s.finishSeen = true
 			s.stop = *ev.Delta.StopReason
-			s.e.chatChunk(s.head(), func(b []byte) []byte { return append(b, "{}"...) }, chatFinish(s.stop, s.tools > 0))
+			s.out.finish(chatFinish(s.stop, s.tools > 0))
 		}
 	case "message_stop":
 		s.start()
@@ -257,19 +258,17 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 	return &s.blocks[*idx], nil
 }
 
-func (s *AnthropicToChatStream) head() chatHead { return chatHead{s.id, s.alias, s.opts.CreatedAt} }
-
 func (s *AnthropicToChatStream) start() {
 	if s.started {
 		return
 	}
 	s.started = true
 	if s.opts.ID != "" {
-		s.id = s.opts.ID
-	} else if s.id == "" {
-		s.id = chatID("")
+		s.out.id = s.opts.ID
+	} else if s.out.id == "" {
+		s.out.id = chatID("")
 	}
-	s.e.chatRole(s.head())
+	s.out.role()
 }
 
 func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
@@ -278,12 +277,12 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 	case "text":
 		b.kind = blockText
 		s.blocks = append(s.blocks, b)
-		s.e.chatText(s.head(), "content", cb.Text)
+		s.out.text("content", cb.Text)
 	case "thinking":
 		b.kind = blockThinking
 		s.blocks = append(s.blocks, b)
-		s.e.chatText(s.head(), "reasoning_content", cb.Thinking)
-		s.e.chatText(s.head(), "reasoning_signature", cb.Signature)
+		s.out.text("reasoning_content", cb.Thinking)
+		s.out.text("reasoning_signature", cb.Signature)
 	case "tool_use":
 		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
 		s.spare = nil
@@ -293,7 +292,7 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		if id == "" {
 			id = newID("call_")
 		}
-		s.e.chatToolHead(s.head(), b.tool, id, cb.Name)
+		s.out.toolHead(b.tool, id, cb.Name)
 	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 		s.blocks = append(s.blocks, b)
 	}
@@ -303,21 +302,21 @@ func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	d := s.ev.Delta
 	switch {
 	case d.Type == "text_delta" && b.kind == blockText:
-		s.e.chatText(s.head(), "content", d.Text)
+		s.out.text("content", d.Text)
 	case d.Type == "thinking_delta" && b.kind == blockThinking:
-		s.e.chatText(s.head(), "reasoning_content", d.Thinking)
+		s.out.text("reasoning_content", d.Thinking)
 	case d.Type == "signature_delta" && b.kind == blockThinking:
-		s.e.chatText(s.head(), "reasoning_signature", d.Signature)
+		s.out.text("reasoning_signature", d.Signature)
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true
 			b.args = append(b.args, d.PartialJSON...)
-			s.e.chatToolArgs(s.head(), b.tool, d.PartialJSON)
+			s.out.toolArgs(b.tool, d.PartialJSON)
 		}
 	}
 }
 
 func (s *AnthropicToChatStream) finalize() {
 	s.done = true
-	s.e.chatEnd(s.head(), func(b []byte) []byte { return appendChatUsage(b, s.usage) })
+	s.out.end(chatUsageOf(s.usage))
 }

@@ -43,20 +43,10 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 		}
 		out.Content = append(out.Content, anthBlock{Type: "thinking", Thinking: text, Signature: sig})
 	}
-	text := ""
-	if m.Content != nil {
-		text = *m.Content
-	}
-	if text == "" && m.Refusal != nil {
-		text = *m.Refusal
-	}
-	if text != "" {
+	if text := m.text(); text != "" {
 		out.Content = append(out.Content, anthBlock{Type: "text", Text: text})
 	}
-	calls := m.ToolCalls
-	if m.FunctionCall != nil {
-		calls = append(calls, chatToolCall{Function: *m.FunctionCall})
-	}
+	calls := m.calls()
 	for _, tc := range calls {
 		id := tc.ID
 		if id == "" {
@@ -65,7 +55,7 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 		out.Content = append(out.Content, anthBlock{Type: "tool_use", ID: id, Name: tc.Function.Name,
 			Input: argsObject(tc.Function.Arguments)})
 	}
-	reason, seq := anthropicStop(ch.FinishReason, len(calls) > 0, ch.StopReason, ch.MatchedStop)
+	reason, seq := anthropicStop(string(ch.FinishReason), len(calls) > 0, ch.StopReason, ch.MatchedStop)
 	out.StopReason = &reason
 	out.StopSequence = seq
 	out.Usage = anthropicUsage(r.Usage)

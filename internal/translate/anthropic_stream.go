@@ -67,17 +67,28 @@ func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 		return nil, nil
 	}
 	s.e.reset()
-	if sse.IsDone(data) {
-		s.start("")
-		err := s.finalize()
-		return s.e.frames(), err
+	err := feedChat(s, &s.chatIn, data)
+	return s.e.frames(), err
+}
+
+func (s *ChatToAnthropicStream) take(c *chatResponse) error {
+	if s.done {
+		return nil
 	}
-	ch, err := s.feed(data, s)
+	ch, err := s.read(c, s)
 	if err == nil && ch != nil && ch.FinishReason != "" {
-		s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.calls.any(), ch.StopReason, ch.MatchedStop)
+		s.stopReason, s.stopSeq = anthropicStop(string(ch.FinishReason), s.calls.any(), ch.StopReason, ch.MatchedStop)
 		err = s.closeAll()
 	}
-	return s.e.frames(), err
+	return err
+}
+
+func (s *ChatToAnthropicStream) takeDone() error {
+	if s.done {
+		return nil
+	}
+	s.start("")
+	return s.finalize()
 }
 
 // Finish ends the stream. err == nil means the upstream body ended: after a

@@ -2,6 +2,8 @@ package translate
 
 import (
 	"fmt"
+
+	"github.com/flowgate/flowgate/internal/sse"
 )
 
 // ErrToolArguments is returned when a tool call's arguments are not valid
@@ -113,12 +115,48 @@ type chatSink interface {
 	text(text string)
 }
 
-// feed reads one chunk (not "[DONE]") and returns its first choice, if
-// any. Errors: a bad chunk or an error chunk, ErrToolArguments.
-func (in *chatIn) feed(data []byte, w chatSink) (*chatChoice, error) {
-	c := &in.chunk
-	if err := decodeChunk(data, c); err != nil {
-		return nil, err
+// chatReader is a machine that reads a Chat stream (ChatToAnthropicStream,
+// ChatToResponsesStream).
+type chatReader interface {
+	take(c *chatResponse) error // one chunk
+	takeDone() error            // [DONE]
+}
+
+// feedChat hands one upstream data payload to r.
+func feedChat(r chatReader, in *chatIn, data []byte) error {
+	if sse.IsDone(data) {
+		return r.takeDone()
+	}
+	if err := decodeChunk(data, &in.chunk); err != nil {
+		return err
+	}
+	return r.take(&in.chunk)
+}
+
+// chatChain feeds the chunks of a machine that ends in Chat straight to a
+// machine that reads Chat, keeping the first error.
+type chatChain struct {
+	next chatReader
+	err  error
+}
+
+func (c *chatChain) chunk(ch *chatResponse) {
+	if c.err == nil {
+		c.err = c.next.take(ch)
+	}
+}
+
+func (c *chatChain) done() {
+	if c.err == nil {
+		c.err = c.next.takeDone()
+	}
+}
+
+// read takes one chunk and returns its first choice, if any. Errors: an
+// error chunk, ErrToolArguments.
+func (in *chatIn) read(c *chatResponse, w chatSink) (*chatChoice, error) {
+	if c.Error != nil {
+		return nil, &UpstreamError{Type: c.Error.Type, Code: rawScalar(c.Error.Code), Message: c.Error.Message}
 	}
 	if c.Usage != nil {
 		in.usage = c.Usage
@@ -134,7 +172,7 @@ func (in *chatIn) feed(data []byte, w chatSink) (*chatChoice, error) {
 		}
 	}
 	if ch.FinishReason != "" {
-		in.finishSeen, in.finish = true, ch.FinishReason
+		in.finishSeen, in.finish = true, string(ch.FinishReason)
 	}
 	return ch, nil
 }
@@ -147,28 +185,20 @@ func (in *chatIn) delta(d *chatRespMsg, w chatSink) error {
 		}
 		w.reasoning(text, sig, held)
 	}
-	text := ""
-	if d.Content != nil {
-		text = *d.Content
-	}
-	if text == "" && d.Refusal != nil {
-		text = *d.Refusal
-	}
-	if text != "" {
+	if text := d.text(); text != "" {
 		if in.calls.busy() {
 			in.calls.hold(false, text)
 		} else {
 			w.text(text)
 		}
 	}
+	if d.FunctionCall != nil {
+		d.ToolCalls = append(d.ToolCalls, chatDeltaCall{Index: new(0), Function: *d.FunctionCall})
+	}
 	for i := range d.ToolCalls {
 		if err := in.calls.fragment(&d.ToolCalls[i], w); err != nil {
 			return err
 		}
-	}
-	if d.FunctionCall != nil {
-		zero := 0
-		return in.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, w)
 	}
 	return nil
 }
@@ -190,7 +220,7 @@ func (a *chatCalls) hold(thinking bool, text string) {
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
-func (a *chatCalls) fragment(tc *chatToolCall, w callSink) error {
+func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 	key := toolKey{index: -1}
 	switch {
 	case tc.Index != nil:

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -34,31 +33,24 @@ type respUsageIn struct {
 	} `json:"output_tokens_details"`
 }
 
-// appendChatUsageFromResp writes chat usage for Responses usage (both count
-// cached tokens inside the input).
-func appendChatUsageFromResp(b []byte, u *respUsageIn) []byte {
-	total := u.TotalTokens
-	if total == 0 {
-		total = u.InputTokens + u.OutputTokens
+// chatUsageFromResp maps Responses usage (both count cached tokens inside
+// the input); nil stays nil.
+func chatUsageFromResp(u *respUsageIn) *chatUsage {
+	if u == nil {
+		return nil
 	}
-	cached, reasoning := 0, 0
+	out := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
+		PromptTokensDetails: &chatCachedTokens{}, CompletionTokensDetails: &chatReasonedTokens{}}
+	if out.TotalTokens == 0 {
+		out.TotalTokens = u.InputTokens + u.OutputTokens
+	}
 	if u.InputTokensDetails != nil {
-		cached = u.InputTokensDetails.CachedTokens
+		out.PromptTokensDetails.CachedTokens = u.InputTokensDetails.CachedTokens
 	}
 	if u.OutputTokensDetails != nil {
-		reasoning = u.OutputTokensDetails.ReasoningTokens
+		out.CompletionTokensDetails.ReasoningTokens = u.OutputTokensDetails.ReasoningTokens
 	}
-	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, u.InputTokens)
-	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, u.OutputTokens)
-	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, total)
-	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, cached)
-	b = append(b, `},"completion_tokens_details":{"reasoning_tokens":`...)
-	b = appendInt(b, reasoning)
-	return append(b, `}}`...)
+	return out
 }
 
 // respFailure turns a failed response (or an error object) into an
@@ -187,12 +179,9 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 		m.ReasoningContent = new(reasoning.String())
 	}
 	out := chatCompletion{ID: chatIDFromResp(r.ID), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
-		Usage: json.RawMessage("null")}
+		Usage: chatUsageFromResp(r.Usage)}
 	if out.Created == 0 {
 		out.Created = nowUnix()
-	}
-	if r.Usage != nil {
-		out.Usage = appendChatUsageFromResp(nil, r.Usage)
 	}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: respChatFinish(r, len(m.ToolCalls) > 0)}
 	return marshal(&out)

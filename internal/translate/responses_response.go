@@ -24,20 +24,10 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 		it.text.WriteString(text)
 		it.sig = sig
 	}
-	text := ""
-	if m.Content != nil {
-		text = *m.Content
-	}
-	if text == "" && m.Refusal != nil {
-		text = *m.Refusal
-	}
-	if text != "" {
+	if text := m.text(); text != "" {
 		add(blockText, "msg_").text.WriteString(text)
 	}
-	calls := m.ToolCalls
-	if m.FunctionCall != nil {
-		calls = append(calls, chatToolCall{Function: *m.FunctionCall})
-	}
+	calls := m.calls()
 	for _, tc := range calls {
 		it := add(blockTool, "fc_")
 		it.callID = tc.ID

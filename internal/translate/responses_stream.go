@@ -52,16 +52,27 @@ func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
 		return nil, nil
 	}
 	s.e.reset()
-	if sse.IsDone(data) {
-		s.start("")
-		err := s.finalize()
-		return s.e.frames(), err
+	err := feedChat(s, &s.chatIn, data)
+	return s.e.frames(), err
+}
+
+func (s *ChatToResponsesStream) take(c *chatResponse) error {
+	if s.done {
+		return nil
 	}
-	ch, err := s.feed(data, s)
+	ch, err := s.read(c, s)
 	if err == nil && ch != nil && ch.FinishReason != "" {
 		err = s.closeAll()
 	}
-	return s.e.frames(), err
+	return err
+}
+
+func (s *ChatToResponsesStream) takeDone() error {
+	if s.done {
+		return nil
+	}
+	s.start("")
+	return s.finalize()
 }
 
 // Finish ends the stream: after a finish_reason a clean end completes the
