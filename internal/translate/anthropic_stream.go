@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -166,14 +167,7 @@ func (s *ChatToAnthropicStream) thinking(text string) {
 		return
 	}
 	s.outputChars += len(text)
-	e := &s.e
-	e.begin("content_block_delta")
-	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"delta":{"type":"thinking_delta","thinking":`...)
-	e.buf = appendString(e.buf, text)
-	e.buf = append(e.buf, "}}"...)
-	e.end()
+	s.delta("thinking_delta", "thinking", text)
 }
 
 func (s *ChatToAnthropicStream) text(text string) {
@@ -182,27 +176,22 @@ func (s *ChatToAnthropicStream) text(text string) {
 		s.openBlock(blockText, `{"type":"text","text":""}`)
 	}
 	s.outputChars += len(text)
-	e := &s.e
-	e.begin("content_block_delta")
-	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"delta":{"type":"text_delta","text":`...)
-	e.buf = appendString(e.buf, text)
-	e.buf = append(e.buf, "}}"...)
-	e.end()
+	s.delta("text_delta", "text", text)
 }
 
-func (s *ChatToAnthropicStream) inputJSON(frag string) {
-	if frag == "" {
-		return
-	}
-	s.outputChars += len(frag)
+// delta writes a content_block_delta of the open block: {"type":kind,
+// field:text}.
+func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e := &s.e
 	e.begin("content_block_delta")
 	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
 	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	e.buf = appendString(e.buf, frag)
+	e.buf = append(e.buf, `,"delta":{"type":"`...)
+	e.buf = append(e.buf, kind...)
+	e.buf = append(e.buf, `","`...)
+	e.buf = append(e.buf, field...)
+	e.buf = append(e.buf, `":`...)
+	e.buf = appendString(e.buf, text)
 	e.buf = append(e.buf, "}}"...)
 	e.end()
 }
@@ -214,21 +203,16 @@ func (s *ChatToAnthropicStream) openCall(c *chatCall) {
 	if id == "" {
 		id = newID("toolu_")
 	}
-	s.open = blockTool
-	e := &s.e
-	e.begin("content_block_start")
-	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"content_block":{"type":"tool_use","id":`...)
-	e.buf = appendString(e.buf, id)
-	e.buf = append(e.buf, `,"name":`...)
-	e.buf = appendString(e.buf, c.name)
-	e.buf = append(e.buf, `,"input":{}}}`...)
-	e.end()
+	s.openBlock(blockTool, string(mustJSON(aBlock{Type: "tool_use", ID: id, Name: &c.name, Input: json.RawMessage("{}")})))
 }
 
 // callArgs sends an input_json_delta (callSink).
-func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) { s.inputJSON(frag) }
+func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
+	if frag != "" {
+		s.outputChars += len(frag)
+		s.delta("input_json_delta", "partial_json", frag)
+	}
+}
 
 // closeCall stops the tool_use block (callSink).
 func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeBlock() }
@@ -277,13 +261,7 @@ func (s *ChatToAnthropicStream) closeBlock() {
 			sig = UnsignedThinkingSignature
 		}
 		s.sig.Reset()
-		e.begin("content_block_delta")
-		e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-		e.buf = appendInt(e.buf, s.index)
-		e.buf = append(e.buf, `,"delta":{"type":"signature_delta","signature":`...)
-		e.buf = appendString(e.buf, sig)
-		e.buf = append(e.buf, "}}"...)
-		e.end()
+		s.delta("signature_delta", "signature", sig)
 	}
 	e.begin("content_block_stop")
 	e.buf = append(e.buf, `{"type":"content_block_stop","index":`...)

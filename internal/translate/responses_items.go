@@ -13,7 +13,7 @@ type rItem struct {
 	sig    string          // reasoning signature -> encrypted_content
 	callID string
 	ref    ToolRef
-	opened bool // output_item.added sent
+	index  int // output_index
 	done   bool
 }
 

@@ -15,7 +15,7 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 	m := ch.Message
 	var items []*rItem
 	add := func(kind blockKind, prefix string) *rItem {
-		it := &rItem{kind: kind, id: itemID(prefix, id, len(items)), done: true}
+		it := &rItem{kind: kind, id: itemID(prefix, id, len(items)), index: len(items), done: true}
 		items = append(items, it)
 		return it
 	}

@@ -93,11 +93,7 @@ func (s *ChatToResponsesStream) Finish(err error) []sse.Frame {
 	}
 	s.start("")
 	s.done = true
-	e := &s.e
-	s.begin("response.failed")
-	e.buf = append(e.buf, `,"response":`...)
-	e.buf = appendResponse(e.buf, s.id, s.alias, s.opts.CreatedAt, respStatus{status: "failed", err: asUpstreamError(err)}, s.items, s.usage)
-	s.endEv()
+	s.respEvent("response.failed", respStatus{status: "failed", err: asUpstreamError(err)}, true)
 	return s.e.frames()
 }
 
@@ -117,6 +113,43 @@ func (s *ChatToResponsesStream) endEv() {
 	s.e.end()
 }
 
+// respEvent writes a response.* event carrying the response object
+// (with the items and usage so far when final).
+func (s *ChatToResponsesStream) respEvent(typ string, st respStatus, final bool) {
+	s.begin(typ)
+	s.e.buf = append(s.e.buf, `,"response":`...)
+	if final {
+		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, s.items, s.usage)
+	} else {
+		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, nil, nil)
+	}
+	s.endEv()
+}
+
+// itemEvent writes an event about item it: its item_id and output_index,
+// then pre, val as a JSON string, and post.
+func (s *ChatToResponsesStream) itemEvent(typ string, it *rItem, pre, val, post string) {
+	s.begin(typ)
+	s.e.buf = append(s.e.buf, `,"item_id":`...)
+	s.e.buf = appendString(s.e.buf, it.id)
+	s.e.buf = append(s.e.buf, `,"output_index":`...)
+	s.e.buf = appendInt(s.e.buf, it.index)
+	s.e.buf = append(s.e.buf, pre...)
+	s.e.buf = appendString(s.e.buf, val)
+	s.e.buf = append(s.e.buf, post...)
+	s.endEv()
+}
+
+// itemState writes response.output_item.added or .done with the item.
+func (s *ChatToResponsesStream) itemState(typ string, it *rItem, done bool) {
+	s.begin(typ)
+	s.e.buf = append(s.e.buf, `,"output_index":`...)
+	s.e.buf = appendInt(s.e.buf, it.index)
+	s.e.buf = append(s.e.buf, `,"item":`...)
+	s.e.buf = appendItem(s.e.buf, it, done)
+	s.endEv()
+}
+
 func (s *ChatToResponsesStream) start(upstreamID string) {
 	if s.started {
 		return
@@ -126,29 +159,8 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	if s.id == "" {
 		s.id = respID(upstreamID)
 	}
-	for _, typ := range []string{"response.created", "response.in_progress"} {
-		s.begin(typ)
-		s.e.buf = append(s.e.buf, `,"response":`...)
-		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, respStatus{status: "in_progress"}, nil, nil)
-		s.endEv()
-	}
-}
-
-// itemHead appends `,"item_id":..,"output_index":N`.
-func (s *ChatToResponsesStream) itemHead(it *rItem) {
-	s.e.buf = append(s.e.buf, `,"item_id":`...)
-	s.e.buf = appendString(s.e.buf, it.id)
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
-}
-
-func (s *ChatToResponsesStream) indexOf(it *rItem) int {
-	for i := len(s.items) - 1; i >= 0; i-- {
-		if s.items[i] == it {
-			return i
-		}
-	}
-	return -1
+	s.respEvent("response.created", respStatus{status: "in_progress"}, false)
+	s.respEvent("response.in_progress", respStatus{status: "in_progress"}, false)
 }
 
 // reasoning takes reasoning text and its signature (chatSink); held
@@ -159,78 +171,64 @@ func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
 	}
 }
 
-func (s *ChatToResponsesStream) newItem(kind blockKind, prefix string) *rItem {
-	it := &rItem{kind: kind, id: itemID(prefix, s.id, len(s.items))}
+// open returns the open item when it is of kind, else closes it and adds
+// a new one.
+func (s *ChatToResponsesStream) open(kind blockKind, prefix string) (it *rItem, added bool) {
+	if s.cur != nil && s.cur.kind == kind {
+		return s.cur, false
+	}
+	return s.add(&rItem{kind: kind}, prefix), true
+}
+
+// add closes the open item, makes it the open one and sends
+// response.output_item.added.
+func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
+	s.closeItem()
+	it.id, it.index = itemID(prefix, s.id, len(s.items)), len(s.items)
 	s.items = append(s.items, it)
 	s.cur = it
+	s.itemState("response.output_item.added", it, false)
 	return it
 }
 
-func (s *ChatToResponsesStream) added(it *rItem) {
-	s.begin("response.output_item.added")
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
-	s.e.buf = append(s.e.buf, `,"item":`...)
-	s.e.buf = appendItem(s.e.buf, it, false)
-	s.endEv()
-}
-
 func (s *ChatToResponsesStream) summary(text, sig string) {
-	it := s.cur
-	if it == nil || it.kind != blockThinking {
-		s.closeItem()
-		it = s.newItem(blockThinking, "rs_")
-		s.added(it)
-		s.begin("response.reasoning_summary_part.added")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"summary_index":0,"part":{"type":"summary_text","text":""}`...)
-		s.endEv()
+	it, added := s.open(blockThinking, "rs_")
+	if added {
+		s.itemEvent("response.reasoning_summary_part.added", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, "", "}")
 	}
 	it.sig += sig
 	if text == "" {
 		return
 	}
 	it.text.WriteString(text)
-	s.begin("response.reasoning_summary_text.delta")
-	s.itemHead(it)
-	s.e.buf = append(s.e.buf, `,"summary_index":0,"delta":`...)
-	s.e.buf = appendString(s.e.buf, text)
-	s.endEv()
+	s.itemEvent("response.reasoning_summary_text.delta", it, `,"summary_index":0,"delta":`, text, "")
 }
 
 func (s *ChatToResponsesStream) text(text string) {
-	it := s.cur
-	if it == nil || it.kind != blockText {
-		s.closeItem()
-		it = s.newItem(blockText, "msg_")
-		s.added(it)
-		s.begin("response.content_part.added")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`...)
-		s.endEv()
+	it, added := s.open(blockText, "msg_")
+	if added {
+		s.itemEvent("response.content_part.added", it, `,"content_index":0,"part":{"type":"output_text","text":`, "", `,"annotations":[]}`)
 	}
 	it.text.WriteString(text)
-	s.begin("response.output_text.delta")
-	s.itemHead(it)
-	s.e.buf = append(s.e.buf, `,"content_index":0,"delta":`...)
-	s.e.buf = appendString(s.e.buf, text)
-	s.e.buf = append(s.e.buf, `,"logprobs":[]`...)
-	s.endEv()
+	s.itemEvent("response.output_text.delta", it, `,"content_index":0,"delta":`, text, `,"logprobs":[]`)
 }
 
 // openCall adds a function_call item (callSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
-	s.closeItem()
-	it := s.newItem(blockTool, "fc_")
-	it.callID, it.ref = c.id, s.opts.Tools.Client(c.name)
+	it := &rItem{kind: blockTool, callID: c.id, ref: s.opts.Tools.Client(c.name)}
 	if it.callID == "" {
 		it.callID = newID("call_")
 	}
-	s.added(it)
+	s.add(it, "fc_")
 }
 
 // callArgs sends an arguments delta of the open call (callSink).
-func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) { s.argsDelta(s.cur, frag) }
+func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
+	if frag != "" {
+		s.cur.text.WriteString(frag)
+		s.itemEvent("response.function_call_arguments.delta", s.cur, `,"delta":`, frag, "")
+	}
+}
 
 // closeCall ends the open call's item (callSink).
 func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeItem() }
@@ -253,18 +251,6 @@ func (s *ChatToResponsesStream) segment(seg segment) {
 	}
 }
 
-func (s *ChatToResponsesStream) argsDelta(it *rItem, args string) {
-	if args == "" {
-		return
-	}
-	it.text.WriteString(args)
-	s.begin("response.function_call_arguments.delta")
-	s.itemHead(it)
-	s.e.buf = append(s.e.buf, `,"delta":`...)
-	s.e.buf = appendString(s.e.buf, args)
-	s.endEv()
-}
-
 // closeItem finishes the open item, if any.
 func (s *ChatToResponsesStream) closeItem() {
 	it := s.cur
@@ -274,46 +260,16 @@ func (s *ChatToResponsesStream) closeItem() {
 	text := it.text.String()
 	switch it.kind {
 	case blockThinking:
-		s.begin("response.reasoning_summary_text.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"summary_index":0,"text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.endEv()
-		s.begin("response.reasoning_summary_part.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"summary_index":0,"part":{"type":"summary_text","text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.e.buf = append(s.e.buf, '}')
-		s.endEv()
+		s.itemEvent("response.reasoning_summary_text.done", it, `,"summary_index":0,"text":`, text, "")
+		s.itemEvent("response.reasoning_summary_part.done", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, text, "}")
 	case blockText:
-		s.begin("response.output_text.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"content_index":0,"text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.e.buf = append(s.e.buf, `,"logprobs":[]`...)
-		s.endEv()
-		s.begin("response.content_part.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"content_index":0,"part":{"type":"output_text","text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.e.buf = append(s.e.buf, `,"annotations":[]}`...)
-		s.endEv()
+		s.itemEvent("response.output_text.done", it, `,"content_index":0,"text":`, text, `,"logprobs":[]`)
+		s.itemEvent("response.content_part.done", it, `,"content_index":0,"part":{"type":"output_text","text":`, text, `,"annotations":[]}`)
 	case blockTool:
-		s.begin("response.function_call_arguments.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"name":`...)
-		s.e.buf = appendString(s.e.buf, it.ref.Name)
-		s.e.buf = append(s.e.buf, `,"arguments":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.endEv()
+		s.itemEvent("response.function_call_arguments.done", it, `,"name":`+string(jsonString(it.ref.Name))+`,"arguments":`, text, "")
 	}
 	it.done = true
-	s.begin("response.output_item.done")
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
-	s.e.buf = append(s.e.buf, `,"item":`...)
-	s.e.buf = appendItem(s.e.buf, it, true)
-	s.endEv()
+	s.itemState("response.output_item.done", it, true)
 	s.cur = nil
 }
 
@@ -334,17 +290,13 @@ func (s *ChatToResponsesStream) finalize() error {
 		return err
 	}
 	s.done = true
-	st := respStatus{status: "completed"}
-	typ := "response.completed"
 	switch s.finish {
 	case "length":
-		st, typ = respStatus{status: "incomplete", incomplete: "max_output_tokens"}, "response.incomplete"
+		s.respEvent("response.incomplete", respStatus{status: "incomplete", incomplete: "max_output_tokens"}, true)
 	case "content_filter":
-		st, typ = respStatus{status: "incomplete", incomplete: "content_filter"}, "response.incomplete"
+		s.respEvent("response.incomplete", respStatus{status: "incomplete", incomplete: "content_filter"}, true)
+	default:
+		s.respEvent("response.completed", respStatus{status: "completed"}, true)
 	}
-	s.begin(typ)
-	s.e.buf = append(s.e.buf, `,"response":`...)
-	s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, s.items, s.usage)
-	s.endEv()
 	return nil
 }
