@@ -49,17 +49,6 @@ func chatFinish(stop string, hasTools bool) string {
 	return "stop"
 }
 
-// chatID derives a chat completion id from an Anthropic message id.
-func chatID(upstream string) string {
-	if upstream == "" {
-		return newID("chatcmpl-")
-	}
-	if strings.HasPrefix(upstream, "chatcmpl-") {
-		return upstream
-	}
-	return "chatcmpl-" + strings.TrimPrefix(upstream, "msg_")
-}
-
 // chatUsageOf maps Anthropic usage: prompt_tokens includes cache reads and
 // writes (Anthropic input_tokens excludes both), cached_tokens = reads.
 func chatUsageOf(u anthUsage) *chatUsage {
@@ -120,7 +109,7 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	if r.StopReason != nil {
 		stop = *r.StopReason
 	}
-	out := chatCompletion{ID: chatID(r.ID), Object: "chat.completion", Created: nowUnix(), Model: alias,
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "msg_"), Object: "chat.completion", Created: nowUnix(), Model: alias,
 		Usage: chatUsageOf(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: chatFinish(stop, len(m.ToolCalls) > 0)}
 	return marshal(&out)

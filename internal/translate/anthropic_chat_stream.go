@@ -133,7 +133,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	case "message_start":
 		if ev.Message != nil {
 			if s.out.id == "" && s.opts.ID == "" {
-				s.out.id = chatID(ev.Message.ID)
+				s.out.id = convertID(ev.Message.ID, "chatcmpl-", "msg_")
 			}
 			s.usage = ev.Message.Usage
 		}
@@ -266,7 +266,7 @@ func (s *AnthropicToChatStream) start() {
 	if s.opts.ID != "" {
 		s.out.id = s.opts.ID
 	} else if s.out.id == "" {
-		s.out.id = chatID("")
+		s.out.id = newID("chatcmpl-")
 	}
 	s.out.role()
 }

@@ -35,7 +35,7 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 		return nil, err
 	}
 	m := ch.Message
-	out := anthResponse{ID: anthMessageID(r.ID), Type: "message", Role: "assistant", Model: alias,
+	out := anthResponse{ID: convertID(r.ID, "msg_", "chatcmpl-"), Type: "message", Role: "assistant", Model: alias,
 		Content: make([]anthBlock, 0, 2+len(m.ToolCalls))}
 	if text, sig := m.reasoning(); text != "" || sig != "" {
 		if sig == "" {
@@ -87,16 +87,6 @@ func argsObject(args string) json.RawMessage {
 	b := append([]byte(nil), `{"_raw_arguments":`...)
 	b = appendString(b, args)
 	return append(b, '}')
-}
-
-func anthMessageID(upstream string) string {
-	if upstream == "" {
-		return newID("msg_")
-	}
-	if strings.HasPrefix(upstream, "msg_") {
-		return upstream
-	}
-	return "msg_" + strings.TrimPrefix(upstream, "chatcmpl-")
 }
 
 // anthropicStop maps a chat finish_reason to an Anthropic stop_reason.

@@ -125,7 +125,7 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 	s.started = true
 	id := s.opts.ID
 	if id == "" {
-		id = anthMessageID(upstreamID)
+		id = convertID(upstreamID, "msg_", "chatcmpl-")
 	}
 	in, cached := s.opts.InputTokens, 0
 	if s.usage != nil {

@@ -15,7 +15,7 @@ var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", 
 // How a call's arguments reach the client (chatCall.mode). Arguments that
 // start (after whitespace) with '{' are streamed as they arrive and checked
 // once at the end; anything else cannot become an object by appending, so
-// it is held and sent at the end (callSink.heldArgs).
+// it is held and sent at the end as the sink's heldArgs makes it.
 const (
 	argsUndecided uint8 = iota // only whitespace so far: held
 	argsStreaming              // began with '{': streamed, checked at the end
@@ -41,13 +41,8 @@ const (
 // active. So sequential calls still stream live, and interleaved ones reach
 // the client one complete call after another.
 //
-// Arguments: the client receives exactly what the upstream sent. They are
-// streamed as they arrive once they start (after whitespace) with '{';
-// anything else is held and sent at the end as the sink's heldArgs makes
-// it. Arguments that are not valid JSON when their call ends, and a
-// fragment for a call that already ended with a complete object, are
-// ErrToolArguments: the stream fails rather than hand the client a call it
-// did not receive whole. Empty arguments mean a call without arguments.
+// Arguments: the client receives exactly what the upstream sent (see the
+// args* modes); empty arguments mean a call without arguments.
 type chatCalls struct {
 	calls  []*chatCall // every call, in order of first appearance
 	queue  []heldEntry // calls and text waiting for the active call to end

@@ -178,7 +178,7 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 	if reasoning.Len() > 0 {
 		m.ReasoningContent = new(reasoning.String())
 	}
-	out := chatCompletion{ID: chatIDFromResp(r.ID), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "resp_"), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
 		Usage: chatUsageFromResp(r.Usage)}
 	if out.Created == 0 {
 		out.Created = nowUnix()
@@ -197,15 +197,4 @@ func respCallID(it *respItem) string {
 		return it.ID
 	}
 	return newID("call_")
-}
-
-// chatIDFromResp derives a chat completion id from a response id.
-func chatIDFromResp(upstream string) string {
-	if upstream == "" {
-		return newID("chatcmpl-")
-	}
-	if strings.HasPrefix(upstream, "chatcmpl-") {
-		return upstream
-	}
-	return "chatcmpl-" + strings.TrimPrefix(upstream, "resp_")
 }

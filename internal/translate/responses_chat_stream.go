@@ -421,7 +421,7 @@ func (s *ResponsesToChatStream) start() {
 	if s.opts.ID != "" {
 		s.out.id = s.opts.ID
 	} else {
-		s.out.id = chatIDFromResp(s.out.id)
+		s.out.id = convertID(s.out.id, "chatcmpl-", "resp_")
 	}
 	s.out.role()
 }

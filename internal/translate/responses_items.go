@@ -150,16 +150,6 @@ func appendRespUsage(b []byte, u *chatUsage) []byte {
 	return append(b, '}')
 }
 
-func respID(upstream string) string {
-	if upstream == "" {
-		return newID("resp_")
-	}
-	if strings.HasPrefix(upstream, "resp_") {
-		return upstream
-	}
-	return "resp_" + strings.TrimPrefix(upstream, "chatcmpl-")
-}
-
 func itemID(prefix, resp string, n int) string {
 	return prefix + strings.TrimPrefix(resp, "resp_") + "_" + itoa(n)
 }

@@ -11,7 +11,7 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	id := respID(r.ID)
+	id := convertID(r.ID, "resp_", "chatcmpl-")
 	m := ch.Message
 	var items []*rItem
 	add := func(kind blockKind, prefix string) *rItem {

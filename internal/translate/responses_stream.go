@@ -157,7 +157,7 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	s.started = true
 	s.id = s.opts.ID
 	if s.id == "" {
-		s.id = respID(upstreamID)
+		s.id = convertID(upstreamID, "resp_", "chatcmpl-")
 	}
 	s.respEvent("response.created", respStatus{status: "in_progress"}, false)
 	s.respEvent("response.in_progress", respStatus{status: "in_progress"}, false)
