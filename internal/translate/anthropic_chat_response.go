@@ -67,7 +67,7 @@ func compactInput(raw json.RawMessage) string {
 }
 
 // AnthropicResponseToChat converts a non-streaming Anthropic Messages answer
-// into a Chat Completions object. alias is reported as "model" (F8). Text
+// into a Chat Completions object. alias is reported as "model". Text
 // blocks are joined into content; thinking becomes reasoning_content (and
 // its signature reasoning_signature when there is exactly one thinking
 // block); tool_use blocks become tool_calls in order with their ids and

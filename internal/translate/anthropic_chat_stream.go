@@ -100,7 +100,7 @@ type AnthropicToChatStream struct {
 }
 
 // NewAnthropicToChatStream starts a translator; alias is the reported
-// model (F8).
+// model.
 func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
 	if opts.CreatedAt == 0 {
 		opts.CreatedAt = nowUnix()

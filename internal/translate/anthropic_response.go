@@ -27,8 +27,8 @@ func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 
 // ChatResponseToAnthropic converts a non-streaming Chat Completions answer
 // into an Anthropic message. alias is the model name the client asked for
-// and is reported as "model" (F8). Content order is thinking, text,
-// tool_use (F3); a reasoning signature from the upstream is kept byte-exact.
+// and is reported as "model". Content order is thinking, text,
+// tool_use; a reasoning signature from the upstream is kept byte-exact.
 func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	r, ch, err := decodeChatResponse(body)
 	if err != nil {

@@ -57,7 +57,7 @@ type ChatToAnthropicStream struct {
 }
 
 // NewChatToAnthropicStream starts a translator; alias is reported as the
-// message model (F8).
+// message model.
 func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropicStream {
 	return &ChatToAnthropicStream{alias: alias, opts: opts}
 }

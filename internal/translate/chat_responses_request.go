@@ -69,7 +69,7 @@ const minOutputTokens = 16
 // request for a Responses-only upstream (OpenAI's codex models).
 //
 // Leading system/developer messages become "instructions"; later ones
-// stay in place as role "developer" input messages (never user, F4). User
+// stay in place as role "developer" input messages (never user). User
 // text and image_url parts become input_text / input_image parts,
 // assistant text an output_text message; assistant tool_calls become
 // function_call items and role "tool" messages function_call_output items,

@@ -84,7 +84,7 @@ func choiceZero(c *chatResponse) *chatChoice {
 }
 
 // toolKey identifies a streamed tool call: its tool-call index when the
-// upstream sends one (never the choice index, F5); otherwise calls are told
+// upstream sends one (never the choice index); otherwise calls are told
 // apart by id, and id-less fragments continue the current call.
 type toolKey struct {
 	index int

@@ -11,7 +11,7 @@ import (
 // form: ResponsesToChat, then ChatToAnthropic.
 //
 // So developer/system input messages and instructions become "system"
-// (never user, F4); function_call / function_call_output pairs become
+// (never user); function_call / function_call_output pairs become
 // tool_use / tool_result with their call ids; namespace tools are flattened
 // with the reversible mapping in Result.Tools (pass it to
 // AnthropicResponseToResponses / NewAnthropicToResponsesStream);

@@ -137,7 +137,7 @@ func decodeRespResponse(body []byte) (*respResponse, error) {
 }
 
 // ResponsesResponseToChat converts a non-streaming OpenAI Responses answer
-// into a Chat Completions object. alias is reported as "model" (F8).
+// into a Chat Completions object. alias is reported as "model".
 // Message items' output_text is joined into content (a refusal-only
 // message becomes refusal); function_call items become tool_calls in order
 // with their call ids, names and arguments (empty arguments as "{}");

@@ -92,7 +92,7 @@ type ResponsesToChatStream struct {
 }
 
 // NewResponsesToChatStream starts a translator; alias is the reported
-// model (F8).
+// model.
 func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
 	if opts.CreatedAt == 0 {
 		opts.CreatedAt = nowUnix()

@@ -128,7 +128,7 @@ func appendResponse(b []byte, id, model string, created int64, st respStatus, it
 }
 
 // appendRespUsage maps chat usage to Responses usage (input_tokens includes
-// cached tokens in both APIs; reasoning tokens are kept, F7).
+// cached tokens in both APIs; reasoning tokens are kept).
 func appendRespUsage(b []byte, u *chatUsage) []byte {
 	if u == nil {
 		return append(b, "null"...)

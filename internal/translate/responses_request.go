@@ -10,7 +10,7 @@ import (
 // /v1/responses body) into a Chat Completions request.
 //
 // instructions and developer/system input messages stay system messages
-// (or "developer" with Options.DeveloperRole; never "user", F4); message
+// (or "developer" with Options.DeveloperRole; never "user"); message
 // items keep their text and images; function_call items become assistant
 // tool_calls (consecutive calls in one assistant message) and
 // function_call_output items become role:"tool" messages, ids and order

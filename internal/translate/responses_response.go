@@ -3,7 +3,7 @@ package translate
 // ChatResponseToResponses converts a non-streaming Chat Completions answer
 // into a Responses "response" object: output items in order reasoning,
 // message, function calls (one item per tool call, never merged); usage with
-// cached and reasoning tokens; model = alias (F8); finish_reason length ->
+// cached and reasoning tokens; model = alias; finish_reason length ->
 // status "incomplete" (max_output_tokens). tools restores namespaced names
 // (Result.Tools of the request; nil is fine).
 func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byte, error) {
