@@ -13,8 +13,8 @@ import (
 // reasoning_summary_text events), message (content_part.added,
 // output_text.delta*, output_text.done, content_part.done) and one
 // function_call item per upstream tool call, keyed by tool-call index
-// (function_call_arguments.delta* / .done) — parallel calls are never merged
-// , and interleaved ones are sent one whole item after another (see
+// (function_call_arguments.delta* / .done) — parallel calls are never
+// merged, and interleaved ones are sent one whole item after another (see
 // chatCalls); each item ends with response.output_item.done. Arguments are
 // what the upstream sent ("{}" for a call without any); arguments that are
 // not valid JSON when their call ends fail the stream (ErrToolArguments).
