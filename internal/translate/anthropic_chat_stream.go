@@ -238,10 +238,7 @@ func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 	if err == nil {
 		err = errStreamTruncated
 	}
-	f := ChatErrorFrame(err)
-	s.e.begin("")
-	s.e.buf = append(s.e.buf, f.Data...)
-	s.e.end()
+	s.e.frame(ChatErrorFrame(err))
 	return s.e.frames()
 }
 

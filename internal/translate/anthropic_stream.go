@@ -16,6 +16,22 @@ const (
 	blockTool
 )
 
+// anthOutEvent is a Messages stream event ChatToAnthropicStream writes
+// (content_block_delta, the most frequent, is written by delta).
+type anthOutEvent struct {
+	Type         string          `json:"type"`
+	Index        *int            `json:"index,omitempty"`
+	Message      *anthResponse   `json:"message,omitempty"`
+	ContentBlock json.RawMessage `json:"content_block,omitempty"`
+	Delta        *anthStopDelta  `json:"delta,omitempty"`
+	Usage        *anthUsage      `json:"usage,omitempty"`
+}
+
+type anthStopDelta struct {
+	StopReason   string  `json:"stop_reason"`
+	StopSequence *string `json:"stop_sequence"`
+}
+
 // ChatToAnthropicStream turns a Chat Completions stream into Anthropic
 // Messages SSE frames (every frame has event: and data:).
 //
@@ -111,10 +127,7 @@ func (s *ChatToAnthropicStream) Finish(err error) []sse.Frame {
 		err = errStreamTruncated
 	}
 	s.done = true
-	f := AnthropicErrorFrame(err)
-	s.e.begin(f.Event)
-	s.e.buf = append(s.e.buf, f.Data...)
-	s.e.end()
+	s.e.frame(AnthropicErrorFrame(err))
 	return s.e.frames()
 }
 
@@ -132,18 +145,9 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 		u := anthropicUsage(s.usage)
 		in, cached = u.InputTokens, u.CacheReadInputTokens
 	}
-	e := &s.e
-	e.begin("message_start")
-	e.buf = append(e.buf, `{"type":"message_start","message":{"id":`...)
-	e.buf = appendString(e.buf, id)
-	e.buf = append(e.buf, `,"type":"message","role":"assistant","model":`...)
-	e.buf = appendString(e.buf, s.alias)
-	e.buf = append(e.buf, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
-	e.buf = appendInt(e.buf, in)
-	e.buf = append(e.buf, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":`...)
-	e.buf = appendInt(e.buf, cached)
-	e.buf = append(e.buf, `,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":0}}}`...)
-	e.end()
+	s.e.event("message_start", &anthOutEvent{Type: "message_start", Message: &anthResponse{ID: id, Type: "message",
+		Role: "assistant", Model: s.alias, Content: []anthBlock{},
+		Usage: anthUsage{InputTokens: in, CacheReadInputTokens: cached, CacheCreation: &anthCacheCreation{}}}})
 }
 
 // reasoning takes thinking text and its signature (chatSink): the
@@ -161,7 +165,7 @@ func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
 func (s *ChatToAnthropicStream) thinking(text string) {
 	if s.open != blockThinking {
 		s.closeBlock()
-		s.openBlock(blockThinking, `{"type":"thinking","thinking":"","signature":""}`)
+		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
 	}
 	if text == "" {
 		return
@@ -173,7 +177,7 @@ func (s *ChatToAnthropicStream) thinking(text string) {
 func (s *ChatToAnthropicStream) text(text string) {
 	if s.open != blockText {
 		s.closeBlock()
-		s.openBlock(blockText, `{"type":"text","text":""}`)
+		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}
 	s.outputChars += len(text)
 	s.delta("text_delta", "text", text)
@@ -203,7 +207,7 @@ func (s *ChatToAnthropicStream) openCall(c *chatCall) {
 	if id == "" {
 		id = newID("toolu_")
 	}
-	s.openBlock(blockTool, string(mustJSON(aBlock{Type: "tool_use", ID: id, Name: &c.name, Input: json.RawMessage("{}")})))
+	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: id, Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
 // callArgs sends an input_json_delta (callSink).
@@ -236,16 +240,9 @@ func (s *ChatToAnthropicStream) segment(seg segment) {
 	}
 }
 
-func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock string) {
+func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMessage) {
 	s.open = k
-	e := &s.e
-	e.begin("content_block_start")
-	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"content_block":`...)
-	e.buf = append(e.buf, contentBlock...)
-	e.buf = append(e.buf, '}')
-	e.end()
+	s.e.event("content_block_start", &anthOutEvent{Type: "content_block_start", Index: &s.index, ContentBlock: contentBlock})
 }
 
 // closeBlock closes the open block (a thinking block gets its
@@ -254,7 +251,6 @@ func (s *ChatToAnthropicStream) closeBlock() {
 	if s.open == blockNone {
 		return
 	}
-	e := &s.e
 	if s.open == blockThinking {
 		sig := s.sig.String()
 		if sig == "" {
@@ -263,11 +259,7 @@ func (s *ChatToAnthropicStream) closeBlock() {
 		s.sig.Reset()
 		s.delta("signature_delta", "signature", sig)
 	}
-	e.begin("content_block_stop")
-	e.buf = append(e.buf, `{"type":"content_block_stop","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, '}')
-	e.end()
+	s.e.event("content_block_stop", &anthOutEvent{Type: "content_block_stop", Index: &s.index})
 	s.index++
 	s.open = blockNone
 }
@@ -298,26 +290,8 @@ func (s *ChatToAnthropicStream) finalize() error {
 		u.InputTokens = s.opts.InputTokens
 		u.OutputTokens = (s.outputChars + 3) / 4
 	}
-	e := &s.e
-	e.begin("message_delta")
-	e.buf = append(e.buf, `{"type":"message_delta","delta":{"stop_reason":`...)
-	e.buf = appendString(e.buf, s.stopReason)
-	e.buf = append(e.buf, `,"stop_sequence":`...)
-	if s.stopSeq != nil {
-		e.buf = appendString(e.buf, *s.stopSeq)
-	} else {
-		e.buf = append(e.buf, "null"...)
-	}
-	e.buf = append(e.buf, `},"usage":{"input_tokens":`...)
-	e.buf = appendInt(e.buf, u.InputTokens)
-	e.buf = append(e.buf, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":`...)
-	e.buf = appendInt(e.buf, u.CacheReadInputTokens)
-	e.buf = append(e.buf, `,"output_tokens":`...)
-	e.buf = appendInt(e.buf, u.OutputTokens)
-	e.buf = append(e.buf, "}}"...)
-	e.end()
-	e.begin("message_stop")
-	e.buf = append(e.buf, `{"type":"message_stop"}`...)
-	e.end()
+	s.e.event("message_delta", &anthOutEvent{Type: "message_delta",
+		Delta: &anthStopDelta{StopReason: s.stopReason, StopSequence: s.stopSeq}, Usage: &u})
+	s.e.event("message_stop", &anthOutEvent{Type: "message_stop"})
 	return nil
 }

@@ -49,6 +49,21 @@ func (e *emitter) begin(event string) {
 
 func (e *emitter) end() { e.marks[len(e.marks)-1].end = len(e.buf) }
 
+// event writes a frame holding v (only this package's types: encoding
+// never fails).
+func (e *emitter) event(name string, v any) {
+	e.begin(name)
+	e.buf, _ = appendJSON(e.buf, v)
+	e.end()
+}
+
+// frame writes a ready frame.
+func (e *emitter) frame(f sse.Frame) {
+	e.begin(f.Event)
+	e.buf = append(e.buf, f.Data...)
+	e.end()
+}
+
 func (e *emitter) frames() []sse.Frame {
 	if len(e.marks) == 0 {
 		return nil
@@ -113,11 +128,7 @@ type chunkSink interface {
 // chatEncoder writes chunks as frames.
 type chatEncoder struct{ e *emitter }
 
-func (w chatEncoder) chunk(c *chatResponse) {
-	w.e.begin("")
-	w.e.buf, _ = appendJSON(w.e.buf, c) // only this package's types: never fails
-	w.e.end()
-}
+func (w chatEncoder) chunk(c *chatResponse) { w.e.event("", c) }
 
 func (w chatEncoder) done() {
 	w.e.begin("")

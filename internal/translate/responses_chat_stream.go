@@ -231,11 +231,8 @@ func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
 	if err == nil {
 		err = errRespStreamTruncated
 	}
-	f := ChatErrorFrame(err)
 	s.e.reset()
-	s.e.begin("")
-	s.e.buf = append(s.e.buf, f.Data...)
-	s.e.end()
+	s.e.frame(ChatErrorFrame(err))
 	return s.e.frames()
 }
 
