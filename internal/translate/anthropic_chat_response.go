@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// anthErrorBody is the {"type":"error","error":{...}} shape of Anthropic
-// error bodies and stream error events.
-type anthErrorBody struct {
-	Type  string     `json:"type"`
-	Error *wireError `json:"error"`
-}
-
 // decodeAnthResponse parses a non-streaming Messages answer strictly: an
 // unparseable or truncated body, or one that is not a message, wraps
 // ErrUpstreamBody; an error object becomes an *UpstreamError.

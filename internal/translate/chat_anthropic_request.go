@@ -398,16 +398,8 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 		}
 		typ = "auto"
 	}
-	b := append([]byte(nil), `{"type":`...)
-	b = appendString(b, typ)
-	if name != "" {
-		b = append(b, `,"name":`...)
-		b = appendString(b, name)
-	}
-	if noParallel && typ != "none" {
-		b = append(b, `,"disable_parallel_tool_use":true`...)
-	}
-	return append(b, '}'), typ == "any" || typ == "tool"
+	c := anthToolChoice{Type: typ, Name: name, DisableParallelToolUse: noParallel && typ != "none"}
+	return mustJSON(c), typ == "any" || typ == "tool"
 }
 
 // stopList decodes a chat "stop" (string, array or null); empty strings

@@ -22,15 +22,11 @@ type respResponse struct {
 
 // respUsageIn is Responses usage as read from an upstream.
 type respUsageIn struct {
-	InputTokens        int `json:"input_tokens"`
-	OutputTokens       int `json:"output_tokens"`
-	TotalTokens        int `json:"total_tokens"`
-	InputTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
-	} `json:"input_tokens_details"`
-	OutputTokensDetails *struct {
-		ReasoningTokens int `json:"reasoning_tokens"`
-	} `json:"output_tokens_details"`
+	InputTokens         int                 `json:"input_tokens"`
+	OutputTokens        int                 `json:"output_tokens"`
+	TotalTokens         int                 `json:"total_tokens"`
+	InputTokensDetails  *chatCachedTokens   `json:"input_tokens_details"`
+	OutputTokensDetails *chatReasonedTokens `json:"output_tokens_details"`
 }
 
 // chatUsageFromResp maps Responses usage (both count cached tokens inside

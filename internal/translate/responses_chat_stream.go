@@ -40,7 +40,6 @@ type rcItem struct {
 	args   []byte // arguments received so far
 	sent   int    // bytes of args sent to the client
 	done   bool   // the upstream finished the call
-	ended  bool   // the call's chunks are complete
 }
 
 var (
@@ -308,7 +307,6 @@ func (s *ResponsesToChatStream) advance() error {
 		} else if !validJSON(it.args) {
 			return ErrToolArguments
 		}
-		it.ended = true
 		s.active = -1
 	}
 }

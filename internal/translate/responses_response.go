@@ -37,15 +37,10 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 		it.ref = tools.Client(tc.Function.Name)
 		it.text.WriteString(tc.Function.Arguments)
 	}
-	st := respStatus{status: "completed"}
-	if ch.FinishReason == "length" {
-		st = respStatus{status: "incomplete", incomplete: "max_output_tokens"}
-	} else if ch.FinishReason == "content_filter" {
-		st = respStatus{status: "incomplete", incomplete: "content_filter"}
-	}
+	status, reason := respStatusOf(string(ch.FinishReason))
 	created := r.Created
 	if created == 0 {
 		created = nowUnix()
 	}
-	return appendResponse(make([]byte, 0, 256+len(body)), id, alias, created, st, items, r.Usage), nil
+	return marshal(newRespObject(id, alias, created, status, reason, nil, items, r.Usage))
 }

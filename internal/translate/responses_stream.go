@@ -93,7 +93,7 @@ func (s *ChatToResponsesStream) Finish(err error) []sse.Frame {
 	}
 	s.start("")
 	s.done = true
-	s.respEvent("response.failed", respStatus{status: "failed", err: asUpstreamError(err)}, true)
+	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", asUpstreamError(err), s.items, s.usage))
 	return s.e.frames()
 }
 
@@ -113,17 +113,20 @@ func (s *ChatToResponsesStream) endEv() {
 	s.e.end()
 }
 
-// respEvent writes a response.* event carrying the response object
-// (with the items and usage so far when final).
-func (s *ChatToResponsesStream) respEvent(typ string, st respStatus, final bool) {
-	s.begin(typ)
-	s.e.buf = append(s.e.buf, `,"response":`...)
-	if final {
-		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, s.items, s.usage)
-	} else {
-		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, nil, nil)
-	}
-	s.endEv()
+// respStateEvent is a Responses event about the response or an item as a
+// whole.
+type respStateEvent struct {
+	Type        string      `json:"type"`
+	Seq         int         `json:"sequence_number"`
+	OutputIndex *int        `json:"output_index,omitempty"`
+	Item        any         `json:"item,omitempty"`
+	Response    *respObject `json:"response,omitempty"`
+}
+
+// respEvent writes a response.* event carrying the response object.
+func (s *ChatToResponsesStream) respEvent(typ string, r *respObject) {
+	s.e.event(typ, &respStateEvent{Type: typ, Seq: s.seq, Response: r})
+	s.seq++
 }
 
 // itemEvent writes an event about item it: its item_id and output_index,
@@ -142,12 +145,8 @@ func (s *ChatToResponsesStream) itemEvent(typ string, it *rItem, pre, val, post 
 
 // itemState writes response.output_item.added or .done with the item.
 func (s *ChatToResponsesStream) itemState(typ string, it *rItem, done bool) {
-	s.begin(typ)
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, it.index)
-	s.e.buf = append(s.e.buf, `,"item":`...)
-	s.e.buf = appendItem(s.e.buf, it, done)
-	s.endEv()
+	s.e.event(typ, &respStateEvent{Type: typ, Seq: s.seq, OutputIndex: &it.index, Item: it.wire(done)})
+	s.seq++
 }
 
 func (s *ChatToResponsesStream) start(upstreamID string) {
@@ -159,8 +158,9 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	if s.id == "" {
 		s.id = convertID(upstreamID, "resp_", "chatcmpl-")
 	}
-	s.respEvent("response.created", respStatus{status: "in_progress"}, false)
-	s.respEvent("response.in_progress", respStatus{status: "in_progress"}, false)
+	for _, typ := range []string{"response.created", "response.in_progress"} {
+		s.respEvent(typ, newRespObject(s.id, s.alias, s.opts.CreatedAt, "in_progress", "", nil, nil, nil))
+	}
 }
 
 // reasoning takes reasoning text and its signature (chatSink); held
@@ -290,13 +290,7 @@ func (s *ChatToResponsesStream) finalize() error {
 		return err
 	}
 	s.done = true
-	switch s.finish {
-	case "length":
-		s.respEvent("response.incomplete", respStatus{status: "incomplete", incomplete: "max_output_tokens"}, true)
-	case "content_filter":
-		s.respEvent("response.incomplete", respStatus{status: "incomplete", incomplete: "content_filter"}, true)
-	default:
-		s.respEvent("response.completed", respStatus{status: "completed"}, true)
-	}
+	status, reason := respStatusOf(s.finish)
+	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
 	return nil
 }
