@@ -3,8 +3,6 @@ package translate
 import (
 	"encoding/json"
 	"strings"
-
-	"github.com/flowgate/flowgate/internal/sse"
 )
 
 type blockKind uint8
@@ -58,10 +56,8 @@ type anthStopDelta struct {
 type ChatToAnthropicStream struct {
 	alias string
 	opts  StreamOptions
-	e     emitter
 	chatIn
 	started bool
-	done    bool
 
 	index int       // index of the open block, or of the next one
 	open  blockKind // kind of the open block
@@ -75,61 +71,18 @@ type ChatToAnthropicStream struct {
 // NewChatToAnthropicStream starts a translator; alias is reported as the
 // message model.
 func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropicStream {
-	return &ChatToAnthropicStream{alias: alias, opts: opts}
+	s := &ChatToAnthropicStream{alias: alias, opts: opts}
+	s.w = s
+	return s
 }
 
-// Feed consumes one upstream SSE data payload.
-func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
-	if s.done {
-		return nil, nil
-	}
-	s.e.reset()
-	err := feedChat(s, &s.chatIn, data)
-	return s.e.frames(), err
+// finished notes the stop reason (chatSink).
+func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
+	s.stopReason, s.stopSeq = anthropicStop(string(ch.FinishReason), s.calls.any(), ch.StopReason, ch.MatchedStop)
 }
 
-func (s *ChatToAnthropicStream) take(c *chatResponse) error {
-	if s.done {
-		return nil
-	}
-	ch, err := s.read(c, s)
-	if err == nil && ch != nil && ch.FinishReason != "" {
-		s.stopReason, s.stopSeq = anthropicStop(string(ch.FinishReason), s.calls.any(), ch.StopReason, ch.MatchedStop)
-		err = s.closeAll()
-	}
-	return err
-}
-
-func (s *ChatToAnthropicStream) takeDone() error {
-	if s.done {
-		return nil
-	}
-	s.start("")
-	return s.finalize()
-}
-
-// Finish ends the stream. err == nil means the upstream body ended: after a
-// finish_reason this completes the message (message_delta, message_stop)
-// even without [DONE]; without one the answer is truncated and an error
-// event is produced. err != nil produces the Anthropic error event
-// ({"type":"error","error":{...}}). Calls after the end return nil.
-func (s *ChatToAnthropicStream) Finish(err error) []sse.Frame {
-	if s.done {
-		return nil
-	}
-	s.e.reset()
-	if err == nil && s.finishSeen {
-		if err = s.finalize(); err == nil {
-			return s.e.frames()
-		}
-	}
-	if err == nil {
-		err = errStreamTruncated
-	}
-	s.done = true
-	s.e.frame(AnthropicErrorFrame(err))
-	return s.e.frames()
-}
+// fail sends the Anthropic error event (chatSink).
+func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(AnthropicErrorFrame(err)) }
 
 func (s *ChatToAnthropicStream) start(upstreamID string) {
 	if s.started {
@@ -164,7 +117,7 @@ func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
 
 func (s *ChatToAnthropicStream) thinking(text string) {
 	if s.open != blockThinking {
-		s.closeBlock()
+		s.closeOpen()
 		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
 	}
 	if text == "" {
@@ -176,7 +129,7 @@ func (s *ChatToAnthropicStream) thinking(text string) {
 
 func (s *ChatToAnthropicStream) text(text string) {
 	if s.open != blockText {
-		s.closeBlock()
+		s.closeOpen()
 		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}
 	s.outputChars += len(text)
@@ -202,7 +155,7 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 
 // openCall starts a tool_use block (callSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
-	s.closeBlock()
+	s.closeOpen()
 	id := c.id
 	if id == "" {
 		id = newID("toolu_")
@@ -219,7 +172,7 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 }
 
 // closeCall stops the tool_use block (callSink).
-func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeBlock() }
+func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeOpen() }
 
 // heldArgs makes an input object of arguments that are not one: none for
 // empty arguments (the block started with input {}), else argsObject's
@@ -247,7 +200,7 @@ func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMess
 
 // closeBlock closes the open block (a thinking block gets its
 // signature_delta first).
-func (s *ChatToAnthropicStream) closeBlock() {
+func (s *ChatToAnthropicStream) closeOpen() {
 	if s.open == blockNone {
 		return
 	}
@@ -264,24 +217,9 @@ func (s *ChatToAnthropicStream) closeBlock() {
 	s.open = blockNone
 }
 
-// closeAll ends every tool call and block; its error is ErrToolArguments
-// when a call's arguments are broken (that call's block stays open: the
-// caller ends the stream with an error event).
-func (s *ChatToAnthropicStream) closeAll() error {
-	if err := s.calls.end(s); err != nil {
-		return err
-	}
-	s.closeBlock()
-	return nil
-}
-
-// finalize closes every block and ends the message; on a closeAll error
-// it emits nothing more and returns it (the caller ends with Finish(err)).
-func (s *ChatToAnthropicStream) finalize() error {
-	if err := s.closeAll(); err != nil {
-		return err
-	}
-	s.done = true
+// complete sends message_delta (stop reason, usage) and message_stop
+// (chatSink).
+func (s *ChatToAnthropicStream) complete() {
 	if !s.finishSeen {
 		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.calls.any(), nil, nil)
 	}
@@ -293,5 +231,4 @@ func (s *ChatToAnthropicStream) finalize() error {
 	s.e.event("message_delta", &anthOutEvent{Type: "message_delta",
 		Delta: &anthStopDelta{StopReason: s.stopReason, StopSequence: s.stopSeq}, Usage: &u})
 	s.e.event("message_stop", &anthOutEvent{Type: "message_stop"})
-	return nil
 }

@@ -89,8 +89,15 @@ type callSink interface {
 // chatIn reads a Chat Completions stream for the machines that turn it
 // into another protocol (ChatToAnthropicStream, ChatToResponsesStream):
 // chunks, usage, the finish_reason, and text, reasoning and tool calls in
-// the order the client must get them (calls).
+// the order the client must get them (calls). It runs the machine's life:
+// Feed for every upstream data payload (including "[DONE]"), Finish once
+// the upstream body ended (err == nil: after a finish_reason the answer is
+// completed even without [DONE], without one it was truncated) or broke;
+// the machine (w) writes the events.
 type chatIn struct {
+	w          chatSink
+	e          emitter
+	done       bool
 	chunk      chatResponse
 	calls      chatCalls
 	finish     string
@@ -108,24 +115,97 @@ type chatSink interface {
 	reasoning(text, sig string, held bool)
 	// text sends answer text.
 	text(text string)
+	// finished sees the choice that carried a finish_reason.
+	finished(ch *chatChoice)
+	// closeOpen ends the open block or item.
+	closeOpen()
+	// complete sends the events that end a finished answer.
+	complete()
+	// fail sends the events that end a failed stream.
+	fail(err error)
 }
 
-// chatReader is a machine that reads a Chat stream (ChatToAnthropicStream,
-// ChatToResponsesStream).
+// Feed consumes one upstream SSE data payload.
+func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
+	if in.done {
+		return nil, nil
+	}
+	in.e.reset()
+	var err error
+	if sse.IsDone(data) {
+		err = in.takeDone()
+	} else if err = decodeChunk(data, &in.chunk); err == nil {
+		err = in.take(&in.chunk)
+	}
+	return in.e.frames(), err
+}
+
+// Finish ends the stream: err == nil means the upstream body ended, else
+// it broke (or a Feed call failed). Calls after the end return nil.
+func (in *chatIn) Finish(err error) []sse.Frame {
+	if in.done {
+		return nil
+	}
+	in.e.reset()
+	if err == nil && in.finishSeen {
+		if err = in.finalize(); err == nil {
+			return in.e.frames()
+		}
+	}
+	if err == nil {
+		err = errStreamTruncated
+	}
+	in.done = true
+	in.w.fail(err)
+	return in.e.frames()
+}
+
+// chatReader is a machine that reads a Chat stream, as chatChain feeds it.
 type chatReader interface {
 	take(c *chatResponse) error // one chunk
 	takeDone() error            // [DONE]
 }
 
-// feedChat hands one upstream data payload to r.
-func feedChat(r chatReader, in *chatIn, data []byte) error {
-	if sse.IsDone(data) {
-		return r.takeDone()
+func (in *chatIn) take(c *chatResponse) error {
+	if in.done {
+		return nil
 	}
-	if err := decodeChunk(data, &in.chunk); err != nil {
+	ch, err := in.read(c, in.w)
+	if err == nil && ch != nil && ch.FinishReason != "" {
+		in.w.finished(ch)
+		err = in.closeAll()
+	}
+	return err
+}
+
+func (in *chatIn) takeDone() error {
+	if in.done {
+		return nil
+	}
+	in.w.start("")
+	return in.finalize()
+}
+
+// closeAll ends every tool call and the open block or item; its error is
+// ErrToolArguments when a call's arguments are broken (that call stays
+// open: the stream ends with an error).
+func (in *chatIn) closeAll() error {
+	if err := in.calls.end(in.w); err != nil {
 		return err
 	}
-	return r.take(&in.chunk)
+	in.w.closeOpen()
+	return nil
+}
+
+// finalize closes everything and completes the answer; on a closeAll error
+// it sends nothing more and returns it (Finish(err) follows).
+func (in *chatIn) finalize() error {
+	if err := in.closeAll(); err != nil {
+		return err
+	}
+	in.done = true
+	in.w.complete()
+	return nil
 }
 
 // chatChain feeds the chunks of a machine that ends in Chat straight to a

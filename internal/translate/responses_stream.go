@@ -1,9 +1,5 @@
 package translate
 
-import (
-	"github.com/flowgate/flowgate/internal/sse"
-)
-
 // ChatToResponsesStream turns a Chat Completions stream into OpenAI
 // Responses SSE events (event: + data:, every data with "type" and an
 // increasing "sequence_number").
@@ -22,17 +18,14 @@ import (
 // length) with the full output and usage; a broken stream ends with
 // response.failed.
 //
-// Use it exactly like ChatToAnthropicStream: Feed every data payload
-// (including "[DONE]"), Finish(err) at the end or after a Feed error.
+// Feed and Finish are chatIn's.
 type ChatToResponsesStream struct {
 	alias string
 	opts  StreamOptions
-	e     emitter
 	chatIn
 	id      string
 	seq     int
 	started bool
-	done    bool
 
 	items []*rItem
 	cur   *rItem // the open item
@@ -43,58 +36,17 @@ func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponses
 	if opts.CreatedAt == 0 {
 		opts.CreatedAt = nowUnix()
 	}
-	return &ChatToResponsesStream{alias: alias, opts: opts}
+	s := &ChatToResponsesStream{alias: alias, opts: opts}
+	s.w = s
+	return s
 }
 
-// Feed consumes one upstream SSE data payload.
-func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
-	if s.done {
-		return nil, nil
-	}
-	s.e.reset()
-	err := feedChat(s, &s.chatIn, data)
-	return s.e.frames(), err
-}
+func (s *ChatToResponsesStream) finished(*chatChoice) {}
 
-func (s *ChatToResponsesStream) take(c *chatResponse) error {
-	if s.done {
-		return nil
-	}
-	ch, err := s.read(c, s)
-	if err == nil && ch != nil && ch.FinishReason != "" {
-		err = s.closeAll()
-	}
-	return err
-}
-
-func (s *ChatToResponsesStream) takeDone() error {
-	if s.done {
-		return nil
-	}
+// fail sends response.failed with the error (chatSink).
+func (s *ChatToResponsesStream) fail(err error) {
 	s.start("")
-	return s.finalize()
-}
-
-// Finish ends the stream: after a finish_reason a clean end completes the
-// response even without [DONE]; otherwise (truncated, broken, Feed error)
-// it emits response.failed with the error. Calls after the end return nil.
-func (s *ChatToResponsesStream) Finish(err error) []sse.Frame {
-	if s.done {
-		return nil
-	}
-	s.e.reset()
-	if err == nil && s.finishSeen {
-		if err = s.finalize(); err == nil {
-			return s.e.frames()
-		}
-	}
-	if err == nil {
-		err = errStreamTruncated
-	}
-	s.start("")
-	s.done = true
 	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", asUpstreamError(err), s.items, s.usage))
-	return s.e.frames()
 }
 
 // begin opens an event: {"type":...,"sequence_number":N ... ; endEv closes it.
@@ -183,7 +135,7 @@ func (s *ChatToResponsesStream) open(kind blockKind, prefix string) (it *rItem, 
 // add closes the open item, makes it the open one and sends
 // response.output_item.added.
 func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
-	s.closeItem()
+	s.closeOpen()
 	it.id, it.index = itemID(prefix, s.id, len(s.items)), len(s.items)
 	s.items = append(s.items, it)
 	s.cur = it
@@ -231,7 +183,7 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 }
 
 // closeCall ends the open call's item (callSink).
-func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeItem() }
+func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeOpen() }
 
 // heldArgs: a call without arguments gets "{}", other JSON is sent as it
 // came (callSink).
@@ -252,7 +204,7 @@ func (s *ChatToResponsesStream) segment(seg segment) {
 }
 
 // closeItem finishes the open item, if any.
-func (s *ChatToResponsesStream) closeItem() {
+func (s *ChatToResponsesStream) closeOpen() {
 	it := s.cur
 	if it == nil {
 		return
@@ -273,24 +225,8 @@ func (s *ChatToResponsesStream) closeItem() {
 	s.cur = nil
 }
 
-// closeAll ends every tool call and item; its error is ErrToolArguments
-// when a call's arguments are broken.
-func (s *ChatToResponsesStream) closeAll() error {
-	if err := s.calls.end(s); err != nil {
-		return err
-	}
-	s.closeItem()
-	return nil
-}
-
-// finalize ends the response; on a closeAll error it emits nothing more
-// and returns it (the caller ends with Finish(err)).
-func (s *ChatToResponsesStream) finalize() error {
-	if err := s.closeAll(); err != nil {
-		return err
-	}
-	s.done = true
+// complete sends response.completed or response.incomplete (chatSink).
+func (s *ChatToResponsesStream) complete() {
 	status, reason := respStatusOf(s.finish)
 	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
-	return nil
 }
