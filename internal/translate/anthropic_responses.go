@@ -73,8 +73,8 @@ func (s *ResponsesToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 	s.c.e.reset()
 	s.chain.err = nil
 	_, err := s.r.Feed(data)
-	if err == nil {
-		err = s.chain.err
+	if s.chain.err != nil {
+		err = s.chain.err // the Messages side failed on what it was handed: report that
 	}
 	return s.c.e.frames(), err
 }
