@@ -83,12 +83,8 @@ type aStreamBlock struct {
 // one it reports a truncated stream. Errors become a chat error frame
 // ({"error":{...}}, no [DONE]).
 type AnthropicToChatStream struct {
-	opts    StreamOptions
-	e       emitter
-	out     chunkOut
-	ev      anthEvent
-	started bool
-	done    bool
+	chatWriter
+	ev anthEvent
 
 	blocks []aStreamBlock
 	tools  int
@@ -102,11 +98,8 @@ type AnthropicToChatStream struct {
 // NewAnthropicToChatStream starts a translator; alias is the reported
 // model.
 func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
-	s := &AnthropicToChatStream{opts: opts}
-	s.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&s.e}}
+	s := &AnthropicToChatStream{}
+	s.init(alias, opts, "msg_")
 	return s
 }
 
@@ -229,17 +222,15 @@ func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
 	}
-	s.e.reset()
 	if err == nil && s.finishSeen {
+		s.e.reset()
 		s.finalize()
 		return s.e.frames()
 	}
-	s.done = true
 	if err == nil {
 		err = errStreamTruncated
 	}
-	s.e.frame(ChatErrorFrame(err))
-	return s.e.frames()
+	return s.fail(err)
 }
 
 func setIf(dst *int, v *int) {
@@ -253,19 +244,6 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 		return nil, errAnthStreamOrder
 	}
 	return &s.blocks[*idx], nil
-}
-
-func (s *AnthropicToChatStream) start() {
-	if s.started {
-		return
-	}
-	s.started = true
-	if s.opts.ID != "" {
-		s.out.id = s.opts.ID
-	} else if s.out.id == "" {
-		s.out.id = newID("chatcmpl-")
-	}
-	s.out.role()
 }
 
 func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {

@@ -136,6 +136,50 @@ func (w chatEncoder) done() {
 	w.e.end()
 }
 
+// chatWriter is what the machines that end in Chat (AnthropicToChatStream,
+// ResponsesToChatStream) share: their frames, the chunk stream and the end
+// of a broken stream.
+type chatWriter struct {
+	e       emitter
+	out     chunkOut
+	opts    StreamOptions
+	idFrom  string // the prefix of the upstream's ids
+	started bool
+	done    bool
+}
+
+func (w *chatWriter) init(alias string, opts StreamOptions, idFrom string) {
+	if opts.CreatedAt == 0 {
+		opts.CreatedAt = nowUnix()
+	}
+	w.opts, w.idFrom = opts, idFrom
+	w.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&w.e}}
+}
+
+// start sends the first chunk, once, under opts.ID or an id derived from
+// the upstream's (out.id until then).
+func (w *chatWriter) start() {
+	if w.started {
+		return
+	}
+	w.started = true
+	if w.opts.ID != "" {
+		w.out.id = w.opts.ID
+	} else {
+		w.out.id = convertID(w.out.id, "chatcmpl-", w.idFrom)
+	}
+	w.out.role()
+}
+
+// fail ends the stream with a chat error frame ({"error":{...}}, no
+// [DONE]).
+func (w *chatWriter) fail(err error) []sse.Frame {
+	w.done = true
+	w.e.reset()
+	w.e.frame(ChatErrorFrame(err))
+	return w.e.frames()
+}
+
 // chunkOut builds the chat.completion.chunk stream of the machines that end
 // in Chat (AnthropicToChatStream, ResponsesToChatStream). The chunk handed
 // to the sink is reused for the next one.

@@ -76,12 +76,8 @@ var (
 // terminal event adds nothing; without one the stream was truncated and
 // Finish produces a chat error frame ({"error":{...}}, no [DONE]).
 type ResponsesToChatStream struct {
-	opts    StreamOptions
-	e       emitter
-	out     chunkOut
-	ev      respEvent
-	started bool
-	done    bool
+	chatWriter
+	ev respEvent
 
 	items   []rcItem
 	calls   int
@@ -93,11 +89,8 @@ type ResponsesToChatStream struct {
 // NewResponsesToChatStream starts a translator; alias is the reported
 // model.
 func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
-	s := &ResponsesToChatStream{opts: opts, active: -1}
-	s.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&s.e}}
+	s := &ResponsesToChatStream{active: -1}
+	s.init(alias, opts, "resp_")
 	return s
 }
 
@@ -226,13 +219,10 @@ func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
 	}
-	s.done = true
 	if err == nil {
 		err = errRespStreamTruncated
 	}
-	s.e.reset()
-	s.e.frame(ChatErrorFrame(err))
-	return s.e.frames()
+	return s.fail(err)
 }
 
 // find returns the item at output index idx (or with item id id).
@@ -406,17 +396,4 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 	s.out.finish(respChatFinish(r, s.calls > 0))
 	s.out.end(chatUsageFromResp(r.Usage))
 	return nil
-}
-
-func (s *ResponsesToChatStream) start() {
-	if s.started {
-		return
-	}
-	s.started = true
-	if s.opts.ID != "" {
-		s.out.id = s.opts.ID
-	} else {
-		s.out.id = convertID(s.out.id, "chatcmpl-", "resp_")
-	}
-	s.out.role()
 }
