@@ -28,10 +28,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding anthropic request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := chatRequest{Model: req.Model}
-	if opts.Model != "" {
-		out.Model = opts.Model
-	}
+	out := opts.newChatRequest(req.Model, req.MaxTokens, req.Stream)
 	out.Messages = make([]chatMessage, 0, len(req.Messages)+2)
 
 	if sys := joinText(req.System, true); sys != "" {
@@ -45,23 +42,12 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		}
 	}
 
-	if req.MaxTokens != nil {
-		if opts.MaxCompletionTokens {
-			out.MaxCompletionTokens = req.MaxTokens
-		} else {
-			out.MaxTokens = req.MaxTokens
-		}
-	}
 	out.Temperature, out.TopP = req.Temperature, req.TopP
 	if req.TopK != nil {
 		res.note("dropped top_k: not part of the chat API")
 	}
 	if len(req.StopSequences) > 0 {
 		out.Stop = mustJSON(req.StopSequences)
-	}
-	if req.Stream {
-		out.Stream = true
-		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
 	}
 	for _, t := range req.Tools {
 		switch {

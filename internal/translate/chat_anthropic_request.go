@@ -99,10 +99,6 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	model := req.Model
-	if opts.Model != "" {
-		model = opts.Model
-	}
 
 	var system []aBlock
 	var turns []aTurn
@@ -224,7 +220,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		}
 	}
 
-	out := anthOutRequest{Model: model, MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
+	out := anthOutRequest{Model: opts.model(req.Model), MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
 		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream}
 	if out.Messages == nil {
 		out.Messages = []aTurn{}

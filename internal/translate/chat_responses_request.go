@@ -88,10 +88,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := respOutRequest{Model: req.Model, Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
-	if opts.Model != "" {
-		out.Model = opts.Model
-	}
+	out := respOutRequest{Model: opts.model(req.Model), Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
 	var instructions []string
 	var ids callIDs
 	leading := true

@@ -23,6 +23,14 @@ type Options struct {
 	DefaultMaxTokens int
 }
 
+// model is the upstream model: Model, or the client's when Model is "".
+func (o Options) model(client string) string {
+	if o.Model != "" {
+		return o.Model
+	}
+	return client
+}
+
 // Result is a translated request.
 type Result struct {
 	// Body is the upstream request body.

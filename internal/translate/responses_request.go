@@ -26,10 +26,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding responses request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := chatRequest{Model: req.Model}
-	if opts.Model != "" {
-		out.Model = opts.Model
-	}
+	out := opts.newChatRequest(req.Model, req.MaxOutputTokens, req.Stream)
 	names := &ToolNames{}
 	// Tools first: input items need the namespace mapping.
 	for _, t := range req.Tools {
@@ -74,13 +71,6 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		out.ToolChoice = respToolChoice(req.ToolChoice, res)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	if req.MaxOutputTokens != nil {
-		if opts.MaxCompletionTokens {
-			out.MaxCompletionTokens = req.MaxOutputTokens
-		} else {
-			out.MaxTokens = req.MaxOutputTokens
-		}
-	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort
@@ -104,10 +94,6 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		case "json_object":
 			out.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
 		}
-	}
-	if req.Stream {
-		out.Stream = true
-		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
 	}
 	if out.Messages == nil {
 		out.Messages = []chatMessage{}

@@ -26,6 +26,22 @@ type chatRequest struct {
 	Metadata            map[string]string `json:"-"`
 }
 
+// newChatRequest starts the Chat request AnthropicToChat and
+// ResponsesToChat write: the model, the token limit under the name
+// MaxCompletionTokens picks, and for a stream usage in its last chunk.
+func (o Options) newChatRequest(model string, maxTokens *int, stream bool) chatRequest {
+	out := chatRequest{Model: o.model(model), Stream: stream}
+	if o.MaxCompletionTokens {
+		out.MaxCompletionTokens = maxTokens
+	} else {
+		out.MaxTokens = maxTokens
+	}
+	if stream {
+		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
+	}
+	return out
+}
+
 type chatStreamOpts struct {
 	IncludeUsage bool `json:"include_usage"`
 }
