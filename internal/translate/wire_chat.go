@@ -279,7 +279,6 @@ type wireError struct {
 	Message string          `json:"message"`
 	Type    string          `json:"type"`
 	Code    json.RawMessage `json:"code"`
-	Param   json.RawMessage `json:"param"`
 }
 
 // chatCompletion is the non-streaming Chat Completions answer FlowGate
