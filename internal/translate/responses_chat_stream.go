@@ -318,7 +318,8 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 			return nil
 		}
 		s.catchUp(it, item.Arguments)
-		return s.endCall(it)
+		it.done = true
+		return s.advance()
 	case "message", "reasoning":
 		if it.sawText {
 			return nil
@@ -340,11 +341,6 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 		}
 	}
 	return nil
-}
-
-func (s *ResponsesToChatStream) endCall(it *rcItem) error {
-	it.done = true
-	return s.advance()
 }
 
 // complete reconciles the final output with what was streamed (a call or
