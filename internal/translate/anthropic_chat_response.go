@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// anthErrorBody is the {"type":"error","error":{...}} shape of Anthropic
-// error bodies and stream error events.
-type anthErrorBody struct {
-	Type  string     `json:"type"`
-	Error *wireError `json:"error"`
-}
-
 // decodeAnthResponse parses a non-streaming Messages answer strictly: an
 // unparseable or truncated body, or one that is not a message, wraps
 // ErrUpstreamBody; an error object becomes an *UpstreamError.
@@ -49,44 +42,25 @@ func chatFinish(stop string, hasTools bool) string {
 	return "stop"
 }
 
-// chatID derives a chat completion id from an Anthropic message id.
-func chatID(upstream string) string {
-	if upstream == "" {
-		return newID("chatcmpl-")
-	}
-	if strings.HasPrefix(upstream, "chatcmpl-") {
-		return upstream
-	}
-	return "chatcmpl-" + strings.TrimPrefix(upstream, "msg_")
-}
-
-// appendChatUsage writes chat usage: prompt_tokens includes cache reads and
+// chatUsageOf maps Anthropic usage: prompt_tokens includes cache reads and
 // writes (Anthropic input_tokens excludes both), cached_tokens = reads.
-func appendChatUsage(b []byte, u anthUsage) []byte {
+func chatUsageOf(u anthUsage) *chatUsage {
 	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
-	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, prompt)
-	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, u.OutputTokens)
-	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, prompt+u.OutputTokens)
-	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, u.CacheReadInputTokens)
-	return append(b, `}}`...)
+	return &chatUsage{PromptTokens: prompt, CompletionTokens: u.OutputTokens, TotalTokens: prompt + u.OutputTokens,
+		PromptTokensDetails: &chatCachedTokens{u.CacheReadInputTokens}}
 }
 
 // compactInput returns a tool_use input as compact JSON arguments text
 // ({} when absent).
 func compactInput(raw json.RawMessage) string {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return "{}"
 	}
 	return string(appendCompact(nil, raw))
 }
 
 // AnthropicResponseToChat converts a non-streaming Anthropic Messages answer
-// into a Chat Completions object. alias is reported as "model" (F8). Text
+// into a Chat Completions object. alias is reported as "model". Text
 // blocks are joined into content; thinking becomes reasoning_content (and
 // its signature reasoning_signature when there is exactly one thinking
 // block); tool_use blocks become tool_calls in order with their ids and
@@ -128,8 +102,8 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	if r.StopReason != nil {
 		stop = *r.StopReason
 	}
-	out := chatCompletion{ID: chatID(r.ID), Object: "chat.completion", Created: nowUnix(), Model: alias,
-		Usage: appendChatUsage(nil, r.Usage)}
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "msg_"), Object: "chat.completion", Created: nowUnix(), Model: alias,
+		Usage: chatUsageOf(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: chatFinish(stop, len(m.ToolCalls) > 0)}
 	return marshal(&out)
 }

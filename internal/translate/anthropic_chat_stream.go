@@ -83,13 +83,8 @@ type aStreamBlock struct {
 // one it reports a truncated stream. Errors become a chat error frame
 // ({"error":{...}}, no [DONE]).
 type AnthropicToChatStream struct {
-	alias   string
-	opts    StreamOptions
-	e       emitter
-	ev      anthEvent
-	id      string
-	started bool
-	done    bool
+	chatWriter
+	ev anthEvent
 
 	blocks []aStreamBlock
 	tools  int
@@ -101,12 +96,11 @@ type AnthropicToChatStream struct {
 }
 
 // NewAnthropicToChatStream starts a translator; alias is the reported
-// model (F8).
+// model.
 func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
-	return &AnthropicToChatStream{alias: alias, opts: opts}
+	s := &AnthropicToChatStream{}
+	s.init(alias, opts, "msg_")
+	return s
 }
 
 var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
@@ -131,8 +125,8 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	switch ev.Type {
 	case "message_start":
 		if ev.Message != nil {
-			if s.id == "" && s.opts.ID == "" {
-				s.id = chatID(ev.Message.ID)
+			if s.out.id == "" && s.opts.ID == "" {
+				s.out.id = convertID(ev.Message.ID, "chatcmpl-", "msg_")
 			}
 			s.usage = ev.Message.Usage
 		}
@@ -173,7 +167,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
 				args = compactInput(in)
 			}
-			s.e.chatToolArgs(s.head(), b.tool, args)
+			s.out.toolArgs(b.tool, args)
 		}
 	case "message_delta":
 		s.start()
@@ -191,7 +185,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			}
 			s.finishSeen = true
 			s.stop = *ev.Delta.StopReason
-			s.e.chatChunk(s.head(), func(b []byte) []byte { return append(b, "{}"...) }, chatFinish(s.stop, s.tools > 0))
+			s.out.finish(chatFinish(s.stop, s.tools > 0))
 		}
 	case "message_stop":
 		s.start()
@@ -228,20 +222,15 @@ func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
 	}
-	s.e.reset()
 	if err == nil && s.finishSeen {
+		s.e.reset()
 		s.finalize()
 		return s.e.frames()
 	}
-	s.done = true
 	if err == nil {
 		err = errStreamTruncated
 	}
-	f := ChatErrorFrame(err)
-	s.e.begin("")
-	s.e.buf = append(s.e.buf, f.Data...)
-	s.e.end()
-	return s.e.frames()
+	return s.fail(err)
 }
 
 func setIf(dst *int, v *int) {
@@ -257,33 +246,18 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 	return &s.blocks[*idx], nil
 }
 
-func (s *AnthropicToChatStream) head() chatHead { return chatHead{s.id, s.alias, s.opts.CreatedAt} }
-
-func (s *AnthropicToChatStream) start() {
-	if s.started {
-		return
-	}
-	s.started = true
-	if s.opts.ID != "" {
-		s.id = s.opts.ID
-	} else if s.id == "" {
-		s.id = chatID("")
-	}
-	s.e.chatRole(s.head())
-}
-
 func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 	b := aStreamBlock{open: true}
 	switch cb.Type {
 	case "text":
 		b.kind = blockText
 		s.blocks = append(s.blocks, b)
-		s.e.chatText(s.head(), "content", cb.Text)
+		s.out.text("content", cb.Text)
 	case "thinking":
 		b.kind = blockThinking
 		s.blocks = append(s.blocks, b)
-		s.e.chatText(s.head(), "reasoning_content", cb.Thinking)
-		s.e.chatText(s.head(), "reasoning_signature", cb.Signature)
+		s.out.text("reasoning_content", cb.Thinking)
+		s.out.text("reasoning_signature", cb.Signature)
 	case "tool_use":
 		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
 		s.spare = nil
@@ -293,7 +267,7 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		if id == "" {
 			id = newID("call_")
 		}
-		s.e.chatToolHead(s.head(), b.tool, id, cb.Name)
+		s.out.toolHead(b.tool, id, cb.Name)
 	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 		s.blocks = append(s.blocks, b)
 	}
@@ -303,21 +277,21 @@ func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	d := s.ev.Delta
 	switch {
 	case d.Type == "text_delta" && b.kind == blockText:
-		s.e.chatText(s.head(), "content", d.Text)
+		s.out.text("content", d.Text)
 	case d.Type == "thinking_delta" && b.kind == blockThinking:
-		s.e.chatText(s.head(), "reasoning_content", d.Thinking)
+		s.out.text("reasoning_content", d.Thinking)
 	case d.Type == "signature_delta" && b.kind == blockThinking:
-		s.e.chatText(s.head(), "reasoning_signature", d.Signature)
+		s.out.text("reasoning_signature", d.Signature)
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true
 			b.args = append(b.args, d.PartialJSON...)
-			s.e.chatToolArgs(s.head(), b.tool, d.PartialJSON)
+			s.out.toolArgs(b.tool, d.PartialJSON)
 		}
 	}
 }
 
 func (s *AnthropicToChatStream) finalize() {
 	s.done = true
-	s.e.chatEnd(s.head(), func(b []byte) []byte { return appendChatUsage(b, s.usage) })
+	s.out.end(chatUsageOf(s.usage))
 }

@@ -28,10 +28,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding anthropic request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := chatRequest{Model: req.Model}
-	if opts.Model != "" {
-		out.Model = opts.Model
-	}
+	out := opts.newChatRequest(req.Model, req.MaxTokens, req.Stream)
 	out.Messages = make([]chatMessage, 0, len(req.Messages)+2)
 
 	if sys := joinText(req.System, true); sys != "" {
@@ -45,23 +42,12 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		}
 	}
 
-	if req.MaxTokens != nil {
-		if opts.MaxCompletionTokens {
-			out.MaxCompletionTokens = req.MaxTokens
-		} else {
-			out.MaxTokens = req.MaxTokens
-		}
-	}
 	out.Temperature, out.TopP = req.Temperature, req.TopP
 	if req.TopK != nil {
 		res.note("dropped top_k: not part of the chat API")
 	}
 	if len(req.StopSequences) > 0 {
 		out.Stop = mustJSON(req.StopSequences)
-	}
-	if req.Stream {
-		out.Stream = true
-		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
 	}
 	for _, t := range req.Tools {
 		switch {
@@ -72,12 +58,8 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			res.note("dropped tool " + t.Name + ": defer_loading tools are not offered to a chat upstream")
 			continue
 		}
-		params := t.InputSchema
-		if len(trimSpace(params)) == 0 || string(trimSpace(params)) == "null" {
-			params = json.RawMessage(`{"type":"object","properties":{}}`)
-		}
 		out.Tools = append(out.Tools, chatTool{Type: "function", Function: chatToolFuncDef{
-			Name: t.Name, Description: t.Description, Parameters: params}})
+			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
 		switch tc.Type {
@@ -224,17 +206,7 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessa
 	if len(parts) == 0 {
 		return dst, nil
 	}
-	if !hasImage {
-		var sb strings.Builder
-		for i, p := range parts {
-			if i > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(p.Text)
-		}
-		return append(dst, chatMessage{Role: "user", Content: jsonString(sb.String())}), nil
-	}
-	return append(dst, chatMessage{Role: "user", Content: mustJSON(parts)}), nil
+	return append(dst, chatMessage{Role: "user", Content: chatContent(parts, hasImage)}), nil
 }
 
 func imagePart(src *anthSource) (chatPart, bool) {

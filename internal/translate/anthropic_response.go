@@ -27,15 +27,15 @@ func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 
 // ChatResponseToAnthropic converts a non-streaming Chat Completions answer
 // into an Anthropic message. alias is the model name the client asked for
-// and is reported as "model" (F8). Content order is thinking, text,
-// tool_use (F3); a reasoning signature from the upstream is kept byte-exact.
+// and is reported as "model". Content order is thinking, text,
+// tool_use; a reasoning signature from the upstream is kept byte-exact.
 func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	r, ch, err := decodeChatResponse(body)
 	if err != nil {
 		return nil, err
 	}
 	m := ch.Message
-	out := anthResponse{ID: anthMessageID(r.ID), Type: "message", Role: "assistant", Model: alias,
+	out := anthResponse{ID: convertID(r.ID, "msg_", "chatcmpl-"), Type: "message", Role: "assistant", Model: alias,
 		Content: make([]anthBlock, 0, 2+len(m.ToolCalls))}
 	if text, sig := m.reasoning(); text != "" || sig != "" {
 		if sig == "" {
@@ -43,20 +43,10 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 		}
 		out.Content = append(out.Content, anthBlock{Type: "thinking", Thinking: text, Signature: sig})
 	}
-	text := ""
-	if m.Content != nil {
-		text = *m.Content
-	}
-	if text == "" && m.Refusal != nil {
-		text = *m.Refusal
-	}
-	if text != "" {
+	if text := m.text(); text != "" {
 		out.Content = append(out.Content, anthBlock{Type: "text", Text: text})
 	}
-	calls := m.ToolCalls
-	if m.FunctionCall != nil {
-		calls = append(calls, chatToolCall{Function: *m.FunctionCall})
-	}
+	calls := m.calls()
 	for _, tc := range calls {
 		id := tc.ID
 		if id == "" {
@@ -65,7 +55,7 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 		out.Content = append(out.Content, anthBlock{Type: "tool_use", ID: id, Name: tc.Function.Name,
 			Input: argsObject(tc.Function.Arguments)})
 	}
-	reason, seq := anthropicStop(ch.FinishReason, len(calls) > 0, ch.StopReason, ch.MatchedStop)
+	reason, seq := anthropicStop(string(ch.FinishReason), len(calls) > 0, ch.StopReason, ch.MatchedStop)
 	out.StopReason = &reason
 	out.StopSequence = seq
 	out.Usage = anthropicUsage(r.Usage)
@@ -97,16 +87,6 @@ func argsObject(args string) json.RawMessage {
 	b := append([]byte(nil), `{"_raw_arguments":`...)
 	b = appendString(b, args)
 	return append(b, '}')
-}
-
-func anthMessageID(upstream string) string {
-	if upstream == "" {
-		return newID("msg_")
-	}
-	if strings.HasPrefix(upstream, "msg_") {
-		return upstream
-	}
-	return "msg_" + strings.TrimPrefix(upstream, "chatcmpl-")
 }
 
 // anthropicStop maps a chat finish_reason to an Anthropic stop_reason.

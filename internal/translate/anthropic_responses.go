@@ -49,8 +49,9 @@ func ResponsesResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 // Errors, a failed response and a truncated stream end with the Anthropic
 // error event.
 type ResponsesToAnthropicStream struct {
-	r *ResponsesToChatStream
-	c *ChatToAnthropicStream
+	r     *ResponsesToChatStream
+	c     *ChatToAnthropicStream
+	chain chatChain
 }
 
 // NewResponsesToAnthropicStream starts a translator; alias is the reported
@@ -60,26 +61,22 @@ func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesT
 	if opts.CreatedAt == 0 {
 		opts.CreatedAt = nowUnix()
 	}
-	return &ResponsesToAnthropicStream{r: NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}),
+	s := &ResponsesToAnthropicStream{r: NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}),
 		c: NewChatToAnthropicStream(alias, opts)}
+	s.chain.next = s.c
+	s.r.out.sink = &s.chain
+	return s
 }
 
 // Feed consumes one upstream event's data.
 func (s *ResponsesToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
-	fs, err := s.r.Feed(data)
-	var out []sse.Frame
-	for _, f := range fs {
-		af, ferr := s.c.Feed(f.Data)
-		if out == nil {
-			out = af
-		} else {
-			out = append(out, af...)
-		}
-		if ferr != nil {
-			return out, ferr
-		}
+	s.c.e.reset()
+	s.chain.err = nil
+	_, err := s.r.Feed(data)
+	if s.chain.err != nil {
+		err = s.chain.err // the Messages side failed on what it was handed: report that
 	}
-	return out, err
+	return s.c.e.frames(), err
 }
 
 // Finish ends the stream: nothing more after a completed response;

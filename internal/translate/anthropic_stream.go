@@ -1,9 +1,8 @@
 package translate
 
 import (
+	"encoding/json"
 	"strings"
-
-	"github.com/flowgate/flowgate/internal/sse"
 )
 
 type blockKind uint8
@@ -14,6 +13,22 @@ const (
 	blockThinking
 	blockTool
 )
+
+// anthOutEvent is a Messages stream event ChatToAnthropicStream writes
+// (content_block_delta, the most frequent, is written by delta).
+type anthOutEvent struct {
+	Type         string          `json:"type"`
+	Index        *int            `json:"index,omitempty"`
+	Message      *anthResponse   `json:"message,omitempty"`
+	ContentBlock json.RawMessage `json:"content_block,omitempty"`
+	Delta        *anthStopDelta  `json:"delta,omitempty"`
+	Usage        *anthUsage      `json:"usage,omitempty"`
+}
+
+type anthStopDelta struct {
+	StopReason   string  `json:"stop_reason"`
+	StopSequence *string `json:"stop_sequence"`
+}
 
 // ChatToAnthropicStream turns a Chat Completions stream into Anthropic
 // Messages SSE frames (every frame has event: and data:).
@@ -41,10 +56,8 @@ const (
 type ChatToAnthropicStream struct {
 	alias string
 	opts  StreamOptions
-	e     emitter
 	chatIn
 	started bool
-	done    bool
 
 	index int       // index of the open block, or of the next one
 	open  blockKind // kind of the open block
@@ -56,55 +69,20 @@ type ChatToAnthropicStream struct {
 }
 
 // NewChatToAnthropicStream starts a translator; alias is reported as the
-// message model (F8).
+// message model.
 func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropicStream {
-	return &ChatToAnthropicStream{alias: alias, opts: opts}
+	s := &ChatToAnthropicStream{alias: alias, opts: opts}
+	s.w = s
+	return s
 }
 
-// Feed consumes one upstream SSE data payload.
-func (s *ChatToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
-	if s.done {
-		return nil, nil
-	}
-	s.e.reset()
-	if sse.IsDone(data) {
-		s.start("")
-		err := s.finalize()
-		return s.e.frames(), err
-	}
-	ch, err := s.feed(data, s)
-	if err == nil && ch != nil && ch.FinishReason != "" {
-		s.stopReason, s.stopSeq = anthropicStop(ch.FinishReason, s.calls.any(), ch.StopReason, ch.MatchedStop)
-		err = s.closeAll()
-	}
-	return s.e.frames(), err
+// finished notes the stop reason (chatSink).
+func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
+	s.stopReason, s.stopSeq = anthropicStop(string(ch.FinishReason), s.calls.any(), ch.StopReason, ch.MatchedStop)
 }
 
-// Finish ends the stream. err == nil means the upstream body ended: after a
-// finish_reason this completes the message (message_delta, message_stop)
-// even without [DONE]; without one the answer is truncated and an error
-// event is produced. err != nil produces the Anthropic error event
-// ({"type":"error","error":{...}}). Calls after the end return nil.
-func (s *ChatToAnthropicStream) Finish(err error) []sse.Frame {
-	if s.done {
-		return nil
-	}
-	s.e.reset()
-	if err == nil && s.finishSeen {
-		if err = s.finalize(); err == nil {
-			return s.e.frames()
-		}
-	}
-	if err == nil {
-		err = errStreamTruncated
-	}
-	s.done = true
-	f := AnthropicErrorFrame(err)
-	s.e.begin(f.Event)
-	s.e.buf = append(s.e.buf, f.Data...)
-	s.e.end()
-	return s.e.frames()
-}
+// fail sends the Anthropic error event (chatSink).
+func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(AnthropicErrorFrame(err)) }
 
 func (s *ChatToAnthropicStream) start(upstreamID string) {
 	if s.started {
@@ -113,25 +91,16 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 	s.started = true
 	id := s.opts.ID
 	if id == "" {
-		id = anthMessageID(upstreamID)
+		id = convertID(upstreamID, "msg_", "chatcmpl-")
 	}
 	in, cached := s.opts.InputTokens, 0
 	if s.usage != nil {
 		u := anthropicUsage(s.usage)
 		in, cached = u.InputTokens, u.CacheReadInputTokens
 	}
-	e := &s.e
-	e.begin("message_start")
-	e.buf = append(e.buf, `{"type":"message_start","message":{"id":`...)
-	e.buf = appendString(e.buf, id)
-	e.buf = append(e.buf, `,"type":"message","role":"assistant","model":`...)
-	e.buf = appendString(e.buf, s.alias)
-	e.buf = append(e.buf, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
-	e.buf = appendInt(e.buf, in)
-	e.buf = append(e.buf, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":`...)
-	e.buf = appendInt(e.buf, cached)
-	e.buf = append(e.buf, `,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":0}}}`...)
-	e.end()
+	s.e.event("message_start", &anthOutEvent{Type: "message_start", Message: &anthResponse{ID: id, Type: "message",
+		Role: "assistant", Model: s.alias, Content: []anthBlock{},
+		Usage: anthUsage{InputTokens: in, CacheReadInputTokens: cached, CacheCreation: &anthCacheCreation{}}}})
 }
 
 // reasoning takes thinking text and its signature (chatSink): the
@@ -148,79 +117,62 @@ func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
 
 func (s *ChatToAnthropicStream) thinking(text string) {
 	if s.open != blockThinking {
-		s.closeBlock()
-		s.openBlock(blockThinking, `{"type":"thinking","thinking":"","signature":""}`)
+		s.closeOpen()
+		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
 	}
 	if text == "" {
 		return
 	}
 	s.outputChars += len(text)
-	e := &s.e
-	e.begin("content_block_delta")
-	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"delta":{"type":"thinking_delta","thinking":`...)
-	e.buf = appendString(e.buf, text)
-	e.buf = append(e.buf, "}}"...)
-	e.end()
+	s.delta("thinking_delta", "thinking", text)
 }
 
 func (s *ChatToAnthropicStream) text(text string) {
 	if s.open != blockText {
-		s.closeBlock()
-		s.openBlock(blockText, `{"type":"text","text":""}`)
+		s.closeOpen()
+		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}
 	s.outputChars += len(text)
-	e := &s.e
-	e.begin("content_block_delta")
-	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"delta":{"type":"text_delta","text":`...)
-	e.buf = appendString(e.buf, text)
-	e.buf = append(e.buf, "}}"...)
-	e.end()
+	s.delta("text_delta", "text", text)
 }
 
-func (s *ChatToAnthropicStream) inputJSON(frag string) {
-	if frag == "" {
-		return
-	}
-	s.outputChars += len(frag)
+// delta writes a content_block_delta of the open block: {"type":kind,
+// field:text}.
+func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e := &s.e
 	e.begin("content_block_delta")
 	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
 	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	e.buf = appendString(e.buf, frag)
+	e.buf = append(e.buf, `,"delta":{"type":"`...)
+	e.buf = append(e.buf, kind...)
+	e.buf = append(e.buf, `","`...)
+	e.buf = append(e.buf, field...)
+	e.buf = append(e.buf, `":`...)
+	e.buf = appendString(e.buf, text)
 	e.buf = append(e.buf, "}}"...)
 	e.end()
 }
 
 // openCall starts a tool_use block (callSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
-	s.closeBlock()
+	s.closeOpen()
 	id := c.id
 	if id == "" {
 		id = newID("toolu_")
 	}
-	s.open = blockTool
-	e := &s.e
-	e.begin("content_block_start")
-	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"content_block":{"type":"tool_use","id":`...)
-	e.buf = appendString(e.buf, id)
-	e.buf = append(e.buf, `,"name":`...)
-	e.buf = appendString(e.buf, c.name)
-	e.buf = append(e.buf, `,"input":{}}}`...)
-	e.end()
+	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: id, Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
 // callArgs sends an input_json_delta (callSink).
-func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) { s.inputJSON(frag) }
+func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
+	if frag != "" {
+		s.outputChars += len(frag)
+		s.delta("input_json_delta", "partial_json", frag)
+	}
+}
 
 // closeCall stops the tool_use block (callSink).
-func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeBlock() }
+func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeOpen() }
 
 // heldArgs makes an input object of arguments that are not one: none for
 // empty arguments (the block started with input {}), else argsObject's
@@ -241,66 +193,33 @@ func (s *ChatToAnthropicStream) segment(seg segment) {
 	}
 }
 
-func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock string) {
+func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMessage) {
 	s.open = k
-	e := &s.e
-	e.begin("content_block_start")
-	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, `,"content_block":`...)
-	e.buf = append(e.buf, contentBlock...)
-	e.buf = append(e.buf, '}')
-	e.end()
+	s.e.event("content_block_start", &anthOutEvent{Type: "content_block_start", Index: &s.index, ContentBlock: contentBlock})
 }
 
 // closeBlock closes the open block (a thinking block gets its
 // signature_delta first).
-func (s *ChatToAnthropicStream) closeBlock() {
+func (s *ChatToAnthropicStream) closeOpen() {
 	if s.open == blockNone {
 		return
 	}
-	e := &s.e
 	if s.open == blockThinking {
 		sig := s.sig.String()
 		if sig == "" {
 			sig = UnsignedThinkingSignature
 		}
 		s.sig.Reset()
-		e.begin("content_block_delta")
-		e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-		e.buf = appendInt(e.buf, s.index)
-		e.buf = append(e.buf, `,"delta":{"type":"signature_delta","signature":`...)
-		e.buf = appendString(e.buf, sig)
-		e.buf = append(e.buf, "}}"...)
-		e.end()
+		s.delta("signature_delta", "signature", sig)
 	}
-	e.begin("content_block_stop")
-	e.buf = append(e.buf, `{"type":"content_block_stop","index":`...)
-	e.buf = appendInt(e.buf, s.index)
-	e.buf = append(e.buf, '}')
-	e.end()
+	s.e.event("content_block_stop", &anthOutEvent{Type: "content_block_stop", Index: &s.index})
 	s.index++
 	s.open = blockNone
 }
 
-// closeAll ends every tool call and block; its error is ErrToolArguments
-// when a call's arguments are broken (that call's block stays open: the
-// caller ends the stream with an error event).
-func (s *ChatToAnthropicStream) closeAll() error {
-	if err := s.calls.end(s); err != nil {
-		return err
-	}
-	s.closeBlock()
-	return nil
-}
-
-// finalize closes every block and ends the message; on a closeAll error
-// it emits nothing more and returns it (the caller ends with Finish(err)).
-func (s *ChatToAnthropicStream) finalize() error {
-	if err := s.closeAll(); err != nil {
-		return err
-	}
-	s.done = true
+// complete sends message_delta (stop reason, usage) and message_stop
+// (chatSink).
+func (s *ChatToAnthropicStream) complete() {
 	if !s.finishSeen {
 		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.calls.any(), nil, nil)
 	}
@@ -309,26 +228,7 @@ func (s *ChatToAnthropicStream) finalize() error {
 		u.InputTokens = s.opts.InputTokens
 		u.OutputTokens = (s.outputChars + 3) / 4
 	}
-	e := &s.e
-	e.begin("message_delta")
-	e.buf = append(e.buf, `{"type":"message_delta","delta":{"stop_reason":`...)
-	e.buf = appendString(e.buf, s.stopReason)
-	e.buf = append(e.buf, `,"stop_sequence":`...)
-	if s.stopSeq != nil {
-		e.buf = appendString(e.buf, *s.stopSeq)
-	} else {
-		e.buf = append(e.buf, "null"...)
-	}
-	e.buf = append(e.buf, `},"usage":{"input_tokens":`...)
-	e.buf = appendInt(e.buf, u.InputTokens)
-	e.buf = append(e.buf, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":`...)
-	e.buf = appendInt(e.buf, u.CacheReadInputTokens)
-	e.buf = append(e.buf, `,"output_tokens":`...)
-	e.buf = appendInt(e.buf, u.OutputTokens)
-	e.buf = append(e.buf, "}}"...)
-	e.end()
-	e.begin("message_stop")
-	e.buf = append(e.buf, `{"type":"message_stop"}`...)
-	e.end()
-	return nil
+	s.e.event("message_delta", &anthOutEvent{Type: "message_delta",
+		Delta: &anthStopDelta{StopReason: s.stopReason, StopSequence: s.stopSeq}, Usage: &u})
+	s.e.event("message_stop", &anthOutEvent{Type: "message_stop"})
 }

@@ -19,27 +19,6 @@ var effortBudget = map[string]int{"minimal": 1024, "low": 2048, "medium": 6144, 
 // minThinkingBudget is Anthropic's smallest thinking.budget_tokens.
 const minThinkingBudget = 1024
 
-// chatInRequest is a Chat Completions request as a client sends it: the
-// fields FlowGate maps plus the ones it only reports as dropped.
-type chatInRequest struct {
-	chatRequest
-	N                *int            `json:"n"`
-	Seed             json.RawMessage `json:"seed"`
-	PresencePenalty  json.RawMessage `json:"presence_penalty"`
-	FrequencyPenalty json.RawMessage `json:"frequency_penalty"`
-	Logprobs         json.RawMessage `json:"logprobs"`
-	LogitBias        json.RawMessage `json:"logit_bias"`
-}
-
-// chatInPart is a content part of a chat message (text, image_url,
-// refusal; input_audio and file are dropped).
-type chatInPart struct {
-	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	Refusal  string          `json:"refusal"`
-	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
-}
-
 // anthOutRequest is the Messages request ChatToAnthropic writes.
 type anthOutRequest struct {
 	Model         string          `json:"model"`
@@ -120,24 +99,20 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	model := req.Model
-	if opts.Model != "" {
-		model = opts.Model
-	}
 
 	var system []aBlock
 	var turns []aTurn
-	var genIDs []string // ids generated for id-less tool calls, for id-less results
+	var ids callIDs // ids generated for id-less tool calls, for id-less results
 	droppedReasoning := false
 	for i := range req.Messages {
 		m := &req.Messages[i]
+		parts, err := chatParts(m.Content)
+		if err != nil {
+			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+		}
 		switch m.Role {
 		case "system", "developer":
-			s, err := chatText(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
-			if s != "" {
+			if s := chatText(parts, res); s != "" {
 				system = append(system, aBlock{Type: "text", Text: s})
 			}
 		case "assistant":
@@ -149,64 +124,35 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 					droppedReasoning = true
 				}
 			}
-			s, err := chatText(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
-			if s != "" {
+			if s := chatText(parts, res); s != "" {
 				bs = append(bs, aBlock{Type: "text", Text: s})
 			}
 			for _, tc := range m.ToolCalls {
-				id := tc.ID
-				if id == "" {
-					id = newID("toolu_")
-					genIDs = append(genIDs, id)
-				}
-				bs = append(bs, aBlock{Type: "tool_use", ID: id, Name: new(tc.Function.Name), Input: argsObject(tc.Function.Arguments)})
+				bs = append(bs, aBlock{Type: "tool_use", ID: ids.call(tc.ID, "toolu_"), Name: new(tc.Function.Name),
+					Input: argsObject(tc.Function.Arguments)})
 			}
 			turns = appendTurn(turns, "assistant", bs)
 		case "tool", "function":
-			s, err := chatText(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
-			id := m.ToolCallID
-			if id == "" && len(genIDs) > 0 {
-				id, genIDs = genIDs[0], genIDs[1:]
-			}
-			turns = appendToolResult(turns, id, s)
+			turns = appendToolResult(turns, ids.result(m.ToolCallID), chatText(parts, res))
 		default: // "user"
-			bs, err := chatUserBlocks(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
-			turns = appendTurn(turns, "user", bs)
+			turns = appendTurn(turns, "user", chatUserBlocks(parts, res))
 		}
 	}
 	if droppedReasoning {
 		res.note("dropped assistant reasoning_content from history: no Anthropic signature to replay it with")
 	}
 
-	// Tools.
 	var tools []anthTool
 	for _, t := range req.Tools {
-		name := t.Function.Name
-		if name == "" {
-			name = t.Name
-		}
+		name := t.toolName()
 		if t.Type != "" && t.Type != "function" || name == "" {
 			res.note("dropped tool " + name + " (type " + t.Type + "): only function tools are supported by an anthropic upstream")
 			continue
 		}
-		params := trimSpace(t.Function.Parameters)
-		if len(params) == 0 || string(params) == "null" {
-			params = []byte(`{"type":"object","properties":{}}`)
-		}
-		tools = append(tools, anthTool{Name: name, Description: t.Function.Description, InputSchema: params})
+		tools = append(tools, anthTool{Name: name, Description: t.Function.Description, InputSchema: schemaOrEmpty(t.Function.Parameters)})
 	}
 	toolChoice, forced := chatToolChoiceToAnth(req.ToolChoice, req.ParallelToolCalls, len(tools) > 0, res)
 
-	// Limits and sampling.
 	maxTokens, explicitMax := opts.DefaultMaxTokens, false
 	if maxTokens <= 0 {
 		maxTokens = defaultAnthropicMaxTokens
@@ -274,7 +220,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		}
 	}
 
-	out := anthOutRequest{Model: model, MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
+	out := anthOutRequest{Model: opts.model(req.Model), MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
 		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream}
 	if out.Messages == nil {
 		out.Messages = []aTurn{}
@@ -371,63 +317,8 @@ func lastToolTurnUnsigned(turns []aTurn) bool {
 	return false
 }
 
-// chatText flattens chat content (a string, null, or parts) to text.
-func chatText(raw json.RawMessage, res *Result) (string, error) {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	if raw[0] == '"' {
-		var s string
-		err := unmarshal(raw, &s)
-		return s, err
-	}
-	var parts []chatInPart
-	if err := unmarshal(raw, &parts); err != nil {
-		return "", err
-	}
-	var sb strings.Builder
-	for _, p := range parts {
-		t := p.Text
-		switch p.Type {
-		case "text", "input_text", "output_text":
-		case "refusal":
-			t = p.Refusal
-		default:
-			res.note("dropped " + p.Type + " content part: only text is supported here")
-			continue
-		}
-		if t == "" {
-			continue
-		}
-		if sb.Len() > 0 {
-			sb.WriteByte('\n')
-		}
-		sb.WriteString(t)
-	}
-	return sb.String(), nil
-}
-
 // chatUserBlocks converts user content into text and image blocks.
-func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		if s == "" {
-			return nil, nil
-		}
-		return []aBlock{{Type: "text", Text: s}}, nil
-	}
-	var parts []chatInPart
-	if err := unmarshal(raw, &parts); err != nil {
-		return nil, err
-	}
+func chatUserBlocks(parts []chatInPart, res *Result) []aBlock {
 	var bs []aBlock
 	for _, p := range parts {
 		switch p.Type {
@@ -445,23 +336,13 @@ func chatUserBlocks(raw json.RawMessage, res *Result) ([]aBlock, error) {
 			res.note("dropped " + p.Type + " content part: not supported by an anthropic upstream")
 		}
 	}
-	return bs, nil
+	return bs
 }
 
 // imageBlock turns an image_url ({"url":...} or a string) into an image
 // block: data: URLs become base64 sources, others url sources.
 func imageBlock(raw json.RawMessage) (aBlock, bool) {
-	raw = trimSpace(raw)
-	var u string
-	if len(raw) > 0 && raw[0] == '"' {
-		u = rawText(raw)
-	} else {
-		var iu chatImageURL
-		if unmarshal(raw, &iu) != nil {
-			return aBlock{}, false
-		}
-		u = iu.URL
-	}
+	u, _ := imageURL(raw)
 	if rest, ok := strings.CutPrefix(u, "data:"); ok {
 		media, data, ok := strings.Cut(rest, ",")
 		media, isB64 := strings.CutSuffix(media, ";base64")
@@ -498,18 +379,9 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 			res.note("ignored tool_choice " + strconv.Quote(s))
 		}
 	default:
-		var c struct {
-			Type     string `json:"type"`
-			Name     string `json:"name"`
-			Function struct {
-				Name string `json:"name"`
-			} `json:"function"`
-		}
-		if unmarshal(raw, &c) == nil && c.Type == "function" && (c.Function.Name != "" || c.Name != "") {
-			typ, name = "tool", c.Function.Name
-			if name == "" {
-				name = c.Name
-			}
+		var c chatNamedChoice
+		if unmarshal(raw, &c) == nil && c.Type == "function" && c.name() != "" {
+			typ, name = "tool", c.name()
 		} else {
 			res.note("tool_choice approximated as auto")
 			typ = "auto"
@@ -522,23 +394,14 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 		}
 		typ = "auto"
 	}
-	b := append([]byte(nil), `{"type":`...)
-	b = appendString(b, typ)
-	if name != "" {
-		b = append(b, `,"name":`...)
-		b = appendString(b, name)
-	}
-	if noParallel && typ != "none" {
-		b = append(b, `,"disable_parallel_tool_use":true`...)
-	}
-	return append(b, '}'), typ == "any" || typ == "tool"
+	c := anthToolChoice{Type: typ, Name: name, DisableParallelToolUse: noParallel && typ != "none"}
+	return mustJSON(c), typ == "any" || typ == "tool"
 }
 
 // stopList decodes a chat "stop" (string, array or null); empty strings
 // are dropped (Anthropic rejects them).
 func stopList(raw json.RawMessage) ([]string, error) {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil, nil
 	}
 	var list []string
@@ -560,19 +423,20 @@ func stopList(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
+func schemaOf(f chatFormat) []byte {
+	if f.JSONSchema == nil {
+		return nil
+	}
+	return trimSpace(f.JSONSchema.Schema)
+}
+
 // chatFormatToAnth maps response_format json_schema to Anthropic's
 // structured output format {"type":"json_schema","schema":...}.
 func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
-	var f struct {
-		Type       string `json:"type"`
-		JSONSchema struct {
-			Schema json.RawMessage `json:"schema"`
-		} `json:"json_schema"`
-	}
+	var f chatFormat
 	if unmarshal(raw, &f) != nil {
 		res.note("dropped response_format: unreadable")
 		return nil
@@ -581,7 +445,7 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 	case "", "text":
 		return nil
 	case "json_schema":
-		if s := trimSpace(f.JSONSchema.Schema); len(s) > 0 && s[0] == '{' {
+		if s := schemaOf(f); len(s) > 0 && s[0] == '{' {
 			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
 			b = appendCompact(b, s)
 			return append(b, '}')

@@ -69,7 +69,7 @@ const minOutputTokens = 16
 // request for a Responses-only upstream (OpenAI's codex models).
 //
 // Leading system/developer messages become "instructions"; later ones
-// stay in place as role "developer" input messages (never user, F4). User
+// stay in place as role "developer" input messages (never user). User
 // text and image_url parts become input_text / input_image parts,
 // assistant text an output_text message; assistant tool_calls become
 // function_call items and role "tool" messages function_call_output items,
@@ -88,22 +88,27 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := respOutRequest{Model: req.Model, Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
-	if opts.Model != "" {
-		out.Model = opts.Model
-	}
+	out := respOutRequest{Model: opts.model(req.Model), Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
 	var instructions []string
-	var genIDs []string
+	var ids callIDs
 	leading := true
 	droppedReasoning := false
 	for i := range req.Messages {
 		m := &req.Messages[i]
+		id := ""
+		if m.Role == "tool" || m.Role == "function" {
+			if id = ids.result(m.ToolCallID); id == "" {
+				res.note("dropped a " + m.Role + " message without tool_call_id: a responses upstream needs the call id")
+				continue
+			}
+		}
+		parts, err := chatParts(m.Content)
+		if err != nil {
+			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+		}
 		switch m.Role {
 		case "system", "developer":
-			s, err := chatText(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
+			s := chatText(parts, res)
 			if s == "" {
 				continue
 			}
@@ -118,10 +123,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			if m.ReasoningContent != "" {
 				droppedReasoning = true
 			}
-			s, err := chatText(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
+			s := chatText(parts, res)
 			if s == "" && m.Refusal != "" {
 				s = m.Refusal
 			}
@@ -130,38 +132,18 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 					Content: []respOutPart{{Type: "output_text", Text: s}}})
 			}
 			for _, tc := range m.ToolCalls {
-				id := tc.ID
-				if id == "" {
-					id = newID("call_")
-					genIDs = append(genIDs, id)
-				}
-				name := tc.Function.Name
 				args := tc.Function.Arguments
 				if strings.TrimSpace(args) == "" {
 					args = "{}"
 				}
-				out.Input = append(out.Input, respOutItem{Type: "function_call", CallID: id, Name: name, Arguments: &args})
+				out.Input = append(out.Input, respOutItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
+					Name: tc.Function.Name, Arguments: &args})
 			}
 		case "tool", "function":
-			id := m.ToolCallID
-			if id == "" && len(genIDs) > 0 {
-				id, genIDs = genIDs[0], genIDs[1:]
-			}
-			if id == "" {
-				res.note("dropped a " + m.Role + " message without tool_call_id: a responses upstream needs the call id")
-				continue
-			}
-			s, err := chatText(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
+			s := chatText(parts, res)
 			out.Input = append(out.Input, respOutItem{Type: "function_call_output", CallID: id, Output: &s})
 		default: // user and anything unknown
-			parts, err := chatUserParts(m.Content, res)
-			if err != nil {
-				return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
-			}
-			if len(parts) > 0 {
+			if parts := chatUserParts(parts, res); len(parts) > 0 {
 				out.Input = append(out.Input, respOutItem{Type: "message", Role: "user", Content: parts})
 			}
 		}
@@ -177,16 +159,8 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			res.note("dropped tool of type " + t.Type + ": not a function tool")
 			continue
 		}
-		name := t.Function.Name
-		if name == "" {
-			name = t.Name
-		}
-		params := t.Function.Parameters
-		if p := trimSpace(params); len(p) == 0 || string(p) == "null" {
-			params = json.RawMessage(`{"type":"object","properties":{}}`)
-		}
-		out.Tools = append(out.Tools, respOutTool{Type: "function", Name: name, Description: t.Function.Description,
-			Parameters: params, Strict: t.Function.Strict})
+		out.Tools = append(out.Tools, respOutTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
+			Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
 	}
 	if len(out.Tools) > 0 {
 		out.ToolChoice = chatToolChoiceToResp(req.ToolChoice, res)
@@ -211,7 +185,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	if f := chatFormatToResp(req.ResponseFormat, res); f != nil {
 		out.Text = &respOutText{Format: f}
 	}
-	if len(trimSpace(req.Stop)) > 0 && string(trimSpace(req.Stop)) != "null" {
+	if !isNull(req.Stop) {
 		res.note("dropped stop: not supported by a responses upstream")
 	}
 	if req.N != nil && *req.N > 1 {
@@ -226,25 +200,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 }
 
 // chatUserParts converts user content into input_text / input_image parts.
-func chatUserParts(raw json.RawMessage, res *Result) ([]respOutPart, error) {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		if s == "" {
-			return nil, nil
-		}
-		return []respOutPart{{Type: "input_text", Text: s}}, nil
-	}
-	var parts []chatInPart
-	if err := unmarshal(raw, &parts); err != nil {
-		return nil, err
-	}
+func chatUserParts(parts []chatInPart, res *Result) []respOutPart {
 	var out []respOutPart
 	for _, p := range parts {
 		switch p.Type {
@@ -266,29 +222,12 @@ func chatUserParts(raw json.RawMessage, res *Result) ([]respOutPart, error) {
 			res.note("dropped " + p.Type + " content part: not supported by a responses upstream")
 		}
 	}
-	return out, nil
-}
-
-// imageURL reads a chat image_url ({"url":..,"detail":..} or a string).
-func imageURL(raw json.RawMessage) (url, detail string) {
-	raw = trimSpace(raw)
-	if len(raw) == 0 {
-		return "", ""
-	}
-	if raw[0] == '"' {
-		return rawText(raw), ""
-	}
-	var u chatImageURL
-	if unmarshal(raw, &u) != nil {
-		return "", ""
-	}
-	return u.URL, u.Detail
+	return out
 }
 
 // chatToolChoiceToResp maps a chat tool_choice to Responses.
 func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
 	if raw[0] == '"' {
@@ -299,23 +238,13 @@ func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
 		res.note("dropped tool_choice " + string(raw))
 		return nil
 	}
-	var c struct {
-		Type     string `json:"type"`
-		Name     string `json:"name"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
+	var c chatNamedChoice
 	if unmarshal(raw, &c) != nil {
 		res.note("dropped unreadable tool_choice")
 		return nil
 	}
-	name := c.Function.Name
-	if name == "" {
-		name = c.Name
-	}
-	if c.Type == "function" && name != "" {
-		return mustJSON(map[string]string{"type": "function", "name": name})
+	if c.Type == "function" && c.name() != "" {
+		return mustJSON(map[string]string{"type": "function", "name": c.name()})
 	}
 	res.note("tool_choice " + c.Type + " approximated as auto")
 	return json.RawMessage(`"auto"`)
@@ -323,19 +252,10 @@ func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
 
 // chatFormatToResp maps response_format to Responses text.format.
 func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
-	var f struct {
-		Type       string `json:"type"`
-		JSONSchema *struct {
-			Name        string          `json:"name"`
-			Description string          `json:"description"`
-			Schema      json.RawMessage `json:"schema"`
-			Strict      *bool           `json:"strict"`
-		} `json:"json_schema"`
-	}
+	var f chatFormat
 	if unmarshal(raw, &f) != nil {
 		res.note("dropped unreadable response_format")
 		return nil

@@ -2,6 +2,8 @@ package translate
 
 import (
 	"fmt"
+
+	"github.com/flowgate/flowgate/internal/sse"
 )
 
 // ErrToolArguments is returned when a tool call's arguments are not valid
@@ -13,7 +15,7 @@ var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", 
 // How a call's arguments reach the client (chatCall.mode). Arguments that
 // start (after whitespace) with '{' are streamed as they arrive and checked
 // once at the end; anything else cannot become an object by appending, so
-// it is held and sent at the end (callSink.heldArgs).
+// it is held and sent at the end as the sink's heldArgs makes it.
 const (
 	argsUndecided uint8 = iota // only whitespace so far: held
 	argsStreaming              // began with '{': streamed, checked at the end
@@ -39,13 +41,8 @@ const (
 // active. So sequential calls still stream live, and interleaved ones reach
 // the client one complete call after another.
 //
-// Arguments: the client receives exactly what the upstream sent. They are
-// streamed as they arrive once they start (after whitespace) with '{';
-// anything else is held and sent at the end as the sink's heldArgs makes
-// it. Arguments that are not valid JSON when their call ends, and a
-// fragment for a call that already ended with a complete object, are
-// ErrToolArguments: the stream fails rather than hand the client a call it
-// did not receive whole. Empty arguments mean a call without arguments.
+// Arguments: the client receives exactly what the upstream sent (see the
+// args* modes); empty arguments mean a call without arguments.
 type chatCalls struct {
 	calls  []*chatCall // every call, in order of first appearance
 	queue  []heldEntry // calls and text waiting for the active call to end
@@ -92,8 +89,15 @@ type callSink interface {
 // chatIn reads a Chat Completions stream for the machines that turn it
 // into another protocol (ChatToAnthropicStream, ChatToResponsesStream):
 // chunks, usage, the finish_reason, and text, reasoning and tool calls in
-// the order the client must get them (calls).
+// the order the client must get them (calls). It runs the machine's life:
+// Feed for every upstream data payload (including "[DONE]"), Finish once
+// the upstream body ended (err == nil: after a finish_reason the answer is
+// completed even without [DONE], without one it was truncated) or broke;
+// the machine (w) writes the events.
 type chatIn struct {
+	w          chatSink
+	e          emitter
+	done       bool
 	chunk      chatResponse
 	calls      chatCalls
 	finish     string
@@ -111,14 +115,123 @@ type chatSink interface {
 	reasoning(text, sig string, held bool)
 	// text sends answer text.
 	text(text string)
+	// finished sees the choice that carried a finish_reason.
+	finished(ch *chatChoice)
+	// closeOpen ends the open block or item.
+	closeOpen()
+	// complete sends the events that end a finished answer.
+	complete()
+	// fail sends the events that end a failed stream.
+	fail(err error)
 }
 
-// feed reads one chunk (not "[DONE]") and returns its first choice, if
-// any. Errors: a bad chunk or an error chunk, ErrToolArguments.
-func (in *chatIn) feed(data []byte, w chatSink) (*chatChoice, error) {
-	c := &in.chunk
-	if err := decodeChunk(data, c); err != nil {
-		return nil, err
+// Feed consumes one upstream SSE data payload.
+func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
+	if in.done {
+		return nil, nil
+	}
+	in.e.reset()
+	var err error
+	if sse.IsDone(data) {
+		err = in.takeDone()
+	} else if err = decodeChunk(data, &in.chunk); err == nil {
+		err = in.take(&in.chunk)
+	}
+	return in.e.frames(), err
+}
+
+// Finish ends the stream: err == nil means the upstream body ended, else
+// it broke (or a Feed call failed). Calls after the end return nil.
+func (in *chatIn) Finish(err error) []sse.Frame {
+	if in.done {
+		return nil
+	}
+	in.e.reset()
+	if err == nil && in.finishSeen {
+		if err = in.finalize(); err == nil {
+			return in.e.frames()
+		}
+	}
+	if err == nil {
+		err = errStreamTruncated
+	}
+	in.done = true
+	in.w.fail(err)
+	return in.e.frames()
+}
+
+// chatReader is a machine that reads a Chat stream, as chatChain feeds it.
+type chatReader interface {
+	take(c *chatResponse) error // one chunk
+	takeDone() error            // [DONE]
+}
+
+func (in *chatIn) take(c *chatResponse) error {
+	if in.done {
+		return nil
+	}
+	ch, err := in.read(c, in.w)
+	if err == nil && ch != nil && ch.FinishReason != "" {
+		in.w.finished(ch)
+		err = in.closeAll()
+	}
+	return err
+}
+
+func (in *chatIn) takeDone() error {
+	if in.done {
+		return nil
+	}
+	in.w.start("")
+	return in.finalize()
+}
+
+// closeAll ends every tool call and the open block or item; its error is
+// ErrToolArguments when a call's arguments are broken (that call stays
+// open: the stream ends with an error).
+func (in *chatIn) closeAll() error {
+	if err := in.calls.end(in.w); err != nil {
+		return err
+	}
+	in.w.closeOpen()
+	return nil
+}
+
+// finalize closes everything and completes the answer; on a closeAll error
+// it sends nothing more and returns it (Finish(err) follows).
+func (in *chatIn) finalize() error {
+	if err := in.closeAll(); err != nil {
+		return err
+	}
+	in.done = true
+	in.w.complete()
+	return nil
+}
+
+// chatChain feeds the chunks of a machine that ends in Chat straight to a
+// machine that reads Chat, keeping the first error.
+type chatChain struct {
+	next chatReader
+	err  error
+}
+
+func (c *chatChain) chunk(ch *chatResponse) {
+	if c.err == nil {
+		c.err = c.next.take(ch)
+	}
+}
+
+func (c *chatChain) done() {
+	if c.err == nil {
+		c.err = c.next.takeDone()
+	}
+}
+
+// read takes one chunk and returns its first choice, if any. Errors: an
+// error chunk, ErrToolArguments.
+func (in *chatIn) read(c *chatResponse, w chatSink) (*chatChoice, error) {
+	if c.Error != nil {
+		return nil, &UpstreamError{Type: c.Error.Type, Code: rawScalar(c.Error.Code), Message: c.Error.Message}
 	}
 	if c.Usage != nil {
 		in.usage = c.Usage
@@ -134,7 +247,7 @@ func (in *chatIn) feed(data []byte, w chatSink) (*chatChoice, error) {
 		}
 	}
 	if ch.FinishReason != "" {
-		in.finishSeen, in.finish = true, ch.FinishReason
+		in.finishSeen, in.finish = true, string(ch.FinishReason)
 	}
 	return ch, nil
 }
@@ -147,28 +260,20 @@ func (in *chatIn) delta(d *chatRespMsg, w chatSink) error {
 		}
 		w.reasoning(text, sig, held)
 	}
-	text := ""
-	if d.Content != nil {
-		text = *d.Content
-	}
-	if text == "" && d.Refusal != nil {
-		text = *d.Refusal
-	}
-	if text != "" {
+	if text := d.text(); text != "" {
 		if in.calls.busy() {
 			in.calls.hold(false, text)
 		} else {
 			w.text(text)
 		}
 	}
+	if d.FunctionCall != nil {
+		d.ToolCalls = append(d.ToolCalls, chatDeltaCall{Index: new(0), Function: *d.FunctionCall})
+	}
 	for i := range d.ToolCalls {
 		if err := in.calls.fragment(&d.ToolCalls[i], w); err != nil {
 			return err
 		}
-	}
-	if d.FunctionCall != nil {
-		zero := 0
-		return in.calls.fragment(&chatToolCall{Index: &zero, Function: *d.FunctionCall}, w)
 	}
 	return nil
 }
@@ -190,7 +295,7 @@ func (a *chatCalls) hold(thinking bool, text string) {
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
-func (a *chatCalls) fragment(tc *chatToolCall, w callSink) error {
+func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 	key := toolKey{index: -1}
 	switch {
 	case tc.Index != nil:

@@ -28,7 +28,7 @@
 // Feed(data) for every upstream SSE data payload (including "[DONE]") and
 // Finish(err) once the upstream body ended (err == nil) or broke (err != nil).
 //
-// Invariants (see DESIGN.md rule 8 and the F1-F10 findings): one Anthropic
+// Invariants: one Anthropic
 // content block open at a time, closed in order; thinking before text;
 // tool calls keyed by their tool-call index, never merged, never dropped,
 // never reordered, and interleaved parallel calls reassembled so each

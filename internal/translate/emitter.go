@@ -49,6 +49,21 @@ func (e *emitter) begin(event string) {
 
 func (e *emitter) end() { e.marks[len(e.marks)-1].end = len(e.buf) }
 
+// event writes a frame holding v (only this package's types: encoding
+// never fails).
+func (e *emitter) event(name string, v any) {
+	e.begin(name)
+	e.buf, _ = appendJSON(e.buf, v)
+	e.end()
+}
+
+// frame writes a ready frame.
+func (e *emitter) frame(f sse.Frame) {
+	e.begin(f.Event)
+	e.buf = append(e.buf, f.Data...)
+	e.end()
+}
+
 func (e *emitter) frames() []sse.Frame {
 	if len(e.marks) == 0 {
 		return nil
@@ -60,8 +75,7 @@ func (e *emitter) frames() []sse.Frame {
 	return out
 }
 
-// decodeChunk parses one chat stream chunk. An error object inside the
-// stream becomes an *UpstreamError.
+// decodeChunk parses one chat stream chunk.
 func decodeChunk(data []byte, c *chatResponse) error {
 	// Reuse the choices array of the previous chunk, zeroed: one chunk
 	// after another then costs no slice allocation.
@@ -70,9 +84,6 @@ func decodeChunk(data []byte, c *chatResponse) error {
 	*c = chatResponse{Choices: choices}
 	if err := unmarshal(data, c); err != nil {
 		return fmt.Errorf("%w: bad stream chunk: %v", ErrUpstreamBody, err)
-	}
-	if c.Error != nil {
-		return &UpstreamError{Type: c.Error.Type, Code: rawScalar(c.Error.Code), Message: c.Error.Message}
 	}
 	return nil
 }
@@ -88,7 +99,7 @@ func choiceZero(c *chatResponse) *chatChoice {
 }
 
 // toolKey identifies a streamed tool call: its tool-call index when the
-// upstream sends one (never the choice index, F5); otherwise calls are told
+// upstream sends one (never the choice index); otherwise calls are told
 // apart by id, and id-less fragments continue the current call.
 type toolKey struct {
 	index int
@@ -106,100 +117,139 @@ type segment struct {
 	text     string
 }
 
-// chatHead is what every chunk of one translated chat stream repeats.
-type chatHead struct {
+// chunkSink takes the chunks a machine that ends in Chat produces: a Chat
+// client's encoder (chatEncoder), or, in a chained translation, the machine
+// that reads them (chatChain), so no JSON is written and read in between.
+type chunkSink interface {
+	chunk(c *chatResponse)
+	done() // [DONE]
+}
+
+// chatEncoder writes chunks as frames.
+type chatEncoder struct{ e *emitter }
+
+func (w chatEncoder) chunk(c *chatResponse) { w.e.event("", c) }
+
+func (w chatEncoder) done() {
+	w.e.begin("")
+	w.e.buf = append(w.e.buf, sse.Done...)
+	w.e.end()
+}
+
+// chatWriter is what the machines that end in Chat (AnthropicToChatStream,
+// ResponsesToChatStream) share: their frames, the chunk stream and the end
+// of a broken stream.
+type chatWriter struct {
+	e       emitter
+	out     chunkOut
+	opts    StreamOptions
+	idFrom  string // the prefix of the upstream's ids
+	started bool
+	done    bool
+}
+
+func (w *chatWriter) init(alias string, opts StreamOptions, idFrom string) {
+	if opts.CreatedAt == 0 {
+		opts.CreatedAt = nowUnix()
+	}
+	w.opts, w.idFrom = opts, idFrom
+	w.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&w.e}}
+}
+
+// start sends the first chunk, once, under opts.ID or an id derived from
+// the upstream's (out.id until then).
+func (w *chatWriter) start() {
+	if w.started {
+		return
+	}
+	w.started = true
+	if w.opts.ID != "" {
+		w.out.id = w.opts.ID
+	} else {
+		w.out.id = convertID(w.out.id, "chatcmpl-", w.idFrom)
+	}
+	w.out.role()
+}
+
+// fail ends the stream with a chat error frame ({"error":{...}}, no
+// [DONE]).
+func (w *chatWriter) fail(err error) []sse.Frame {
+	w.done = true
+	w.e.reset()
+	w.e.frame(ChatErrorFrame(err))
+	return w.e.frames()
+}
+
+// chunkOut builds the chat.completion.chunk stream of the machines that end
+// in Chat (AnthropicToChatStream, ResponsesToChatStream). The chunk handed
+// to the sink is reused for the next one.
+type chunkOut struct {
 	id, alias string
 	created   int64
+	sink      chunkSink
+
+	c      chatResponse
+	choice [1]chatChoice
+	d      chatRespMsg
 }
 
-// The chat.completion.chunk writers of the streams that end in Chat
-// (AnthropicToChatStream, ResponsesToChatStream).
-
-// chatChunk writes a chunk whose one choice has the delta delta appends
-// and finish_reason finish (null when "").
-func (e *emitter) chatChunk(h chatHead, delta func([]byte) []byte, finish string) {
-	e.chatBegin(h)
-	e.buf = append(e.buf, `,"choices":[{"index":0,"delta":`...)
-	e.buf = delta(e.buf)
-	e.buf = append(e.buf, `,"logprobs":null,"finish_reason":`...)
-	if finish == "" {
-		e.buf = append(e.buf, "null"...)
-	} else {
-		e.buf = appendString(e.buf, finish)
-	}
-	e.buf = append(e.buf, "}]}"...)
-	e.end()
+// delta sends a chunk whose one choice has delta d and finish_reason
+// finish (null when "").
+func (o *chunkOut) delta(d chatRespMsg, finish string) {
+	o.d = d
+	o.choice[0] = chatChoice{Delta: &o.d, FinishReason: finishReason(finish)}
+	o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias, Choices: o.choice[:]}
+	o.sink.chunk(&o.c)
 }
 
-// chatBegin starts a chunk frame up to and including its "model" member.
-func (e *emitter) chatBegin(h chatHead) {
-	e.begin("")
-	e.buf = append(e.buf, `{"id":`...)
-	e.buf = appendString(e.buf, h.id)
-	e.buf = append(e.buf, `,"object":"chat.completion.chunk","created":`...)
-	e.buf = appendInt(e.buf, int(h.created))
-	e.buf = append(e.buf, `,"model":`...)
-	e.buf = appendString(e.buf, h.alias)
-}
+// role sends the first chunk: the assistant role, empty content.
+func (o *chunkOut) role() { o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "") }
 
-// chatRole writes the first chunk: the assistant role, empty content.
-func (e *emitter) chatRole(h chatHead) {
-	e.chatChunk(h, func(b []byte) []byte { return append(b, `{"role":"assistant","content":""}`...) }, "")
-}
-
-// chatText writes {"<field>": text} as the delta (nothing for "").
-func (e *emitter) chatText(h chatHead, field, text string) {
+// text sends text as the delta member field: content, refusal,
+// reasoning_content or reasoning_signature (nothing for "").
+func (o *chunkOut) text(field, text string) {
 	if text == "" {
 		return
 	}
-	e.chatChunk(h, func(b []byte) []byte {
-		b = append(b, `{"`...)
-		b = append(b, field...)
-		b = append(b, `":`...)
-		b = appendString(b, text)
-		return append(b, '}')
-	}, "")
+	var d chatRespMsg
+	switch field {
+	case "content":
+		d.Content = &text
+	case "refusal":
+		d.Refusal = &text
+	case "reasoning_content":
+		d.ReasoningContent = &text
+	case "reasoning_signature":
+		d.ReasoningSignature = &text
+	}
+	o.delta(d, "")
 }
 
-// chatToolHead writes a tool call's first chunk: index, id, type and name
+// toolHead sends a tool call's first chunk: index, id, type and name
 // (UnnamedToolName when the upstream gave none), empty arguments.
-func (e *emitter) chatToolHead(h chatHead, index int, id, name string) {
+func (o *chunkOut) toolHead(index int, id, name string) {
 	if name == "" {
 		name = UnnamedToolName
 	}
-	e.chatChunk(h, func(b []byte) []byte {
-		b = append(b, `{"tool_calls":[{"index":`...)
-		b = appendInt(b, index)
-		b = append(b, `,"id":`...)
-		b = appendString(b, id)
-		b = append(b, `,"type":"function","function":{"name":`...)
-		b = appendString(b, name)
-		return append(b, `,"arguments":""}}]}`...)
-	}, "")
+	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, ID: id, Type: "function",
+		Function: chatDeltaFunc{Name: name}}}}, "")
 }
 
-// chatToolArgs writes an arguments fragment of the call at index.
-func (e *emitter) chatToolArgs(h chatHead, index int, args string) {
-	e.chatChunk(h, func(b []byte) []byte {
-		b = append(b, `{"tool_calls":[{"index":`...)
-		b = appendInt(b, index)
-		b = append(b, `,"function":{"arguments":`...)
-		b = appendString(b, args)
-		return append(b, `}}]}`...)
-	}, "")
+// toolArgs sends an arguments fragment of the call at index.
+func (o *chunkOut) toolArgs(index int, args string) {
+	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, Function: chatDeltaFunc{Arguments: args}}}}, "")
 }
 
-// chatEnd writes the usage chunk (choices [], as include_usage does; none
-// when usage is nil) and [DONE].
-func (e *emitter) chatEnd(h chatHead, usage func([]byte) []byte) {
+// finish sends the finish_reason.
+func (o *chunkOut) finish(reason string) { o.delta(chatRespMsg{}, reason) }
+
+// end sends the usage chunk (choices [], as include_usage does; none when
+// usage is nil) and [DONE].
+func (o *chunkOut) end(usage *chatUsage) {
 	if usage != nil {
-		e.chatBegin(h)
-		e.buf = append(e.buf, `,"choices":[],"usage":`...)
-		e.buf = usage(e.buf)
-		e.buf = append(e.buf, '}')
-		e.end()
+		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias,
+			Choices: o.choice[:0], Usage: usage}
+		o.sink.chunk(&o.c)
 	}
-	e.begin("")
-	e.buf = append(e.buf, sse.Done...)
-	e.end()
+	o.sink.done()
 }

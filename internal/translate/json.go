@@ -7,6 +7,7 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/segmentio/encoding/json"
 )
@@ -71,6 +72,19 @@ func newID(prefix string) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+// convertID derives an id with prefix from an upstream's id: kept when it
+// has the prefix already, else prefix + the id without from; a random id
+// when there is none.
+func convertID(upstream, prefix, from string) string {
+	switch {
+	case upstream == "":
+		return newID(prefix)
+	case strings.HasPrefix(upstream, prefix):
+		return upstream
+	}
+	return prefix + strings.TrimPrefix(upstream, from)
 }
 
 // validObject reports whether raw is a JSON object.

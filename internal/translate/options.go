@@ -11,7 +11,7 @@ type Options struct {
 	MaxCompletionTokens bool
 	// DeveloperRole keeps Responses "developer" input messages as Chat
 	// "developer" messages. Default false: they become "system" messages,
-	// which every Chat upstream accepts (never "user", see F4).
+	// which every Chat upstream accepts (never "user").
 	DeveloperRole bool
 	// ReasoningInHistory sends earlier assistant thinking / reasoning back to
 	// the upstream as "reasoning_content" on the assistant message
@@ -23,6 +23,14 @@ type Options struct {
 	DefaultMaxTokens int
 }
 
+// model is the upstream model: Model, or the client's when Model is "".
+func (o Options) model(client string) string {
+	if o.Model != "" {
+		return o.Model
+	}
+	return client
+}
+
 // Result is a translated request.
 type Result struct {
 	// Body is the upstream request body.
@@ -30,7 +38,7 @@ type Result struct {
 	// Stream reports whether the client asked for a stream.
 	Stream bool
 	// ClientModel is the model name the client sent (the alias the answer
-	// must carry as "model", F8).
+	// must carry as "model").
 	ClientModel string
 	// Notes lists what was dropped or approximated ("dropped tool
 	// web_search: hosted tool not supported by a chat upstream"). The

@@ -11,7 +11,7 @@ import (
 // form: ResponsesToChat, then ChatToAnthropic.
 //
 // So developer/system input messages and instructions become "system"
-// (never user, F4); function_call / function_call_output pairs become
+// (never user); function_call / function_call_output pairs become
 // tool_use / tool_result with their call ids; namespace tools are flattened
 // with the reversible mapping in Result.Tools (pass it to
 // AnthropicResponseToResponses / NewAnthropicToResponsesStream);
@@ -68,8 +68,9 @@ func AnthropicResponseToResponses(body []byte, alias string, tools *ToolNames) (
 // AnthropicToChatStream into a ChatToResponsesStream; use it the same way
 // (Feed every event's data, Finish(err) at the end or after a Feed error).
 type AnthropicToResponsesStream struct {
-	a *AnthropicToChatStream
-	r *ChatToResponsesStream
+	a     *AnthropicToChatStream
+	r     *ChatToResponsesStream
+	chain chatChain
 }
 
 // NewAnthropicToResponsesStream starts a translator; alias is the reported
@@ -82,42 +83,31 @@ func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicT
 	if opts.ID != "" {
 		ao.ID = "chatcmpl-" + opts.ID
 	}
-	return &AnthropicToResponsesStream{a: NewAnthropicToChatStream(alias, ao), r: NewChatToResponsesStream(alias, opts)}
+	s := &AnthropicToResponsesStream{a: NewAnthropicToChatStream(alias, ao), r: NewChatToResponsesStream(alias, opts)}
+	s.chain.next = s.r
+	s.a.out.sink = &s.chain
+	return s
 }
 
 // Feed consumes one upstream event's data.
 func (s *AnthropicToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
-	fs, err := s.a.Feed(data)
-	out, ferr := s.relay(fs)
+	s.r.e.reset()
+	s.chain.err = nil
+	_, err := s.a.Feed(data)
 	if err == nil {
-		err = ferr
+		err = s.chain.err
 	}
-	return out, err
-}
-
-func (s *AnthropicToResponsesStream) relay(fs []sse.Frame) ([]sse.Frame, error) {
-	var out []sse.Frame
-	for _, f := range fs {
-		rf, err := s.r.Feed(f.Data)
-		if out == nil {
-			out = rf
-		} else {
-			out = append(out, rf...)
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return s.r.e.frames(), err
 }
 
 // Finish ends the stream (see ChatToResponsesStream.Finish).
 func (s *AnthropicToResponsesStream) Finish(err error) []sse.Frame {
 	var out []sse.Frame
 	if err == nil && !s.a.done && s.a.finishSeen {
-		s.a.e.reset()
+		s.r.e.reset()
+		s.chain.err = nil
 		s.a.finalize() // usage chunk and [DONE]
-		out, err = s.relay(s.a.e.frames())
+		out, err = s.r.e.frames(), s.chain.err
 	}
 	s.a.done = true
 	return append(out, s.r.Finish(err)...)

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -23,42 +22,31 @@ type respResponse struct {
 
 // respUsageIn is Responses usage as read from an upstream.
 type respUsageIn struct {
-	InputTokens        int `json:"input_tokens"`
-	OutputTokens       int `json:"output_tokens"`
-	TotalTokens        int `json:"total_tokens"`
-	InputTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
-	} `json:"input_tokens_details"`
-	OutputTokensDetails *struct {
-		ReasoningTokens int `json:"reasoning_tokens"`
-	} `json:"output_tokens_details"`
+	InputTokens         int                 `json:"input_tokens"`
+	OutputTokens        int                 `json:"output_tokens"`
+	TotalTokens         int                 `json:"total_tokens"`
+	InputTokensDetails  *chatCachedTokens   `json:"input_tokens_details"`
+	OutputTokensDetails *chatReasonedTokens `json:"output_tokens_details"`
 }
 
-// appendChatUsageFromResp writes chat usage for Responses usage (both count
-// cached tokens inside the input).
-func appendChatUsageFromResp(b []byte, u *respUsageIn) []byte {
-	total := u.TotalTokens
-	if total == 0 {
-		total = u.InputTokens + u.OutputTokens
+// chatUsageFromResp maps Responses usage (both count cached tokens inside
+// the input); nil stays nil.
+func chatUsageFromResp(u *respUsageIn) *chatUsage {
+	if u == nil {
+		return nil
 	}
-	cached, reasoning := 0, 0
+	out := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
+		PromptTokensDetails: &chatCachedTokens{}, CompletionTokensDetails: &chatReasonedTokens{}}
+	if out.TotalTokens == 0 {
+		out.TotalTokens = u.InputTokens + u.OutputTokens
+	}
 	if u.InputTokensDetails != nil {
-		cached = u.InputTokensDetails.CachedTokens
+		out.PromptTokensDetails.CachedTokens = u.InputTokensDetails.CachedTokens
 	}
 	if u.OutputTokensDetails != nil {
-		reasoning = u.OutputTokensDetails.ReasoningTokens
+		out.CompletionTokensDetails.ReasoningTokens = u.OutputTokensDetails.ReasoningTokens
 	}
-	b = append(b, `{"prompt_tokens":`...)
-	b = appendInt(b, u.InputTokens)
-	b = append(b, `,"completion_tokens":`...)
-	b = appendInt(b, u.OutputTokens)
-	b = append(b, `,"total_tokens":`...)
-	b = appendInt(b, total)
-	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, cached)
-	b = append(b, `},"completion_tokens_details":{"reasoning_tokens":`...)
-	b = appendInt(b, reasoning)
-	return append(b, `}}`...)
+	return out
 }
 
 // respFailure turns a failed response (or an error object) into an
@@ -145,7 +133,7 @@ func decodeRespResponse(body []byte) (*respResponse, error) {
 }
 
 // ResponsesResponseToChat converts a non-streaming OpenAI Responses answer
-// into a Chat Completions object. alias is reported as "model" (F8).
+// into a Chat Completions object. alias is reported as "model".
 // Message items' output_text is joined into content (a refusal-only
 // message becomes refusal); function_call items become tool_calls in order
 // with their call ids, names and arguments (empty arguments as "{}");
@@ -186,13 +174,10 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 	if reasoning.Len() > 0 {
 		m.ReasoningContent = new(reasoning.String())
 	}
-	out := chatCompletion{ID: chatIDFromResp(r.ID), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
-		Usage: json.RawMessage("null")}
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "resp_"), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
+		Usage: chatUsageFromResp(r.Usage)}
 	if out.Created == 0 {
 		out.Created = nowUnix()
-	}
-	if r.Usage != nil {
-		out.Usage = appendChatUsageFromResp(nil, r.Usage)
 	}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: respChatFinish(r, len(m.ToolCalls) > 0)}
 	return marshal(&out)
@@ -208,15 +193,4 @@ func respCallID(it *respItem) string {
 		return it.ID
 	}
 	return newID("call_")
-}
-
-// chatIDFromResp derives a chat completion id from a response id.
-func chatIDFromResp(upstream string) string {
-	if upstream == "" {
-		return newID("chatcmpl-")
-	}
-	if strings.HasPrefix(upstream, "chatcmpl-") {
-		return upstream
-	}
-	return "chatcmpl-" + strings.TrimPrefix(upstream, "resp_")
 }

@@ -40,7 +40,6 @@ type rcItem struct {
 	args   []byte // arguments received so far
 	sent   int    // bytes of args sent to the client
 	done   bool   // the upstream finished the call
-	ended  bool   // the call's chunks are complete
 }
 
 var (
@@ -77,13 +76,8 @@ var (
 // terminal event adds nothing; without one the stream was truncated and
 // Finish produces a chat error frame ({"error":{...}}, no [DONE]).
 type ResponsesToChatStream struct {
-	alias   string
-	opts    StreamOptions
-	e       emitter
-	ev      respEvent
-	id      string
-	started bool
-	done    bool
+	chatWriter
+	ev respEvent
 
 	items   []rcItem
 	calls   int
@@ -93,12 +87,11 @@ type ResponsesToChatStream struct {
 }
 
 // NewResponsesToChatStream starts a translator; alias is the reported
-// model (F8).
+// model.
 func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
-	return &ResponsesToChatStream{alias: alias, opts: opts, active: -1}
+	s := &ResponsesToChatStream{active: -1}
+	s.init(alias, opts, "resp_")
+	return s
 }
 
 // Feed consumes one upstream event's data.
@@ -123,8 +116,8 @@ func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 func (s *ResponsesToChatStream) event(ev *respEvent) error {
 	switch ev.Type {
 	case "response.created", "response.in_progress", "response.queued":
-		if ev.Response != nil && s.id == "" {
-			s.id = ev.Response.ID
+		if ev.Response != nil && s.out.id == "" {
+			s.out.id = ev.Response.ID
 		}
 		s.start()
 	case "response.output_item.added":
@@ -148,7 +141,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if d := ev.delta; d != "" {
 			it.sawText, s.anyText = true, true
-			s.e.chatText(s.head(), field, d)
+			s.out.text(field, d)
 		}
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		s.start()
@@ -162,12 +155,12 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if ev.SummaryIndex != nil && *ev.SummaryIndex != it.summary {
 			if it.sawText {
-				s.e.chatText(s.head(), "reasoning_content", "\n\n")
+				s.out.text("reasoning_content", "\n\n")
 			}
 			it.summary = *ev.SummaryIndex
 		}
 		it.sawText = true
-		s.e.chatText(s.head(), "reasoning_content", d)
+		s.out.text("reasoning_content", d)
 	case "response.function_call_arguments.delta":
 		s.start()
 		it := s.find(ev.OutputIndex, ev.ItemID)
@@ -226,16 +219,10 @@ func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
 	}
-	s.done = true
 	if err == nil {
 		err = errRespStreamTruncated
 	}
-	f := ChatErrorFrame(err)
-	s.e.reset()
-	s.e.begin("")
-	s.e.buf = append(s.e.buf, f.Data...)
-	s.e.end()
-	return s.e.frames()
+	return s.fail(err)
 }
 
 // find returns the item at output index idx (or with item id id).
@@ -277,7 +264,7 @@ func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
 func (s *ResponsesToChatStream) callArgs(it *rcItem, frag string) {
 	it.args = append(it.args, frag...)
 	if s.active >= 0 && &s.items[s.active] == it {
-		s.e.chatToolArgs(s.head(), it.call, frag)
+		s.out.toolArgs(it.call, frag)
 		it.sent = len(it.args)
 	}
 }
@@ -295,22 +282,21 @@ func (s *ResponsesToChatStream) advance() error {
 			}
 			s.active, s.queue = s.queue[0], s.queue[1:]
 			it := &s.items[s.active]
-			s.e.chatToolHead(s.head(), it.call, it.callID, it.name)
+			s.out.toolHead(it.call, it.callID, it.name)
 		}
 		it := &s.items[s.active]
 		if it.sent < len(it.args) {
-			s.e.chatToolArgs(s.head(), it.call, string(it.args[it.sent:]))
+			s.out.toolArgs(it.call, string(it.args[it.sent:]))
 			it.sent = len(it.args)
 		}
 		if !it.done {
 			return nil
 		}
 		if len(bytes.TrimSpace(it.args)) == 0 {
-			s.e.chatToolArgs(s.head(), it.call, "{}")
+			s.out.toolArgs(it.call, "{}")
 		} else if !validJSON(it.args) {
 			return ErrToolArguments
 		}
-		it.ended = true
 		s.active = -1
 	}
 }
@@ -332,7 +318,8 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 			return nil
 		}
 		s.catchUp(it, item.Arguments)
-		return s.endCall(it)
+		it.done = true
+		return s.advance()
 	case "message", "reasoning":
 		if it.sawText {
 			return nil
@@ -344,21 +331,16 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 		it.sawText = true
 		switch {
 		case it.typ == "reasoning":
-			s.e.chatText(s.head(), "reasoning_content", text)
+			s.out.text("reasoning_content", text)
 		case refusal:
 			s.anyText = true
-			s.e.chatText(s.head(), "refusal", text)
+			s.out.text("refusal", text)
 		default:
 			s.anyText = true
-			s.e.chatText(s.head(), "content", text)
+			s.out.text("content", text)
 		}
 	}
 	return nil
-}
-
-func (s *ResponsesToChatStream) endCall(it *rcItem) error {
-	it.done = true
-	return s.advance()
 }
 
 // complete reconciles the final output with what was streamed (a call or
@@ -401,32 +383,13 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 					if refusal {
 						field = "refusal"
 					}
-					s.e.chatText(s.head(), field, text)
+					s.out.text(field, text)
 				}
 			}
 		}
 	}
 	s.done = true
-	s.e.chatChunk(s.head(), func(b []byte) []byte { return append(b, "{}"...) }, respChatFinish(r, s.calls > 0))
-	var usage func([]byte) []byte
-	if r.Usage != nil {
-		usage = func(b []byte) []byte { return appendChatUsageFromResp(b, r.Usage) }
-	}
-	s.e.chatEnd(s.head(), usage)
+	s.out.finish(respChatFinish(r, s.calls > 0))
+	s.out.end(chatUsageFromResp(r.Usage))
 	return nil
 }
-
-func (s *ResponsesToChatStream) start() {
-	if s.started {
-		return
-	}
-	s.started = true
-	if s.opts.ID != "" {
-		s.id = s.opts.ID
-	} else {
-		s.id = chatIDFromResp(s.id)
-	}
-	s.e.chatRole(s.head())
-}
-
-func (s *ResponsesToChatStream) head() chatHead { return chatHead{s.id, s.alias, s.opts.CreatedAt} }

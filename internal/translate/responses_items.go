@@ -13,151 +13,139 @@ type rItem struct {
 	sig    string          // reasoning signature -> encrypted_content
 	callID string
 	ref    ToolRef
-	opened bool // output_item.added sent
+	index  int // output_index
 	done   bool
 }
 
-// appendItem writes the item JSON; status is "in_progress" or "completed".
-func appendItem(b []byte, it *rItem, completed bool) []byte {
-	status := "in_progress"
-	if completed {
-		status = "completed"
+// The output items FlowGate writes, one type per item type.
+type (
+	respMessageItem struct {
+		ID      string         `json:"id"`
+		Type    string         `json:"type"` // "message"
+		Status  string         `json:"status"`
+		Role    string         `json:"role"`
+		Content []respTextPart `json:"content"`
 	}
-	b = append(b, `{"id":`...)
-	b = appendString(b, it.id)
+	respTextPart struct {
+		Type        string     `json:"type"` // "output_text"
+		Text        string     `json:"text"`
+		Annotations []struct{} `json:"annotations"`
+	}
+	respReasoningItem struct {
+		ID               string            `json:"id"`
+		Type             string            `json:"type"` // "reasoning"
+		Summary          []respSummaryPart `json:"summary"`
+		EncryptedContent string            `json:"encrypted_content,omitempty"`
+	}
+	respSummaryPart struct {
+		Type string `json:"type"` // "summary_text"
+		Text string `json:"text"`
+	}
+	respCallItem struct {
+		ID        string `json:"id"`
+		Type      string `json:"type"` // "function_call"
+		Status    string `json:"status"`
+		CallID    string `json:"call_id"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace,omitempty"`
+		Arguments string `json:"arguments"`
+	}
+)
+
+// wire returns the item as written: in progress (no text yet) or
+// completed.
+func (it *rItem) wire(completed bool) any {
+	status, text := "in_progress", ""
+	if completed {
+		status, text = "completed", it.text.String()
+	}
 	switch it.kind {
 	case blockText:
-		b = append(b, `,"type":"message","status":`...)
-		b = appendString(b, status)
-		b = append(b, `,"role":"assistant","content":[`...)
+		m := respMessageItem{ID: it.id, Type: "message", Status: status, Role: "assistant", Content: []respTextPart{}}
 		if completed {
-			b = append(b, `{"type":"output_text","text":`...)
-			b = appendString(b, it.text.String())
-			b = append(b, `,"annotations":[]}`...)
+			m.Content = append(m.Content, respTextPart{Type: "output_text", Text: text, Annotations: []struct{}{}})
 		}
-		b = append(b, "]}"...)
+		return m
 	case blockThinking:
-		b = append(b, `,"type":"reasoning","summary":[`...)
+		r := respReasoningItem{ID: it.id, Type: "reasoning", Summary: []respSummaryPart{}, EncryptedContent: it.sig}
 		if completed {
-			b = append(b, `{"type":"summary_text","text":`...)
-			b = appendString(b, it.text.String())
-			b = append(b, '}')
+			r.Summary = append(r.Summary, respSummaryPart{Type: "summary_text", Text: text})
 		}
-		b = append(b, ']')
-		if it.sig != "" {
-			b = append(b, `,"encrypted_content":`...)
-			b = appendString(b, it.sig)
-		}
-		b = append(b, '}')
-	case blockTool:
-		b = append(b, `,"type":"function_call","status":`...)
-		b = appendString(b, status)
-		b = append(b, `,"call_id":`...)
-		b = appendString(b, it.callID)
-		b = append(b, `,"name":`...)
-		b = appendString(b, it.ref.Name)
-		if it.ref.Namespace != "" {
-			b = append(b, `,"namespace":`...)
-			b = appendString(b, it.ref.Namespace)
-		}
-		b = append(b, `,"arguments":`...)
-		if completed {
-			b = appendString(b, it.text.String())
-		} else {
-			b = append(b, `""`...)
-		}
-		b = append(b, '}')
+		return r
 	}
-	return b
+	return respCallItem{ID: it.id, Type: "function_call", Status: status, CallID: it.callID, Name: it.ref.Name,
+		Namespace: it.ref.Namespace, Arguments: text}
 }
 
-// respStatus is the final state of a response object.
-type respStatus struct {
-	status     string // in_progress, completed, incomplete, failed
-	incomplete string // incomplete_details.reason
-	err        *UpstreamError
+// respObject is a Responses "response" object FlowGate writes.
+type respObject struct {
+	ID                string       `json:"id"`
+	Object            string       `json:"object"` // "response"
+	CreatedAt         int64        `json:"created_at"`
+	Status            string       `json:"status"` // in_progress, completed, incomplete, failed
+	Error             *respOutErr  `json:"error"`
+	IncompleteDetails *respReason  `json:"incomplete_details"`
+	Model             string       `json:"model"`
+	Output            []any        `json:"output"`
+	Usage             *respUsageIn `json:"usage"`
 }
 
-// appendResponse writes a Responses "response" object.
-func appendResponse(b []byte, id, model string, created int64, st respStatus, items []*rItem, u *chatUsage) []byte {
-	b = append(b, `{"id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"object":"response","created_at":`...)
-	b = appendInt(b, int(created))
-	b = append(b, `,"status":`...)
-	b = appendString(b, st.status)
-	b = append(b, `,"error":`...)
-	if st.err != nil {
-		code := st.err.Code
-		if code == "" {
-			code = "server_error"
+type respOutErr struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type respReason struct {
+	Reason string `json:"reason"`
+}
+
+// newRespObject builds a response object with status (and, for incomplete,
+// the reason; for failed, the error), the completed items and usage.
+func newRespObject(id, model string, created int64, status, reason string, err *UpstreamError, items []*rItem, u *chatUsage) *respObject {
+	r := &respObject{ID: id, Object: "response", CreatedAt: created, Status: status, Model: model, Output: []any{},
+		Usage: respUsageOf(u)}
+	if reason != "" {
+		r.IncompleteDetails = &respReason{reason}
+	}
+	if err != nil {
+		r.Error = &respOutErr{Code: err.Code, Message: err.Message}
+		if r.Error.Code == "" {
+			r.Error.Code = "server_error"
 		}
-		b = append(b, `{"code":`...)
-		b = appendString(b, code)
-		b = append(b, `,"message":`...)
-		b = appendString(b, st.err.Message)
-		b = append(b, '}')
-	} else {
-		b = append(b, "null"...)
 	}
-	b = append(b, `,"incomplete_details":`...)
-	if st.incomplete != "" {
-		b = append(b, `{"reason":`...)
-		b = appendString(b, st.incomplete)
-		b = append(b, '}')
-	} else {
-		b = append(b, "null"...)
-	}
-	b = append(b, `,"model":`...)
-	b = appendString(b, model)
-	b = append(b, `,"output":[`...)
-	n := 0
 	for _, it := range items {
-		if !it.done {
-			continue
+		if it.done {
+			r.Output = append(r.Output, it.wire(true))
 		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		n++
-		b = appendItem(b, it, true)
 	}
-	b = append(b, `],"usage":`...)
-	b = appendRespUsage(b, u)
-	return append(b, '}')
+	return r
 }
 
-// appendRespUsage maps chat usage to Responses usage (input_tokens includes
-// cached tokens in both APIs; reasoning tokens are kept, F7).
-func appendRespUsage(b []byte, u *chatUsage) []byte {
+// respStatusOf maps a chat finish_reason to a response status and
+// incomplete reason.
+func respStatusOf(finish string) (status, reason string) {
+	switch finish {
+	case "length":
+		return "incomplete", "max_output_tokens"
+	case "content_filter":
+		return "incomplete", "content_filter"
+	}
+	return "completed", ""
+}
+
+// respUsageOf maps chat usage to Responses usage (input_tokens includes
+// cached tokens in both APIs; reasoning tokens are kept); nil stays nil.
+func respUsageOf(u *chatUsage) *respUsageIn {
 	if u == nil {
-		return append(b, "null"...)
+		return nil
 	}
 	total := u.TotalTokens
 	if total == 0 {
 		total = u.PromptTokens + u.CompletionTokens
 	}
-	b = append(b, `{"input_tokens":`...)
-	b = appendInt(b, u.PromptTokens)
-	b = append(b, `,"input_tokens_details":{"cached_tokens":`...)
-	b = appendInt(b, u.cached())
-	b = append(b, `},"output_tokens":`...)
-	b = appendInt(b, u.CompletionTokens)
-	b = append(b, `,"output_tokens_details":{"reasoning_tokens":`...)
-	b = appendInt(b, u.reasoningTokens())
-	b = append(b, `},"total_tokens":`...)
-	b = appendInt(b, total)
-	return append(b, '}')
-}
-
-func respID(upstream string) string {
-	if upstream == "" {
-		return newID("resp_")
-	}
-	if strings.HasPrefix(upstream, "resp_") {
-		return upstream
-	}
-	return "resp_" + strings.TrimPrefix(upstream, "chatcmpl-")
+	return &respUsageIn{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: total,
+		InputTokensDetails:  &chatCachedTokens{u.cached()},
+		OutputTokensDetails: &chatReasonedTokens{u.reasoningTokens()}}
 }
 
 func itemID(prefix, resp string, n int) string {

@@ -10,7 +10,7 @@ import (
 // /v1/responses body) into a Chat Completions request.
 //
 // instructions and developer/system input messages stay system messages
-// (or "developer" with Options.DeveloperRole; never "user", F4); message
+// (or "developer" with Options.DeveloperRole; never "user"); message
 // items keep their text and images; function_call items become assistant
 // tool_calls (consecutive calls in one assistant message) and
 // function_call_output items become role:"tool" messages, ids and order
@@ -26,10 +26,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding responses request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := chatRequest{Model: req.Model}
-	if opts.Model != "" {
-		out.Model = opts.Model
-	}
+	out := opts.newChatRequest(req.Model, req.MaxOutputTokens, req.Stream)
 	names := &ToolNames{}
 	// Tools first: input items need the namespace mapping.
 	for _, t := range req.Tools {
@@ -74,13 +71,6 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		out.ToolChoice = respToolChoice(req.ToolChoice, res)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	if req.MaxOutputTokens != nil {
-		if opts.MaxCompletionTokens {
-			out.MaxCompletionTokens = req.MaxOutputTokens
-		} else {
-			out.MaxTokens = req.MaxOutputTokens
-		}
-	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort
@@ -105,10 +95,6 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 			out.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
 		}
 	}
-	if req.Stream {
-		out.Stream = true
-		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
-	}
 	if out.Messages == nil {
 		out.Messages = []chatMessage{}
 	}
@@ -118,17 +104,12 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 }
 
 func respFuncTool(t respTool, name string) chatTool {
-	params := t.Parameters
-	if len(trimSpace(params)) == 0 || string(trimSpace(params)) == "null" {
-		params = json.RawMessage(`{"type":"object","properties":{}}`)
-	}
 	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: t.Description,
-		Parameters: params, Strict: t.Strict}}
+		Parameters: schemaOrEmpty(t.Parameters), Strict: t.Strict}}
 }
 
 func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
 	if raw[0] == '"' {
@@ -166,8 +147,7 @@ func rawText(raw json.RawMessage) string {
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
 	if raw[0] == '"' {
@@ -273,24 +253,13 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 			}
 		}
 	}
-	if !hasImage {
-		var sb strings.Builder
-		for i, p := range out {
-			if i > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(p.Text)
-		}
-		return chatMessage{Role: role, Content: jsonString(sb.String())}, nil
-	}
-	return chatMessage{Role: role, Content: mustJSON(out)}, nil
+	return chatMessage{Role: role, Content: chatContent(out, hasImage)}, nil
 }
 
 // outputText flattens a function_call_output "output" (a string, or a list
 // of input_text / input_image parts) into the tool message text.
 func outputText(raw json.RawMessage) string {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	if raw = trimSpace(raw); isNull(raw) {
 		return ""
 	}
 	if raw[0] == '"' {

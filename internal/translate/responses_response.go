@@ -3,7 +3,7 @@ package translate
 // ChatResponseToResponses converts a non-streaming Chat Completions answer
 // into a Responses "response" object: output items in order reasoning,
 // message, function calls (one item per tool call, never merged); usage with
-// cached and reasoning tokens; model = alias (F8); finish_reason length ->
+// cached and reasoning tokens; model = alias; finish_reason length ->
 // status "incomplete" (max_output_tokens). tools restores namespaced names
 // (Result.Tools of the request; nil is fine).
 func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byte, error) {
@@ -11,11 +11,11 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	id := respID(r.ID)
+	id := convertID(r.ID, "resp_", "chatcmpl-")
 	m := ch.Message
 	var items []*rItem
 	add := func(kind blockKind, prefix string) *rItem {
-		it := &rItem{kind: kind, id: itemID(prefix, id, len(items)), done: true}
+		it := &rItem{kind: kind, id: itemID(prefix, id, len(items)), index: len(items), done: true}
 		items = append(items, it)
 		return it
 	}
@@ -24,20 +24,10 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 		it.text.WriteString(text)
 		it.sig = sig
 	}
-	text := ""
-	if m.Content != nil {
-		text = *m.Content
-	}
-	if text == "" && m.Refusal != nil {
-		text = *m.Refusal
-	}
-	if text != "" {
+	if text := m.text(); text != "" {
 		add(blockText, "msg_").text.WriteString(text)
 	}
-	calls := m.ToolCalls
-	if m.FunctionCall != nil {
-		calls = append(calls, chatToolCall{Function: *m.FunctionCall})
-	}
+	calls := m.calls()
 	for _, tc := range calls {
 		it := add(blockTool, "fc_")
 		it.callID = tc.ID
@@ -47,15 +37,10 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 		it.ref = tools.Client(tc.Function.Name)
 		it.text.WriteString(tc.Function.Arguments)
 	}
-	st := respStatus{status: "completed"}
-	if ch.FinishReason == "length" {
-		st = respStatus{status: "incomplete", incomplete: "max_output_tokens"}
-	} else if ch.FinishReason == "content_filter" {
-		st = respStatus{status: "incomplete", incomplete: "content_filter"}
-	}
+	status, reason := respStatusOf(string(ch.FinishReason))
 	created := r.Created
 	if created == 0 {
 		created = nowUnix()
 	}
-	return appendResponse(make([]byte, 0, 256+len(body)), id, alias, created, st, items, r.Usage), nil
+	return marshal(newRespObject(id, alias, created, status, reason, nil, items, r.Usage))
 }

@@ -1,9 +1,5 @@
 package translate
 
-import (
-	"github.com/flowgate/flowgate/internal/sse"
-)
-
 // ChatToResponsesStream turns a Chat Completions stream into OpenAI
 // Responses SSE events (event: + data:, every data with "type" and an
 // increasing "sequence_number").
@@ -13,8 +9,8 @@ import (
 // reasoning_summary_text events), message (content_part.added,
 // output_text.delta*, output_text.done, content_part.done) and one
 // function_call item per upstream tool call, keyed by tool-call index
-// (function_call_arguments.delta* / .done) — parallel calls are never merged
-// (F5, F6), and interleaved ones are sent one whole item after another (see
+// (function_call_arguments.delta* / .done) — parallel calls are never
+// merged, and interleaved ones are sent one whole item after another (see
 // chatCalls); each item ends with response.output_item.done. Arguments are
 // what the upstream sent ("{}" for a call without any); arguments that are
 // not valid JSON when their call ends fail the stream (ErrToolArguments).
@@ -22,17 +18,14 @@ import (
 // length) with the full output and usage; a broken stream ends with
 // response.failed.
 //
-// Use it exactly like ChatToAnthropicStream: Feed every data payload
-// (including "[DONE]"), Finish(err) at the end or after a Feed error.
+// Feed and Finish are chatIn's.
 type ChatToResponsesStream struct {
 	alias string
 	opts  StreamOptions
-	e     emitter
 	chatIn
 	id      string
 	seq     int
 	started bool
-	done    bool
 
 	items []*rItem
 	cur   *rItem // the open item
@@ -43,51 +36,17 @@ func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponses
 	if opts.CreatedAt == 0 {
 		opts.CreatedAt = nowUnix()
 	}
-	return &ChatToResponsesStream{alias: alias, opts: opts}
+	s := &ChatToResponsesStream{alias: alias, opts: opts}
+	s.w = s
+	return s
 }
 
-// Feed consumes one upstream SSE data payload.
-func (s *ChatToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
-	if s.done {
-		return nil, nil
-	}
-	s.e.reset()
-	if sse.IsDone(data) {
-		s.start("")
-		err := s.finalize()
-		return s.e.frames(), err
-	}
-	ch, err := s.feed(data, s)
-	if err == nil && ch != nil && ch.FinishReason != "" {
-		err = s.closeAll()
-	}
-	return s.e.frames(), err
-}
+func (s *ChatToResponsesStream) finished(*chatChoice) {}
 
-// Finish ends the stream: after a finish_reason a clean end completes the
-// response even without [DONE]; otherwise (truncated, broken, Feed error)
-// it emits response.failed with the error. Calls after the end return nil.
-func (s *ChatToResponsesStream) Finish(err error) []sse.Frame {
-	if s.done {
-		return nil
-	}
-	s.e.reset()
-	if err == nil && s.finishSeen {
-		if err = s.finalize(); err == nil {
-			return s.e.frames()
-		}
-	}
-	if err == nil {
-		err = errStreamTruncated
-	}
+// fail sends response.failed with the error (chatSink).
+func (s *ChatToResponsesStream) fail(err error) {
 	s.start("")
-	s.done = true
-	e := &s.e
-	s.begin("response.failed")
-	e.buf = append(e.buf, `,"response":`...)
-	e.buf = appendResponse(e.buf, s.id, s.alias, s.opts.CreatedAt, respStatus{status: "failed", err: asUpstreamError(err)}, s.items, s.usage)
-	s.endEv()
-	return s.e.frames()
+	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", asUpstreamError(err), s.items, s.usage))
 }
 
 // begin opens an event: {"type":...,"sequence_number":N ... ; endEv closes it.
@@ -106,6 +65,42 @@ func (s *ChatToResponsesStream) endEv() {
 	s.e.end()
 }
 
+// respStateEvent is a Responses event about the response or an item as a
+// whole.
+type respStateEvent struct {
+	Type        string      `json:"type"`
+	Seq         int         `json:"sequence_number"`
+	OutputIndex *int        `json:"output_index,omitempty"`
+	Item        any         `json:"item,omitempty"`
+	Response    *respObject `json:"response,omitempty"`
+}
+
+// respEvent writes a response.* event carrying the response object.
+func (s *ChatToResponsesStream) respEvent(typ string, r *respObject) {
+	s.e.event(typ, &respStateEvent{Type: typ, Seq: s.seq, Response: r})
+	s.seq++
+}
+
+// itemEvent writes an event about item it: its item_id and output_index,
+// then pre, val as a JSON string, and post.
+func (s *ChatToResponsesStream) itemEvent(typ string, it *rItem, pre, val, post string) {
+	s.begin(typ)
+	s.e.buf = append(s.e.buf, `,"item_id":`...)
+	s.e.buf = appendString(s.e.buf, it.id)
+	s.e.buf = append(s.e.buf, `,"output_index":`...)
+	s.e.buf = appendInt(s.e.buf, it.index)
+	s.e.buf = append(s.e.buf, pre...)
+	s.e.buf = appendString(s.e.buf, val)
+	s.e.buf = append(s.e.buf, post...)
+	s.endEv()
+}
+
+// itemState writes response.output_item.added or .done with the item.
+func (s *ChatToResponsesStream) itemState(typ string, it *rItem, done bool) {
+	s.e.event(typ, &respStateEvent{Type: typ, Seq: s.seq, OutputIndex: &it.index, Item: it.wire(done)})
+	s.seq++
+}
+
 func (s *ChatToResponsesStream) start(upstreamID string) {
 	if s.started {
 		return
@@ -113,31 +108,11 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	s.started = true
 	s.id = s.opts.ID
 	if s.id == "" {
-		s.id = respID(upstreamID)
+		s.id = convertID(upstreamID, "resp_", "chatcmpl-")
 	}
 	for _, typ := range []string{"response.created", "response.in_progress"} {
-		s.begin(typ)
-		s.e.buf = append(s.e.buf, `,"response":`...)
-		s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, respStatus{status: "in_progress"}, nil, nil)
-		s.endEv()
+		s.respEvent(typ, newRespObject(s.id, s.alias, s.opts.CreatedAt, "in_progress", "", nil, nil, nil))
 	}
-}
-
-// itemHead appends `,"item_id":..,"output_index":N`.
-func (s *ChatToResponsesStream) itemHead(it *rItem) {
-	s.e.buf = append(s.e.buf, `,"item_id":`...)
-	s.e.buf = appendString(s.e.buf, it.id)
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
-}
-
-func (s *ChatToResponsesStream) indexOf(it *rItem) int {
-	for i := len(s.items) - 1; i >= 0; i-- {
-		if s.items[i] == it {
-			return i
-		}
-	}
-	return -1
 }
 
 // reasoning takes reasoning text and its signature (chatSink); held
@@ -148,81 +123,67 @@ func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
 	}
 }
 
-func (s *ChatToResponsesStream) newItem(kind blockKind, prefix string) *rItem {
-	it := &rItem{kind: kind, id: itemID(prefix, s.id, len(s.items))}
+// open returns the open item when it is of kind, else closes it and adds
+// a new one.
+func (s *ChatToResponsesStream) open(kind blockKind, prefix string) (it *rItem, added bool) {
+	if s.cur != nil && s.cur.kind == kind {
+		return s.cur, false
+	}
+	return s.add(&rItem{kind: kind}, prefix), true
+}
+
+// add closes the open item, makes it the open one and sends
+// response.output_item.added.
+func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
+	s.closeOpen()
+	it.id, it.index = itemID(prefix, s.id, len(s.items)), len(s.items)
 	s.items = append(s.items, it)
 	s.cur = it
+	s.itemState("response.output_item.added", it, false)
 	return it
 }
 
-func (s *ChatToResponsesStream) added(it *rItem) {
-	s.begin("response.output_item.added")
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
-	s.e.buf = append(s.e.buf, `,"item":`...)
-	s.e.buf = appendItem(s.e.buf, it, false)
-	s.endEv()
-}
-
 func (s *ChatToResponsesStream) summary(text, sig string) {
-	it := s.cur
-	if it == nil || it.kind != blockThinking {
-		s.closeItem()
-		it = s.newItem(blockThinking, "rs_")
-		s.added(it)
-		s.begin("response.reasoning_summary_part.added")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"summary_index":0,"part":{"type":"summary_text","text":""}`...)
-		s.endEv()
+	it, added := s.open(blockThinking, "rs_")
+	if added {
+		s.itemEvent("response.reasoning_summary_part.added", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, "", "}")
 	}
 	it.sig += sig
 	if text == "" {
 		return
 	}
 	it.text.WriteString(text)
-	s.begin("response.reasoning_summary_text.delta")
-	s.itemHead(it)
-	s.e.buf = append(s.e.buf, `,"summary_index":0,"delta":`...)
-	s.e.buf = appendString(s.e.buf, text)
-	s.endEv()
+	s.itemEvent("response.reasoning_summary_text.delta", it, `,"summary_index":0,"delta":`, text, "")
 }
 
 func (s *ChatToResponsesStream) text(text string) {
-	it := s.cur
-	if it == nil || it.kind != blockText {
-		s.closeItem()
-		it = s.newItem(blockText, "msg_")
-		s.added(it)
-		s.begin("response.content_part.added")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`...)
-		s.endEv()
+	it, added := s.open(blockText, "msg_")
+	if added {
+		s.itemEvent("response.content_part.added", it, `,"content_index":0,"part":{"type":"output_text","text":`, "", `,"annotations":[]}`)
 	}
 	it.text.WriteString(text)
-	s.begin("response.output_text.delta")
-	s.itemHead(it)
-	s.e.buf = append(s.e.buf, `,"content_index":0,"delta":`...)
-	s.e.buf = appendString(s.e.buf, text)
-	s.e.buf = append(s.e.buf, `,"logprobs":[]`...)
-	s.endEv()
+	s.itemEvent("response.output_text.delta", it, `,"content_index":0,"delta":`, text, `,"logprobs":[]`)
 }
 
 // openCall adds a function_call item (callSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
-	s.closeItem()
-	it := s.newItem(blockTool, "fc_")
-	it.callID, it.ref = c.id, s.opts.Tools.Client(c.name)
+	it := &rItem{kind: blockTool, callID: c.id, ref: s.opts.Tools.Client(c.name)}
 	if it.callID == "" {
 		it.callID = newID("call_")
 	}
-	s.added(it)
+	s.add(it, "fc_")
 }
 
 // callArgs sends an arguments delta of the open call (callSink).
-func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) { s.argsDelta(s.cur, frag) }
+func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
+	if frag != "" {
+		s.cur.text.WriteString(frag)
+		s.itemEvent("response.function_call_arguments.delta", s.cur, `,"delta":`, frag, "")
+	}
+}
 
 // closeCall ends the open call's item (callSink).
-func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeItem() }
+func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeOpen() }
 
 // heldArgs: a call without arguments gets "{}", other JSON is sent as it
 // came (callSink).
@@ -242,20 +203,8 @@ func (s *ChatToResponsesStream) segment(seg segment) {
 	}
 }
 
-func (s *ChatToResponsesStream) argsDelta(it *rItem, args string) {
-	if args == "" {
-		return
-	}
-	it.text.WriteString(args)
-	s.begin("response.function_call_arguments.delta")
-	s.itemHead(it)
-	s.e.buf = append(s.e.buf, `,"delta":`...)
-	s.e.buf = appendString(s.e.buf, args)
-	s.endEv()
-}
-
 // closeItem finishes the open item, if any.
-func (s *ChatToResponsesStream) closeItem() {
+func (s *ChatToResponsesStream) closeOpen() {
 	it := s.cur
 	if it == nil {
 		return
@@ -263,77 +212,21 @@ func (s *ChatToResponsesStream) closeItem() {
 	text := it.text.String()
 	switch it.kind {
 	case blockThinking:
-		s.begin("response.reasoning_summary_text.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"summary_index":0,"text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.endEv()
-		s.begin("response.reasoning_summary_part.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"summary_index":0,"part":{"type":"summary_text","text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.e.buf = append(s.e.buf, '}')
-		s.endEv()
+		s.itemEvent("response.reasoning_summary_text.done", it, `,"summary_index":0,"text":`, text, "")
+		s.itemEvent("response.reasoning_summary_part.done", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, text, "}")
 	case blockText:
-		s.begin("response.output_text.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"content_index":0,"text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.e.buf = append(s.e.buf, `,"logprobs":[]`...)
-		s.endEv()
-		s.begin("response.content_part.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"content_index":0,"part":{"type":"output_text","text":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.e.buf = append(s.e.buf, `,"annotations":[]}`...)
-		s.endEv()
+		s.itemEvent("response.output_text.done", it, `,"content_index":0,"text":`, text, `,"logprobs":[]`)
+		s.itemEvent("response.content_part.done", it, `,"content_index":0,"part":{"type":"output_text","text":`, text, `,"annotations":[]}`)
 	case blockTool:
-		s.begin("response.function_call_arguments.done")
-		s.itemHead(it)
-		s.e.buf = append(s.e.buf, `,"name":`...)
-		s.e.buf = appendString(s.e.buf, it.ref.Name)
-		s.e.buf = append(s.e.buf, `,"arguments":`...)
-		s.e.buf = appendString(s.e.buf, text)
-		s.endEv()
+		s.itemEvent("response.function_call_arguments.done", it, `,"name":`+string(jsonString(it.ref.Name))+`,"arguments":`, text, "")
 	}
 	it.done = true
-	s.begin("response.output_item.done")
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, s.indexOf(it))
-	s.e.buf = append(s.e.buf, `,"item":`...)
-	s.e.buf = appendItem(s.e.buf, it, true)
-	s.endEv()
+	s.itemState("response.output_item.done", it, true)
 	s.cur = nil
 }
 
-// closeAll ends every tool call and item; its error is ErrToolArguments
-// when a call's arguments are broken.
-func (s *ChatToResponsesStream) closeAll() error {
-	if err := s.calls.end(s); err != nil {
-		return err
-	}
-	s.closeItem()
-	return nil
-}
-
-// finalize ends the response; on a closeAll error it emits nothing more
-// and returns it (the caller ends with Finish(err)).
-func (s *ChatToResponsesStream) finalize() error {
-	if err := s.closeAll(); err != nil {
-		return err
-	}
-	s.done = true
-	st := respStatus{status: "completed"}
-	typ := "response.completed"
-	switch s.finish {
-	case "length":
-		st, typ = respStatus{status: "incomplete", incomplete: "max_output_tokens"}, "response.incomplete"
-	case "content_filter":
-		st, typ = respStatus{status: "incomplete", incomplete: "content_filter"}, "response.incomplete"
-	}
-	s.begin(typ)
-	s.e.buf = append(s.e.buf, `,"response":`...)
-	s.e.buf = appendResponse(s.e.buf, s.id, s.alias, s.opts.CreatedAt, st, s.items, s.usage)
-	s.endEv()
-	return nil
+// complete sends response.completed or response.incomplete (chatSink).
+func (s *ChatToResponsesStream) complete() {
+	status, reason := respStatusOf(s.finish)
+	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
 }

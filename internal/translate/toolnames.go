@@ -3,7 +3,6 @@ package translate
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 )
 
 // ToolRef is a client-side tool name: Namespace is set for a function that
@@ -97,26 +96,13 @@ func flatName(namespace, name string) string {
 	return s[:maxToolName-len(h)-1] + "_" + h
 }
 
+// sanitizeName replaces every byte outside [a-zA-Z0-9_-] with '_'.
 func sanitizeName(s string) string {
-	ok := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	b := []byte(s)
+	for i, c := range b {
 		if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			ok = false
-			break
+			b[i] = '_'
 		}
 	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
+	return string(b)
 }

@@ -88,6 +88,13 @@ type anthUsage struct {
 	OutputTokens             int `json:"output_tokens"`
 	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
 	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+	// CacheCreation is written (zero) in message_start, as Anthropic does.
+	CacheCreation *anthCacheCreation `json:"cache_creation,omitempty"`
+}
+
+type anthCacheCreation struct {
+	Ephemeral5m int `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h int `json:"ephemeral_1h_input_tokens"`
 }
 
 // anthContent is message, system or tool_result content: a string (read

@@ -26,6 +26,22 @@ type chatRequest struct {
 	Metadata            map[string]string `json:"-"`
 }
 
+// newChatRequest starts the Chat request AnthropicToChat and
+// ResponsesToChat write: the model, the token limit under the name
+// MaxCompletionTokens picks, and for a stream usage in its last chunk.
+func (o Options) newChatRequest(model string, maxTokens *int, stream bool) chatRequest {
+	out := chatRequest{Model: o.model(model), Stream: stream}
+	if o.MaxCompletionTokens {
+		out.MaxCompletionTokens = maxTokens
+	} else {
+		out.MaxTokens = maxTokens
+	}
+	if stream {
+		out.StreamOptions = &chatStreamOpts{IncludeUsage: true}
+	}
+	return out
+}
+
 type chatStreamOpts struct {
 	IncludeUsage bool `json:"include_usage"`
 }
@@ -47,6 +63,23 @@ type chatPart struct {
 	Type     string        `json:"type"`
 	Text     string        `json:"text,omitempty"`
 	ImageURL *chatImageURL `json:"image_url,omitempty"`
+}
+
+// chatContent is the content of a chat message made of parts: the parts
+// when there is an image, else their text joined by newlines (a string
+// every chat upstream accepts).
+func chatContent(parts []chatPart, hasImage bool) json.RawMessage {
+	if hasImage {
+		return mustJSON(parts)
+	}
+	var sb strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(p.Text)
+	}
+	return jsonString(sb.String())
 }
 
 type chatImageURL struct {
@@ -81,38 +114,93 @@ type chatToolFuncDef struct {
 	Strict      *bool           `json:"strict,omitempty"`
 }
 
-// chatResponse is a non-streaming completion or a stream chunk.
+// chatResponse is a non-streaming completion or a stream chunk (also the
+// chunks the machines that end in Chat write).
 type chatResponse struct {
 	ID      string       `json:"id"`
-	Model   string       `json:"model"`
+	Object  string       `json:"object,omitempty"`
 	Created int64        `json:"created"`
+	Model   string       `json:"model"`
 	Choices []chatChoice `json:"choices"`
-	Usage   *chatUsage   `json:"usage"`
-	Error   *wireError   `json:"error"`
+	Usage   *chatUsage   `json:"usage,omitempty"`
+	Error   *wireError   `json:"error,omitempty"`
 }
 
 type chatChoice struct {
 	Index        int             `json:"index"`
-	Message      *chatRespMsg    `json:"message"`
-	Delta        *chatRespMsg    `json:"delta"`
-	FinishReason string          `json:"finish_reason"`
-	StopReason   json.RawMessage `json:"stop_reason"`  // vLLM: matched stop string (or token id)
-	MatchedStop  json.RawMessage `json:"matched_stop"` // SGLang
+	Message      *chatRespMsg    `json:"message,omitempty"`
+	Delta        *chatRespMsg    `json:"delta,omitempty"`
+	Logprobs     alwaysNull      `json:"logprobs"`
+	FinishReason finishReason    `json:"finish_reason"`
+	StopReason   json.RawMessage `json:"stop_reason,omitempty"`  // vLLM: matched stop string (or token id)
+	MatchedStop  json.RawMessage `json:"matched_stop,omitempty"` // SGLang
 }
+
+// finishReason is a chat finish_reason, written as null while the choice
+// goes on.
+type finishReason string
+
+func (f finishReason) MarshalJSON() ([]byte, error) {
+	if f == "" {
+		return []byte("null"), nil
+	}
+	return jsonString(string(f)), nil
+}
+
+// alwaysNull is a member FlowGate writes as null and ignores when read
+// (chunk logprobs).
+type alwaysNull struct{}
+
+func (alwaysNull) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+func (*alwaysNull) UnmarshalJSON([]byte) error { return nil }
 
 // chatRespMsg is a response message or a stream delta.
 type chatRespMsg struct {
-	Role               string          `json:"role"`
-	Content            *string         `json:"content"`
-	ReasoningContent   *string         `json:"reasoning_content"`
-	Reasoning          *string         `json:"reasoning"`
-	ReasoningSignature *string         `json:"reasoning_signature"`
-	Signature          *string         `json:"signature"`
-	ReasoningDetails   []reasonDetail  `json:"reasoning_details"`
-	Refusal            *string         `json:"refusal"`
-	ToolCalls          []chatToolCall  `json:"tool_calls"`
-	FunctionCall       *chatFunction   `json:"function_call"`
-	Extra              json.RawMessage `json:"-"`
+	Role               string          `json:"role,omitempty"`
+	Content            *string         `json:"content,omitempty"`
+	ReasoningContent   *string         `json:"reasoning_content,omitempty"`
+	Reasoning          *string         `json:"reasoning,omitempty"`
+	ReasoningSignature *string         `json:"reasoning_signature,omitempty"`
+	Signature          *string         `json:"signature,omitempty"`
+	ReasoningDetails   []reasonDetail  `json:"reasoning_details,omitempty"`
+	Refusal            *string         `json:"refusal,omitempty"`
+	ToolCalls          []chatDeltaCall `json:"tool_calls,omitempty"`
+	FunctionCall       *chatDeltaFunc  `json:"function_call,omitempty"`
+}
+
+// chatDeltaCall is a tool call of a response message or stream delta: a
+// fragment carries only what it adds, so empty members are left out.
+type chatDeltaCall struct {
+	Index    *int          `json:"index,omitempty"`
+	ID       string        `json:"id,omitempty"`
+	Type     string        `json:"type,omitempty"`
+	Function chatDeltaFunc `json:"function"`
+}
+
+type chatDeltaFunc struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
+}
+
+// text returns the message's content, or its refusal.
+func (m *chatRespMsg) text() string {
+	switch {
+	case m.Content != nil && *m.Content != "":
+		return *m.Content
+	case m.Refusal != nil:
+		return *m.Refusal
+	}
+	return ""
+}
+
+// calls returns the message's tool calls, with a legacy function_call as
+// the last one.
+func (m *chatRespMsg) calls() []chatDeltaCall {
+	if m.FunctionCall == nil {
+		return m.ToolCalls
+	}
+	return append(m.ToolCalls, chatDeltaCall{Function: *m.FunctionCall})
 }
 
 // reasonDetail is OpenRouter's reasoning_details entry.
@@ -152,17 +240,21 @@ func (m *chatRespMsg) reasoning() (text, sig string) {
 }
 
 type chatUsage struct {
-	PromptTokens        int `json:"prompt_tokens"`
-	CompletionTokens    int `json:"completion_tokens"`
-	TotalTokens         int `json:"total_tokens"`
-	PromptTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
-	} `json:"prompt_tokens_details"`
-	CompletionTokensDetails *struct {
-		ReasoningTokens int `json:"reasoning_tokens"`
-	} `json:"completion_tokens_details"`
+	PromptTokens            int                 `json:"prompt_tokens"`
+	CompletionTokens        int                 `json:"completion_tokens"`
+	TotalTokens             int                 `json:"total_tokens"`
+	PromptTokensDetails     *chatCachedTokens   `json:"prompt_tokens_details,omitempty"`
+	CompletionTokensDetails *chatReasonedTokens `json:"completion_tokens_details,omitempty"`
 	// Some upstreams (DeepSeek) report cache hits at top level.
-	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens"`
+	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens,omitempty"`
+}
+
+type chatCachedTokens struct {
+	CachedTokens int `json:"cached_tokens"`
+}
+
+type chatReasonedTokens struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 func (u *chatUsage) cached() int {
@@ -187,7 +279,6 @@ type wireError struct {
 	Message string          `json:"message"`
 	Type    string          `json:"type"`
 	Code    json.RawMessage `json:"code"`
-	Param   json.RawMessage `json:"param"`
 }
 
 // chatCompletion is the non-streaming Chat Completions answer FlowGate
@@ -198,7 +289,7 @@ type chatCompletion struct {
 	Created int64            `json:"created"`
 	Model   string           `json:"model"`
 	Choices [1]chatOutChoice `json:"choices"`
-	Usage   json.RawMessage  `json:"usage"` // appendChatUsage / appendChatUsageFromResp, or null
+	Usage   *chatUsage       `json:"usage"`
 }
 
 type chatOutChoice struct {

@@ -15,7 +15,6 @@ type respRequest struct {
 		Effort  string `json:"effort"`
 		Summary string `json:"summary"`
 	} `json:"reasoning"`
-	Store              *bool           `json:"store"`
 	Stream             bool            `json:"stream"`
 	MaxOutputTokens    *int            `json:"max_output_tokens"`
 	Temperature        *float64        `json:"temperature"`
@@ -60,7 +59,6 @@ type respItem struct {
 	Summary   []struct {
 		Text string `json:"text"`
 	} `json:"summary"`
-	EncryptedContent string `json:"encrypted_content"`
 }
 
 type respPart struct {

@@ -1,0 +1,156 @@
+package translate
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Reading a Chat Completions request as a client sends it: what
+// ChatToAnthropic and ChatToResponses share.
+
+// chatInRequest is a Chat Completions request as a client sends it: the
+// fields FlowGate maps plus the ones it only reports as dropped.
+type chatInRequest struct {
+	chatRequest
+	N                *int            `json:"n"`
+	Seed             json.RawMessage `json:"seed"`
+	PresencePenalty  json.RawMessage `json:"presence_penalty"`
+	FrequencyPenalty json.RawMessage `json:"frequency_penalty"`
+	Logprobs         json.RawMessage `json:"logprobs"`
+	LogitBias        json.RawMessage `json:"logit_bias"`
+}
+
+// chatInPart is a content part of a chat message (text, image_url,
+// refusal; input_audio and file are dropped).
+type chatInPart struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text"`
+	Refusal  string          `json:"refusal"`
+	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
+}
+
+// chatParts reads chat message content: a string is one text part, null
+// none, an array its parts.
+func chatParts(raw json.RawMessage) ([]chatInPart, error) {
+	if raw = trimSpace(raw); isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := unmarshal(raw, &s)
+		return []chatInPart{{Type: "text", Text: s}}, err
+	}
+	var parts []chatInPart
+	err := unmarshal(raw, &parts)
+	return parts, err
+}
+
+// chatText flattens content parts to text, one line per part; parts other
+// than text and refusal are dropped with a note.
+func chatText(parts []chatInPart, res *Result) string {
+	var sb strings.Builder
+	for _, p := range parts {
+		t := p.Text
+		switch p.Type {
+		case "text", "input_text", "output_text":
+		case "refusal":
+			t = p.Refusal
+		default:
+			res.note("dropped " + p.Type + " content part: only text is supported here")
+			continue
+		}
+		if t == "" {
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(t)
+	}
+	return sb.String()
+}
+
+// imageURL reads a chat image_url ({"url":..,"detail":..} or a string).
+func imageURL(raw json.RawMessage) (url, detail string) {
+	if raw = trimSpace(raw); len(raw) > 0 && raw[0] == '"' {
+		return rawText(raw), ""
+	}
+	var u chatImageURL
+	if unmarshal(raw, &u) != nil {
+		return "", ""
+	}
+	return u.URL, u.Detail
+}
+
+// chatNamedChoice is the object form of a chat tool_choice; the function's
+// name is function.name, or "name" beside it (Codex 0.94).
+type chatNamedChoice struct {
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
+}
+
+func (c *chatNamedChoice) name() string {
+	if c.Function.Name != "" {
+		return c.Function.Name
+	}
+	return c.Name
+}
+
+// chatFormat is a chat response_format.
+type chatFormat struct {
+	Type       string `json:"type"`
+	JSONSchema *struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Schema      json.RawMessage `json:"schema"`
+		Strict      *bool           `json:"strict"`
+	} `json:"json_schema"`
+}
+
+// toolName is a chat function tool's name (a top-level "name" beside
+// "function", as Codex 0.94 sends, when function.name is empty).
+func (t *chatTool) toolName() string {
+	if t.Function.Name != "" {
+		return t.Function.Name
+	}
+	return t.Name
+}
+
+// callIDs gives id-less tool calls generated ids and hands them, in order,
+// to id-less tool results.
+type callIDs []string
+
+func (g *callIDs) call(id, prefix string) string {
+	if id == "" {
+		id = newID(prefix)
+		*g = append(*g, id)
+	}
+	return id
+}
+
+func (g *callIDs) result(id string) string {
+	if id == "" && len(*g) > 0 {
+		id, *g = (*g)[0], (*g)[1:]
+	}
+	return id
+}
+
+// isNull reports whether raw is absent or JSON null.
+func isNull(raw []byte) bool {
+	raw = trimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// emptySchema is the parameters schema of a tool that declares none.
+var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+// schemaOrEmpty returns a tool's parameters schema, emptySchema when absent.
+func schemaOrEmpty(raw json.RawMessage) json.RawMessage {
+	if raw = trimSpace(raw); isNull(raw) {
+		return emptySchema
+	}
+	return raw
+}
