@@ -20,7 +20,6 @@ import (
 	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/config"
 	"github.com/flowgate/flowgate/internal/gateway"
-	"github.com/flowgate/flowgate/internal/router"
 	rt "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/supervisor"
 	"github.com/flowgate/flowgate/internal/ui"
@@ -100,7 +99,7 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 	srv, err := gateway.New(gateway.Options{Addr: addr, Doc: doc, Profile: profile, ResolveRef: cfg.ResolveCredential, Logger: logger,
 		CLIProxyBase: cliproxy.ServiceBaseURL(cp.Host, cp.Port), Limits: gateway.Limits(gw.Limits), RequestLog: rlog})
 	if err != nil {
-		return usage("gateway config (profile %s): %v", profile, locateGatewayError(cfg, profile, err))
+		return usage("gateway config (profile %s): %v", profile, cfg.LocateGatewayError(profile, err))
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -161,7 +160,7 @@ func reloadFromDisk(srv *gateway.Server, configPath string, logger *slog.Logger)
 		return nil
 	}
 	if _, err := srv.Reload(doc, profile); err != nil {
-		logger.Error("gateway reload rejected; keeping the running config", "profile", profile, "error", locateGatewayError(cfg, profile, err).Error())
+		logger.Error("gateway reload rejected; keeping the running config", "profile", profile, "error", cfg.LocateGatewayError(profile, err).Error())
 		return nil
 	}
 	return cfg
@@ -287,25 +286,4 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(256 << 20)
 	}
-}
-
-// validateGatewayDoc loads doc exactly as the gateway would (secrets
-// resolved in memory and dropped), so profile set rejects what the gateway
-// would reject before anything is written.
-func validateGatewayDoc(cfg *config.Config, profile string, doc map[string]any) error {
-	_, err := router.Parse(doc, cfg.ResolveCredential)
-	return locateGatewayError(cfg, profile, err)
-}
-
-// locateGatewayError places the gateway validator's problems in the config
-// file (the field where the value is written, with line and column) when
-// it can; other errors pass unchanged.
-func locateGatewayError(cfg *config.Config, profile string, err error) error {
-	var ce *router.ConfigError
-	if errors.As(err, &ce) {
-		if pe := cfg.ProfileError(profile, ce.Problems); pe != nil {
-			return pe
-		}
-	}
-	return err
 }

@@ -171,11 +171,6 @@ ends with the command that sets the variable Codex reads the key from.`,
 	return cmd
 }
 
-
-
-
-
-
 // secretPath is a file under .router/secrets.
 func secretPath(cfg *config.Config, name string) string {
 	return filepath.Join(cfg.Paths.SecretsDir, name)

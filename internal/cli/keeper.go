@@ -211,7 +211,7 @@ func preflight(cfg *config.Config, name string) error {
 		if err != nil {
 			return err
 		}
-		if err := validateGatewayDoc(cfg, profile, doc); err != nil {
+		if err := cfg.ValidateGatewayDoc(profile, doc); err != nil {
 			return fmt.Errorf("gateway config (profile %s): %w", profile, err)
 		}
 	}

@@ -166,7 +166,7 @@ func (a *app) setProfile(ctx context.Context, cfg *config.Config, name string, t
 		_ = layout.Emit(rt.Event{Event: "profile_switch", Profile: name, Result: "failed", Detail: "unknown-profile"})
 		return nil, usage("%v", err)
 	}
-	if err := validateGatewayDoc(cfg, name, doc); err != nil {
+	if err := cfg.ValidateGatewayDoc(name, doc); err != nil {
 		_ = layout.Emit(rt.Event{Event: "profile_switch", Profile: name, Result: "failed", Detail: "invalid-profile"})
 		return nil, usage("profile %s is not valid, the running config is untouched: %v", name, err)
 	}

@@ -61,6 +61,14 @@ func crossCheck(c *collector, cfg *Config) {
 // that cannot be read) is caught here before anything is written.
 func (c *Config) ValidateGatewayDoc(profile string, doc map[string]any) error {
 	_, err := router.Parse(doc, c.ResolveCredential)
+	return c.LocateGatewayError(profile, err)
+}
+
+// LocateGatewayError places the gateway's config problems (a
+// *router.ConfigError from loading profile's document) in this file: each
+// names the field where the value is written, with line and column. Other
+// errors pass unchanged.
+func (c *Config) LocateGatewayError(profile string, err error) error {
 	var ce *router.ConfigError
 	if errors.As(err, &ce) {
 		if pe := c.ProfileError(profile, ce.Problems); pe != nil {
