@@ -103,7 +103,11 @@ type recordingState struct {
 	events []Event
 }
 
-func (s *recordingState) Announce(ev Event) { s.mu.Lock(); s.events = append(s.events, ev); s.mu.Unlock() }
+func (s *recordingState) Announce(ev Event) {
+	s.mu.Lock()
+	s.events = append(s.events, ev)
+	s.mu.Unlock()
+}
 
 func TestCooldownsAndRefusedCredentialsAreAnnouncedAndAppliedByID(t *testing.T) {
 	cfg, _ := Parse(limitedDoc(), nil)
