@@ -318,14 +318,27 @@ func (s *Store) subscribe() {
 	defer s.wg.Done()
 	ps := s.rdb.Subscribe(s.ctx, channel)
 	defer ps.Close()
-	ch := ps.Channel(redis.WithChannelHealthCheckInterval(time.Second))
+	ch := ps.ChannelWithSubscriptions(redis.WithChannelHealthCheckInterval(time.Second))
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case m, ok := <-ch:
+		case v, ok := <-ch:
 			if !ok {
 				return
+			}
+			m, isMsg := v.(*redis.Message)
+			if !isMsg {
+				// (Re)subscribed: what was announced while the
+				// subscription was down is in the event keys.
+				if !s.isDown() {
+					ctx, cancel := context.WithTimeout(s.ctx, 3*time.Second)
+					if err := s.pull(ctx); err != nil {
+						s.markDown(err)
+					}
+					cancel()
+				}
+				continue
 			}
 			var msg message
 			if json.Unmarshal([]byte(m.Payload), &msg) != nil || msg.From == s.id {
@@ -380,27 +393,9 @@ func (s *Store) resync() {
 			}
 		}
 	}
-	var keys []string
-	iter := s.rdb.Scan(ctx, 0, depPrefix+"*", 256).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	if err := s.pull(ctx); err != nil {
 		s.markDown(err)
 		return
-	}
-	if len(keys) > 0 {
-		vals, err := s.rdb.MGet(ctx, keys...).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			s.markDown(err)
-			return
-		}
-		for _, v := range vals {
-			var msg message
-			if str, ok := v.(string); ok && json.Unmarshal([]byte(str), &msg) == nil && s.opts.Apply != nil {
-				s.opts.Apply(msg.Event)
-			}
-		}
 	}
 	s.mu.Lock()
 	was := s.down
@@ -409,4 +404,30 @@ func (s *Store) resync() {
 	if was {
 		s.opts.Logger.Info("shared state restored: Redis at " + s.addr + " answers again; state re-synced")
 	}
+}
+
+// pull applies every deployment event the replicas have stored.
+func (s *Store) pull(ctx context.Context) error {
+	var keys []string
+	iter := s.rdb.Scan(ctx, 0, depPrefix+"*", 256).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	for _, v := range vals {
+		var msg message
+		if str, ok := v.(string); ok && json.Unmarshal([]byte(str), &msg) == nil && s.opts.Apply != nil {
+			s.opts.Apply(msg.Event)
+		}
+	}
+	return nil
 }
