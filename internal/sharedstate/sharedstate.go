@@ -88,6 +88,15 @@ var incr = redis.NewScript(`local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if v == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`)
 
+// quiet drops the Redis client's own log lines: their text can hold the
+// server's address and repeats on every retry; the store reports an outage
+// once, in the gateway's log, and in health.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quiet{}) }
+
 // Open connects to Redis. A malformed URL or a password Redis refuses is
 // an error naming the setting; a Redis that does not answer is not: the
 // store starts degraded and connects when Redis is up.
