@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowgate/flowgate/internal/clientkeys"
 	"github.com/flowgate/flowgate/internal/cliproxy"
 	"github.com/flowgate/flowgate/internal/config"
 	"github.com/flowgate/flowgate/internal/gateway"
@@ -97,7 +98,8 @@ func serveGateway(cfg *config.Config, configPath, host string, port int, debug b
 	rlog := startRequestLog(cfg, logger)
 	defer rlog.Close()
 	srv, err := gateway.New(gateway.Options{Addr: addr, Doc: doc, Profile: profile, ResolveRef: cfg.ResolveCredential, Logger: logger,
-		CLIProxyBase: cliproxy.ServiceBaseURL(cp.Host, cp.Port), Limits: gateway.Limits(gw.Limits), RequestLog: rlog})
+		CLIProxyBase: cliproxy.ServiceBaseURL(cp.Host, cp.Port), Limits: gateway.Limits(gw.Limits), RequestLog: rlog,
+		KeysFile: clientkeys.Path(cfg.Paths.SecretsDir)})
 	if err != nil {
 		return usage("gateway config (profile %s): %v", profile, cfg.LocateGatewayError(profile, err))
 	}

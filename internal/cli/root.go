@@ -114,7 +114,7 @@ Exit codes: 0 ok, 1 operation failed (including unhealthy), 2 config or usage er
 		a.authCommand(), a.bootstrapCommand(), a.profileCommand(), a.integrationCommand(),
 		a.gatewayCommand(), a.initCommand(), a.upCommand(), a.downCommand(),
 		a.logsCommand(), a.eventsCommand(), a.versionCommand(), a.uiCommand(),
-		a.requestsCommand(), a.usageCommand(),
+		a.requestsCommand(), a.usageCommand(), a.keysCommand(),
 	)
 	// The completion command takes its output writer when it is created.
 	root.SetOut(a.stdout)

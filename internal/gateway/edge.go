@@ -235,7 +235,7 @@ func (s *Server) edgeHandler(w http.ResponseWriter, r *http.Request) {
 			"requests from the web origin "+quoteCapped(o)+" are refused; add it to services.gateway.allowed_origins if it is yours")
 		return
 	}
-	if r.Method == http.MethodPost && len(s.gen.Load().keys) == 0 && !isJSON(r.Header.Get("Content-Type")) {
+	if r.Method == http.MethodPost && !s.HasKeys() && !isJSON(r.Header.Get("Content-Type")) {
 		refuse(w, a, http.StatusUnsupportedMediaType, "unsupported_media_type",
 			"with no client key the gateway accepts only Content-Type: application/json; send that header, or set general_settings.master_key")
 		return

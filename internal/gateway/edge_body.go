@@ -24,17 +24,13 @@ const drainWindow = 5 * time.Second
 
 func noop() {}
 
-// readBody admits a request's body: the client key first, when only the
-// headers have arrived; then the size limit and the memory budget; then
+// readBody admits a request's body (the caller has checked the client key
+// when only the headers had arrived): the size limit and the memory budget; then
 // the body itself, at no less than the minimum rate. On failure it has
 // already answered in the caller's shape, with the connection closed
 // after the answer, and returns the status. done gives the body's memory
 // back; call it once the body is no longer used.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, a api, g *generation) (body []byte, status int, done func()) {
-	if !g.authorized(r) {
-		refuse(w, a, http.StatusUnauthorized, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key (general_settings.master_key)")
-		return nil, http.StatusUnauthorized, noop
-	}
 	max := s.limits.MaxBodyBytes
 	rc := http.NewResponseController(w)
 	if r.ContentLength > max {

@@ -45,7 +45,8 @@ type deploymentReport struct {
 //
 //	{
 //	  "status": "healthy",            // healthy: none cooling, auth_failed or failing a probe;
-//	                                  // degraded: some; unhealthy: all
+//	                                  // degraded: some, or the shared state (Redis) is unreachable;
+//	                                  // unhealthy: all
 //	  "generation": 3,                // config generation (see /health/readiness)
 //	  "profile": "work",
 //	  "checked_at": "2026-01-01T00:00:00Z",
@@ -57,8 +58,10 @@ type deploymentReport struct {
 //	    "model": "gpt-4o",            // upstream model name
 //	    "api_base": "https://api.example.com/v1",
 //	    "state": "cooling",           // healthy | degraded (half-open after a cooldown) | cooling
+//	                                  // | limited (at its rpm/tpm limit: skipped until limited_until)
 //	                                  // | auth_failed (the upstream refused its credential)
 //	    "cooling_until": "2026-01-01T00:00:30Z",   // null unless cooling
+//	    "limited_until": "2026-01-01T00:01:00Z",   // omitted unless limited
 //	    "auth_failed_since": "2026-01-01T00:00:00Z", // omitted unless auth_failed
 //	    "auth_status": 401,           // upstream status of the refusal; omitted unless auth_failed
 //	    "fix": "run: flowgate auth login codex",    // omitted unless auth_failed
@@ -70,11 +73,16 @@ type deploymentReport struct {
 //	    "latency_ms": 12.5,           // moving average of time to first byte
 //	    "probe": {"ok": true, "status": 200, "latency_ms": 80.1, "error": "..."}  // only with ?probe=true
 //	  }],
+//	  "shared_state": {               // omitted without router_settings.redis_url
+//	    "backend": "redis", "address": "10.0.0.5:6379",
+//	    "state": "degraded",          // ok | degraded (this replica uses local state meanwhile)
+//	    "reason": "Redis at ... is unreachable: ..."  // omitted when ok; also listed in warnings
+//	  },
 //	  "warnings": ["request log ...: 3 rows lost ..."]  // omitted if none; does not change status
 //	}
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	a := apiFromHeaders(r)
-	if !s.gen.Load().authorized(r) {
+	if !s.authorized(r) {
 		writeError(w, a, http.StatusUnauthorized, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key")
 		return
 	}
@@ -105,10 +113,13 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status := "healthy"
+	shared := s.sharedStatus()
 	switch {
 	case healthy == 0 && len(reps) > 0:
 		status = "unhealthy"
 	case healthy < len(reps):
+		status = "degraded"
+	case shared != nil && shared.State != "ok":
 		status = "degraded"
 	}
 	b, _ := json.Marshal(struct {
@@ -119,8 +130,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		HealthyCount   int                `json:"healthy_count"`
 		UnhealthyCount int                `json:"unhealthy_count"`
 		Deployments    []deploymentReport `json:"deployments"`
+		SharedState    *sharedReport      `json:"shared_state,omitempty"`
 		Warnings       []string           `json:"warnings,omitempty"`
-	}{status, snap.Generation, snap.Profile, snap.CheckedAt, healthy, len(reps) - healthy, reps, snap.Warnings})
+	}{status, snap.Generation, snap.Profile, snap.CheckedAt, healthy, len(reps) - healthy, reps, shared, snap.Warnings})
 	writeJSON(w, http.StatusOK, b)
 }
 

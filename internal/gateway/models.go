@@ -112,7 +112,7 @@ func buildModelLists(r *router.Router) modelLists {
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	g := s.gen.Load()
 	a := apiFromHeaders(r)
-	if !g.authorized(r) {
+	if s.identify(g, r) == nil {
 		writeError(w, a, http.StatusUnauthorized, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key")
 		return
 	}

@@ -75,6 +75,10 @@ type exchange struct {
 	hv hdrVals
 	// rl is what the request log records (reqlog.go).
 	rl reqlogEntry
+	// key is the client key the request presented (auth.go).
+	key *clientKey
+	// keyRefused names the key limit that refused the request, if one did.
+	keyRefused string
 }
 
 // hdrVals hands out one-element header values ([]string{v}, len == cap)
@@ -107,6 +111,11 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	x.logStart()
 	defer x.logEnd()
 
+	if x.key = s.identify(g, r); x.key == nil {
+		x.status = http.StatusUnauthorized
+		refuse(w, a, http.StatusUnauthorized, "invalid_api_key", "missing or wrong gateway key: send it as Authorization: Bearer <key> or x-api-key (general_settings.master_key, or a key from `flowgate keys create`)")
+		return
+	}
 	body, status, done := s.readBody(w, r, a, g)
 	defer done()
 	if status != 0 {
@@ -127,6 +136,9 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	}
 	x.info = info
 	x.aliasJSON = aliasLiteral(x.body[info.ModelStart:info.ModelEnd], info.Model)
+	if x.key.limited() && s.refuseOverLimit(x) {
+		return
+	}
 
 	tr, err := g.router.Do(r.Context(), info.Model, x.tryLogged)
 	if err != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"net/url"
 
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/runtime"
@@ -24,6 +25,12 @@ const maxErrorMessage = 4 << 10
 func (s *Server) registerSecrets(cfg *router.Config) {
 	secrets := append([]string{}, s.opts.Secrets...)
 	secrets = append(secrets, cfg.General.Keys...)
+	secrets = append(secrets, cfg.Settings.Redis.Password)
+	if u, err := url.Parse(cfg.Settings.Redis.URL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p)
+		}
+	}
 	for _, d := range cfg.Deployments {
 		if d.Target != nil {
 			secrets = append(secrets, d.Target.APIKey)

@@ -99,6 +99,11 @@ func (x *exchange) logEnd() {
 		groupName, depID, model = e.group, e.deployment.ID, e.deployment.Model
 	}
 	s.countTokens(groupName, depID, e.tokens)
+	var cost float64
+	if e.deployment != nil {
+		cost = x.g.prices[e.deployment].Cost(e.tokens)
+	}
+	s.countUsage(x, e.deployment, e.tokens, cost)
 	l := s.opts.RequestLog
 	if l == nil {
 		return
@@ -108,16 +113,14 @@ func (x *exchange) logEnd() {
 		ttfb = total
 	}
 	rec := requestlog.Record{
-		ID: e.id, Time: x.start, KeyName: x.g.keyName(x.r), Protocol: routeName(x.proto, x.countTokens),
+		ID: e.id, Time: x.start, KeyName: x.keyName(), Protocol: routeName(x.proto, x.countTokens),
 		Client: clientFamily(x.r), Alias: capString(x.info.Model, maxLoggedString), Group: groupName, Deployment: depID, Model: model,
 		Tried: e.tried, Attempts: e.attempts, Fallbacks: e.fallbacks, SessionID: sessionID(x.r), Stream: x.info.Stream,
-		Status: x.status, ErrorClass: errorClass(x.status, e.lastErr),
+		Status: x.status, ErrorClass: errorClass(x.status, e.lastErr, x.keyRefused),
 		LatencyMS: ms(total), TTFBMS: ms(ttfb), UpstreamMS: ms(x.upstreamDur), OverheadMS: ms(x.overhead()),
 		Tokens: e.tokens,
 	}
-	if e.deployment != nil {
-		rec.CostUSD = x.g.prices[e.deployment].Cost(e.tokens)
-	}
+	rec.CostUSD = cost
 	var c *requestlog.Capture
 	if e.capReq != nil {
 		rec.Captured = true
@@ -137,7 +140,7 @@ func routeName(p upstream.Protocol, countTokens bool) string {
 
 // errorClass names why a request failed, "" when it did not. A stream that
 // broke after its first byte has status 200 and the failure's class.
-func errorClass(status int, err error) string {
+func errorClass(status int, err error, keyRefused string) string {
 	var (
 		ue  *upstream.Error
 		afe *router.AuthFailedError
@@ -147,6 +150,8 @@ func errorClass(status int, err error) string {
 	switch {
 	case err == nil && status < 400:
 		return ""
+	case keyRefused != "":
+		return keyRefused
 	case errors.As(err, &afe):
 		return "upstream_auth"
 	case errors.As(err, &nod):
@@ -224,23 +229,11 @@ func sessionID(r *http.Request) string {
 
 // keyName names the client key the request used (never the key itself):
 // "open" without keys, "" when none matched.
-func (g *generation) keyName(r *http.Request) string {
-	if len(g.keys) == 0 {
-		return "open"
+func (x *exchange) keyName() string {
+	if x.key == nil {
+		return ""
 	}
-	tok := ""
-	if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		tok = strings.TrimSpace(v[7:])
-	} else {
-		tok = r.Header.Get("X-Api-Key")
-	}
-	names := g.router.Config().General.KeyNames
-	for i, k := range g.keys {
-		if equalConstantTime(tok, k) == 1 && i < len(names) {
-			return names[i]
-		}
-	}
-	return ""
+	return x.key.name
 }
 
 // secrets are the key values a capture must not keep: the client keys and
@@ -248,7 +241,7 @@ func (g *generation) keyName(r *http.Request) string {
 func (g *generation) secrets() []string {
 	out := make([]string, 0, len(g.keys)+len(g.router.Config().Deployments))
 	for _, k := range g.keys {
-		out = append(out, string(k))
+		out = append(out, string(k.plain))
 	}
 	for _, d := range g.router.Config().Deployments {
 		if d.Target.APIKey != "" {
@@ -292,6 +285,9 @@ func deploymentIndex(path string) int {
 // warnings are the gateway's non-fatal problems, for /health.
 func (s *Server) warnings() []string {
 	out := s.notes.all()
+	if sh := s.sharedStatus(); sh != nil && sh.State != "ok" {
+		out = append(out, "shared state degraded: "+sh.Reason)
+	}
 	if l := s.opts.RequestLog; l != nil {
 		if w := l.Warning(); w != "" {
 			out = append(out, w)

@@ -60,6 +60,10 @@ type Options struct {
 	// RequestLog receives one record per request (see reqlog.go); the
 	// caller owns it and closes it after Shutdown. Default: nil, no log.
 	RequestLog *requestlog.Log
+	// KeysFile is the store of named client keys (internal/clientkeys),
+	// accepted beside general_settings' keys and re-read when it changes.
+	// Default: none.
+	KeysFile string
 }
 
 // Server is a running gateway. Create it with New.
@@ -81,6 +85,14 @@ type Server struct {
 
 	// notes are warnings other parts of the process report (see Warn).
 	notes notes
+
+	// keyStore is the loaded KeysFile (keystore.go).
+	keyStore atomic.Pointer[keyStore]
+	// shared is the state replicas share (sharedstate.go); nil without Redis.
+	shared sharedState
+	state  router.State
+	stop   chan struct{}
+	stopMu sync.Once
 }
 
 // generation is one loaded config. A request keeps the generation it
@@ -90,7 +102,7 @@ type generation struct {
 	profile  string
 	loadedAt time.Time
 	router   *router.Router
-	keys     [][]byte
+	keys     []clientKey // general_settings keys
 	models   modelLists
 	prices   map[*router.Deployment]requestlog.Price
 }
@@ -108,8 +120,12 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{opts: opts, log: opts.Logger, client: upstream.NewClient(), metrics: newMetrics(),
-		limits: opts.Limits, budget: semaphore.NewWeighted(opts.Limits.BodyBudgetBytes)}
+		limits: opts.Limits, budget: semaphore.NewWeighted(opts.Limits.BodyBudgetBytes), stop: make(chan struct{})}
 	s.initReqlog()
+	s.state = router.NewMemory()
+	if err := s.loadKeyStore(); err != nil {
+		return nil, err
+	}
 	s.tr = opts.Translator
 	if s.tr == nil {
 		s.tr = DefaultTranslator
@@ -118,7 +134,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBindKeys(opts.Addr, g.keys); err != nil {
+	if err := checkBindKeys(opts.Addr, g.keys, s.storeKeys()); err != nil {
+		return nil, err
+	}
+	if err := s.openShared(g); err != nil {
 		return nil, err
 	}
 	g.id = 1
@@ -129,17 +148,17 @@ func New(opts Options) (*Server, error) {
 
 // checkBindKeys refuses to serve beyond loopback without client keys, or
 // with a key short enough to guess.
-func checkBindKeys(addr string, keys [][]byte) error {
+func checkBindKeys(addr string, keys, stored []clientKey) error {
 	if isLoopback(addr) {
 		return nil
 	}
-	if len(keys) == 0 {
-		return fmt.Errorf("refusing to listen on %s without a client key: set general_settings.master_key (or master_key_ref) or set services.gateway.host to 127.0.0.1", addr)
+	if len(keys) == 0 && len(stored) == 0 {
+		return fmt.Errorf("refusing to listen on %s without a client key: set general_settings.master_key (or master_key_ref), create one with `flowgate keys create NAME`, or set services.gateway.host to 127.0.0.1", addr)
 	}
 	for _, k := range keys {
-		if len(k) < minKeyLen {
+		if len(k.plain) < minKeyLen {
 			return fmt.Errorf("general_settings.master_key: a client key is %d characters; listening on %s (not loopback) needs keys of at least %d: set a longer master_key (or master_key_ref, extra_keys), e.g. the output of `openssl rand -hex 24`, or set services.gateway.host to 127.0.0.1",
-				len(k), addr, minKeyLen)
+				len(k.plain), addr, minKeyLen)
 		}
 	}
 	return nil
@@ -156,8 +175,9 @@ func (s *Server) load(doc map[string]any, profile string, prev *generation) (*ge
 		prevRouter = prev.router
 	}
 	g := &generation{profile: profile, loadedAt: time.Now(), router: router.New(cfg, s.opts.Clock, s.metrics, prevRouter)}
-	for _, k := range cfg.General.Keys {
-		g.keys = append(g.keys, []byte(k))
+	g.router.SetState(s.state)
+	for i, k := range cfg.General.Keys {
+		g.keys = append(g.keys, clientKey{name: cfg.General.KeyNames[i], limits: cfg.General.KeyLimits[i], plain: []byte(k)})
 	}
 	g.models = buildModelLists(g.router)
 	if g.prices, err = loadPrices(doc, g.router); err != nil {
@@ -180,10 +200,14 @@ func (s *Server) Reload(doc map[string]any, profile string) (uint64, error) {
 		s.log.Warn("gateway reload rejected; keeping the running config", "generation", prev.id, "error", err.Error())
 		return prev.id, err
 	}
-	if err := checkBindKeys(s.listenAddr(), g.keys); err != nil {
+	if err := s.loadKeyStore(); err != nil {
+		s.log.Warn("client keys not reloaded; keeping the running ones", "file", s.opts.KeysFile, "error", err.Error())
+	}
+	if err := checkBindKeys(s.listenAddr(), g.keys, s.storeKeys()); err != nil {
 		s.log.Warn("gateway reload rejected; keeping the running config", "generation", prev.id, "error", err.Error())
 		return prev.id, err
 	}
+	s.sharedReloaded(prev, g)
 	g.id = prev.id + 1
 	s.gen.Store(g)
 	s.metrics.generation.Set(float64(g.id))
@@ -221,9 +245,10 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.edgeHandler)
 // as long as they flow (see readBody and deadlineWriter).
 func (s *Server) Serve(ln net.Listener) error {
 	addr := ln.Addr().String()
-	if err := checkBindKeys(addr, s.gen.Load().keys); err != nil {
+	if err := checkBindKeys(addr, s.gen.Load().keys, s.storeKeys()); err != nil {
 		return err
 	}
+	go s.watchKeyStore(s.stop)
 	ln = &limitListener{Listener: ln, lim: newConnLimiter(s.limits)}
 	srv := &http.Server{
 		Handler:           http.HandlerFunc(s.edgeHandler),
@@ -260,6 +285,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = srv.Shutdown(ctx)
 	}
 	s.client.CloseIdle()
+	s.stopMu.Do(func() {
+		close(s.stop)
+		if s.shared != nil {
+			s.shared.Close()
+		}
+	})
 	return err
 }
 

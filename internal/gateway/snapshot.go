@@ -59,14 +59,13 @@ func (s *Server) snapshot() (Snapshot, *generation) {
 }
 
 // HasKeys reports whether the running generation has client keys.
-func (s *Server) HasKeys() bool { return len(s.gen.Load().keys) > 0 }
+func (s *Server) HasKeys() bool { return len(s.gen.Load().keys) > 0 || len(s.storeKeys()) > 0 }
 
 // CheckKey reports whether key is one of the running generation's client
 // keys, comparing in constant time per key, as the API's auth does. With
 // no keys configured it is false: nothing is a key.
 func (s *Server) CheckKey(key string) bool {
-	g := s.gen.Load()
-	return len(g.keys) > 0 && g.match(key)
+	return s.HasKeys() && key != "" && s.gen.Load().match(key, s.storeKeys()) != nil
 }
 
 // KeyDigest identifies the running set of client keys without revealing
@@ -75,8 +74,12 @@ func (s *Server) CheckKey(key string) bool {
 func (s *Server) KeyDigest() string {
 	h := sha256.New()
 	for _, k := range s.gen.Load().keys {
-		h.Write(k)
+		h.Write(k.plain)
 		h.Write([]byte{0})
+	}
+	for _, k := range s.storeKeys() {
+		h.Write(k.hash[:])
+		h.Write([]byte{1})
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

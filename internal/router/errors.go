@@ -21,7 +21,7 @@ func (e *UnknownModelError) Error() string {
 }
 
 // NoDeploymentsError: every deployment that could serve the request is
-// cooling down. The gateway answers 429 with Retry-After.
+// cooling down or at its rpm/tpm limit. The gateway answers 429 with Retry-After.
 type NoDeploymentsError struct {
 	Model      string
 	RetryAfter time.Duration
@@ -29,7 +29,7 @@ type NoDeploymentsError struct {
 }
 
 func (e *NoDeploymentsError) Error() string {
-	return fmt.Sprintf("no deployments available for model %s: all are cooling down after upstream failures (%s); try again in %ds or check `flowgate health`",
+	return fmt.Sprintf("no deployments available for model %s: all are cooling down after upstream failures or at their rpm/tpm limit (%s); try again in %ds or check `flowgate health`",
 		runtime.Quote(e.Model), strings.Join(e.Cooling, ", "), RetryAfterSeconds(e.RetryAfter))
 }
 

@@ -8,8 +8,11 @@ type DeploymentHealth struct {
 	ModelGroup   string     `json:"model_group"`
 	Model        string     `json:"model"`
 	APIBase      string     `json:"api_base"`
-	State        string     `json:"state"` // healthy | degraded | cooling | auth_failed
+	State        string     `json:"state"` // healthy | degraded | limited | cooling | auth_failed
 	CoolingUntil *time.Time `json:"cooling_until"`
+	// LimitedUntil is when the deployment's rpm/tpm minute ends (state
+	// limited: healthy, but skipped until then).
+	LimitedUntil *time.Time `json:"limited_until,omitempty"`
 	// AuthFailedSince is when the upstream began refusing the deployment's
 	// credential (state auth_failed; cleared by a success). The refusal's
 	// status and message are LastStatus and LastError.
@@ -32,6 +35,10 @@ func (r *Router) Health() []DeploymentHealth {
 		st := d.st
 		h := DeploymentHealth{ID: d.ID, ModelGroup: d.Group, Model: d.Model, APIBase: d.Target.Base, State: "healthy",
 			InFlight: st.inflight.Load(), LatencyMS: float64(st.latency.Load()) / 1e6}
+		if lu := st.limitedUntil.Load(); lu > now.UnixNano() {
+			t := time.Unix(0, lu).UTC()
+			h.State, h.LimitedUntil = "limited", &t
+		}
 		if cu := st.coolUntil.Load(); cu > now.UnixNano() {
 			t := time.Unix(0, cu).UTC()
 			h.State, h.CoolingUntil = "cooling", &t

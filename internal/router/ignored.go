@@ -47,7 +47,7 @@ var litellmKeys = map[string][]string{
 		"files_settings", "search_tools", "vector_store_registry"},
 	"router_settings": {"content_policy_fallbacks", "retry_policy", "model_group_retry_policy", "allowed_fails_policy",
 		"enable_pre_call_checks", "optional_pre_call_checks", "routing_strategy_args", "stream_timeout",
-		"redis_host", "redis_port", "redis_password", "redis_url", "cache_responses", "cache_kwargs",
+		"cache_responses", "cache_kwargs",
 		"enable_tag_filtering", "tag_filtering_match_any", "provider_budget_config", "default_litellm_params",
 		"default_max_parallel_requests", "default_priority", "polling_interval", "set_verbose", "debug_level",
 		"client_ttl", "disable_cooldowns_for_auth_errors", "model_group_affinity_config", "deployment_affinity_ttl_seconds"},

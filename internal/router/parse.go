@@ -3,10 +3,12 @@ package router
 import (
 	"fmt"
 	"hash/fnv"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/clientkeys"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -35,6 +37,9 @@ type parser struct {
 	// defaultFromSetting: the fallbacks "*" entry came from
 	// default_fallbacks, so a later explicit "*" replaces it.
 	defaultFromSetting bool
+	// redisHost (read at redisHostAt) and redisPort wait for finishRedis.
+	redisHost, redisHostAt string
+	redisPort              int
 }
 
 func (p *parser) add(path, format string, a ...any) {
@@ -103,8 +108,10 @@ func (p *parser) parse(doc map[string]any) (*Config, error) {
 			"fallbacks": fb, "context_window_fallbacks": cw, "content_policy_fallbacks": cp}, c)
 	}
 	c.Settings.Fallbacks, c.Settings.ContextWindowFallbacks = fb, cw
+	p.finishRedis(&c.Settings.Redis)
 	p.general(doc, &c.General)
 	p.modelList(doc, c)
+	p.keyAliases(c)
 	p.chains(c, cp)
 	c.Ignored = p.ignored
 	if len(p.probs) > 0 {
@@ -175,6 +182,8 @@ func (p *parser) settings(sec string, m map[string]any, s *Settings, edges map[s
 			p.defaultFallbacks(path, v, edges["fallbacks"])
 		case "model_group_alias":
 			p.groupAliases(path, v, c)
+		case "redis_url", "redis_host", "redis_port", "redis_password":
+			p.redis(k, path, v, &s.Redis)
 		case "drop_params", "use_chat_completions_url_for_anthropic_messages":
 			// Accepted for LiteLLM and already how the builtin engine
 			// behaves: its translators drop what the upstream protocol has
@@ -220,10 +229,10 @@ func (p *parser) general(doc map[string]any, g *General) {
 	}
 	p.unknownKeys("general_settings", "general_settings", m)
 	if v, ok := m["master_key"]; ok && v != nil {
-		g.addKey(p.secret("general_settings.master_key", v), "master_key")
+		g.addKey(p.secret("general_settings.master_key", v), "master_key", clientkeys.Limits{})
 	}
 	if v, ok := m["master_key_ref"]; ok && v != nil {
-		g.addKey(p.ref("general_settings.master_key_ref", v), fmt.Sprint(v))
+		g.addKey(p.ref("general_settings.master_key_ref", v), fmt.Sprint(v), clientkeys.Limits{})
 	}
 	if v, ok := m["extra_keys"]; ok && v != nil {
 		list, ok := v.([]any)
@@ -234,6 +243,7 @@ func (p *parser) general(doc map[string]any, g *General) {
 		for i, e := range list {
 			path := fmt.Sprintf("general_settings.extra_keys[%d]", i)
 			var k string
+			var lim clientkeys.Limits
 			name := fmt.Sprintf("extra_keys[%d]", i)
 			switch ev := e.(type) {
 			case map[string]any:
@@ -246,15 +256,71 @@ func (p *parser) general(doc map[string]any, g *General) {
 				} else {
 					p.add(path, "must be a key, os.environ/NAME, or {key_ref: NAME}")
 				}
+				if n, ok := ev["name"]; ok {
+					if s, _ := p.str(path+".name", n); s != "" {
+						if err := clientkeys.CheckName(s); err != nil {
+							p.add(path+".name", "%v", err)
+						}
+						name = s
+					}
+				}
+				lim = p.keyLimits(path, ev)
 			default:
 				k = p.secret(path, e)
 			}
-			g.addKey(k, name)
+			if p.check && k == "" {
+				k = "unresolved" // check mode resolves nothing; the name still counts
+			}
+			for _, n := range g.KeyNames {
+				if n == name {
+					p.add(path+".name", "%q names another key too; key names must be unique (the request log and limits go by name)", name)
+				}
+			}
+			g.addKey(k, name, lim)
 		}
 	}
 	if v, ok := m["extra_key_refs"]; ok && v != nil {
 		for i, name := range p.strList("general_settings.extra_key_refs", v) {
-			g.addKey(p.ref(fmt.Sprintf("general_settings.extra_key_refs[%d]", i), name), name)
+			g.addKey(p.ref(fmt.Sprintf("general_settings.extra_key_refs[%d]", i), name), name, clientkeys.Limits{})
+		}
+	}
+}
+
+// keyLimits reads an extra_keys entry's limits.
+func (p *parser) keyLimits(path string, m map[string]any) clientkeys.Limits {
+	var l clientkeys.Limits
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "key", "key_ref", "ref", "name":
+		case "rpm":
+			l.RPM = int64(p.intRange(path+".rpm", v, 0, 1<<30, 0))
+		case "tpd":
+			l.TPD = int64(p.intRange(path+".tpd", v, 0, 1<<50, 0))
+		case "tokens_per_month":
+			l.TokensPerMonth = int64(p.intRange(path+".tokens_per_month", v, 0, 1<<50, 0))
+		case "budget_usd":
+			if l.BudgetUSD = p.float(path+".budget_usd", v); l.BudgetUSD < 0 {
+				p.add(path+".budget_usd", "must not be negative")
+			}
+		case "aliases":
+			l.Aliases = p.strList(path+".aliases", v)
+		default:
+			p.add(path+"."+k, "unknown field; an extra_keys entry has key or key_ref, name, rpm, tpd, tokens_per_month, budget_usd, aliases")
+		}
+	}
+	return l
+}
+
+// keyAliases checks that every key's allowed aliases exist.
+func (p *parser) keyAliases(c *Config) {
+	for i, lim := range c.General.KeyLimits {
+		for _, a := range lim.Aliases {
+			if c.Groups[a] == nil && c.GroupAliases[a] == "" {
+				p.add(fmt.Sprintf("general_settings.extra_keys (key %s).aliases", c.General.KeyNames[i]), "names %q, which is not a model alias (have: %s)", a, strings.Join(c.Aliases, ", "))
+			}
 		}
 	}
 }
@@ -360,6 +426,17 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 		if w > 0 {
 			d.Weight = w
 		}
+		for _, src := range []struct {
+			m    map[string]any
+			path string
+		}{{m, path}, {lp, path + ".litellm_params"}} {
+			if v, ok := src.m["rpm"]; ok && v != nil {
+				d.RPM = int64(p.intRange(src.path+".rpm", v, 0, 1<<40, 0))
+			}
+			if v, ok := src.m["tpm"]; ok && v != nil {
+				d.TPM = int64(p.intRange(src.path+".tpm", v, 0, 1<<50, 0))
+			}
+		}
 		if v, ok := lp["order"]; ok && v != nil {
 			d.Order = p.intRange(path+".litellm_params.order", v, 0, 1<<30, 0)
 		}
@@ -437,4 +514,81 @@ func sanitize(s string) string {
 		b = b[:40]
 	}
 	return string(b)
+}
+
+// redis reads one of redis_url, redis_host, redis_port, redis_password.
+// The URL is assembled in finishRedis, once every one is read.
+func (p *parser) redis(k, path string, v any, r *Redis) {
+	switch k {
+	case "redis_url":
+		r.URL, r.Setting = p.secret(path, v), path
+		if r.URL == "" && !p.check {
+			p.add(path, "is empty; write redis://host:6379 or remove it")
+		}
+	case "redis_host":
+		if h, _ := p.str(path, v); h != "" {
+			p.redisHost, p.redisHostAt = h, path
+		}
+	case "redis_port":
+		p.redisPort = p.intRange(path, v, 1, 65535, 0)
+	case "redis_password":
+		r.Password = p.secret(path, v)
+	}
+}
+
+// finishRedis builds the Redis URL from redis_host and redis_port when
+// redis_url is not set, and checks it.
+func (p *parser) finishRedis(r *Redis) {
+	if r.URL == "" && p.redisHost != "" {
+		port := p.redisPort
+		if port == 0 {
+			port = 6379
+		}
+		r.URL, r.Setting = (&url.URL{Scheme: "redis", Host: fmt.Sprintf("%s:%d", p.redisHost, port)}).String(), p.redisHostAt
+		if strings.ContainsAny(p.redisHost, "/:@ ") {
+			p.add(p.redisHostAt, "%q is not a host name; write the host only (redis_port takes the port) or use redis_url", p.redisHost)
+		}
+	} else if r.URL == "" && p.redisPort != 0 {
+		p.add("router_settings.redis_port", "is set without redis_host or redis_url; add redis_host")
+	}
+	if r.URL == "" {
+		return
+	}
+	if err := CheckRedisURL(r.URL); err != nil {
+		p.add(r.Setting, "%v", err)
+	}
+}
+
+// CheckRedisURL reports whether u is a Redis URL the gateway can use; the
+// error never repeats a password written in it.
+func CheckRedisURL(u string) error {
+	pu, err := url.Parse(u)
+	const form = "write redis://[:password@]host:6379[/db] (rediss:// for TLS, unix:///path/to/redis.sock)"
+	if err != nil {
+		return fmt.Errorf("is not a URL; %s", form)
+	}
+	switch pu.Scheme {
+	case "redis", "rediss":
+		if pu.Hostname() == "" {
+			return fmt.Errorf("%s has no host; %s", pu.Redacted(), form)
+		}
+		if port := pu.Port(); port != "" {
+			if n, err := fmt.Sscanf(port, "%d", new(int)); n != 1 || err != nil {
+				return fmt.Errorf("%s: port %q is not a number; %s", pu.Redacted(), port, form)
+			}
+		}
+		if db := strings.Trim(pu.Path, "/"); db != "" {
+			var n int
+			if _, err := fmt.Sscanf(db, "%d", &n); err != nil || fmt.Sprint(n) != db {
+				return fmt.Errorf("%s: database %q is not a number; %s", pu.Redacted(), db, form)
+			}
+		}
+	case "unix":
+		if pu.Path == "" {
+			return fmt.Errorf("%s has no socket path; %s", pu.Redacted(), form)
+		}
+	default:
+		return fmt.Errorf("scheme %q is not redis, rediss or unix; %s", pu.Scheme, form)
+	}
+	return nil
 }

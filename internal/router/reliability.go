@@ -168,8 +168,10 @@ func isContextWindow(body []byte) bool {
 // deployState is one deployment's live routing state, carried across reloads.
 type deployState struct {
 	coolUntil atomic.Int64 // unix nanos; 0 = not cooling
-	inflight  atomic.Int64
-	latency   atomic.Int64 // EWMA of successful attempt latency, ns; 0 = unknown
+	// limitedUntil: at its rpm or tpm limit until then (unix nanos).
+	limitedUntil atomic.Int64
+	inflight     atomic.Int64
+	latency      atomic.Int64 // EWMA of successful attempt latency, ns; 0 = unknown
 
 	mu          sync.Mutex
 	fails       int       // consecutive counted failures
@@ -248,6 +250,9 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 				}
 				cooling = append(cooling, cool...)
 				break
+			}
+			if !r.admit(ctx, d) {
+				continue // at its rpm limit: pick skips it now
 			}
 			a = Attempt{Group: cur, Deployment: d, N: tr.Attempts + 1, Fallbacks: tr.Fallbacks}
 			tr.Attempts++
@@ -363,11 +368,15 @@ func (r *Router) succeeded(d *Deployment, lat time.Duration) {
 	}
 	st.mu.Lock()
 	st.fails, st.halfOpen = 0, false
-	if st.authFailedAt.Load() != 0 {
+	cleared := st.authFailedAt.Load() != 0
+	if cleared {
 		st.authFailedAt.Store(0)
 		st.authSince, st.authStatus = time.Time{}, 0
 	}
 	st.mu.Unlock()
+	if cleared {
+		r.state.Announce(Event{Kind: EventAuthCleared, Deployment: d.ID})
+	}
 }
 
 // failed records a failure and cools the deployment down when the policy says so.
@@ -391,6 +400,7 @@ func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
 		}
 		st.authStatus = st.lastStatus
 		st.authFailedAt.Store(now.UnixNano())
+		r.state.Announce(Event{Kind: EventAuthFailed, Deployment: d.ID, At: now, Status: st.authStatus})
 		return
 	}
 	if pol.cool == coolNever {
@@ -429,4 +439,5 @@ func (r *Router) failed(d *Deployment, cls Class, pol policy, err error) {
 	st.halfOpen = true
 	st.fails = 0
 	r.obs.Cooldown(d.ID, dur)
+	r.state.Announce(Event{Kind: EventCooldown, Deployment: d.ID, Until: time.Unix(0, st.coolUntil.Load())})
 }

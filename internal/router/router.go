@@ -32,11 +32,12 @@ type Router struct {
 	cfg   *Config
 	clock Clock
 	obs   Observer
+	state State
 }
 
 // New builds a router. Deployment state (cooldowns, failure counts,
 // latency) carries over from prev for deployments with the same ID, so a
-// reload neither forgets nor resets a cooldown.
+// reload neither forgets nor resets a cooldown; so does prev's State.
 func New(cfg *Config, clock Clock, obs Observer, prev *Router) *Router {
 	if clock == nil {
 		clock = systemClock{}
@@ -45,7 +46,9 @@ func New(cfg *Config, clock Clock, obs Observer, prev *Router) *Router {
 		obs = nopObserver{}
 	}
 	old := map[string]*deployState{}
+	var state State = NewMemory()
 	if prev != nil {
+		state = prev.state
 		for _, d := range prev.cfg.Deployments {
 			old[d.ID] = d.st
 		}
@@ -57,7 +60,7 @@ func New(cfg *Config, clock Clock, obs Observer, prev *Router) *Router {
 			d.st = &deployState{}
 		}
 	}
-	return &Router{cfg: cfg, clock: clock, obs: obs}
+	return &Router{cfg: cfg, clock: clock, obs: obs, state: state}
 }
 
 // Config is the router's configuration.

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// pick chooses a deployment of g that is not cooling down and not in skip,
+// pick chooses a deployment of g that is not cooling down, not at its
+// rpm/tpm limit and not in skip,
 // preferring ones not in tried. A deployment whose credential was refused
 // within authRecheck is only picked when no other is available. When none
 // is available it returns the shortest remaining cooldown and the ids cooling.
@@ -21,7 +22,7 @@ func (r *Router) pick(g *Group, tried, skip []*Deployment) (*Deployment, time.Du
 		if contains(skip, d) {
 			continue
 		}
-		if cu := d.st.coolUntil.Load(); cu > now {
+		if cu := max(d.st.coolUntil.Load(), d.st.limitedUntil.Load()); cu > now {
 			if w := cu - now; wait == 0 || w < wait {
 				wait = w
 			}

@@ -8,6 +8,7 @@ package router
 import (
 	"time"
 
+	"github.com/flowgate/flowgate/internal/clientkeys"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -75,6 +76,24 @@ type Settings struct {
 	// RetryAfter is the minimum wait before retrying the same deployment
 	// (router_settings.retry_after). Default: 0.
 	RetryAfter time.Duration
+	// Redis is where replicas share state (router_settings.redis_url, or
+	// redis_host, redis_port and redis_password). Default: none; state
+	// stays in this process.
+	Redis Redis
+}
+
+// Redis names the Redis (or Valkey) server replicas share state through.
+type Redis struct {
+	// URL is redis://[user:password@]host:port[/db] (rediss:// for TLS),
+	// built from redis_host and redis_port when redis_url is not set.
+	// Empty: no Redis.
+	URL string
+	// Password is router_settings.redis_password, resolved; it overrides a
+	// password in URL. Default: none.
+	Password string
+	// Setting is the setting URL came from, for messages
+	// (router_settings.redis_url or router_settings.redis_host).
+	Setting string
 }
 
 // General holds the gateway's own settings (general_settings).
@@ -83,14 +102,19 @@ type General struct {
 	// extra_keys, resolved in memory. Default: none (open, loopback only).
 	Keys []string
 	// KeyNames name Keys, index for index, for the request log (never the
-	// key): master_key, the ref name of a *_ref, else extra_keys[i].
+	// key): master_key, an extra_keys entry's name, the ref name of a
+	// *_ref, else extra_keys[i].
 	KeyNames []string
+	// KeyLimits bound Keys, index for index (extra_keys entries' rpm, tpd,
+	// tokens_per_month, budget_usd, aliases). Default: unlimited.
+	KeyLimits []clientkeys.Limits
 }
 
-func (g *General) addKey(k, name string) {
+func (g *General) addKey(k, name string, lim clientkeys.Limits) {
 	if k != "" {
 		g.Keys = append(g.Keys, k)
 		g.KeyNames = append(g.KeyNames, name)
+		g.KeyLimits = append(g.KeyLimits, lim)
 	}
 }
 
@@ -129,6 +153,11 @@ type Deployment struct {
 	StreamTimeout time.Duration
 	// Weight for simple-shuffle: weight, else rpm, else tpm. Default: 1.
 	Weight float64
+	// RPM and TPM are limits, requests and tokens per minute (rpm and tpm in
+	// litellm_params or the entry): a deployment at either is skipped until
+	// the minute ends, across replicas when they share Redis. Default: 0
+	// (unlimited).
+	RPM, TPM int64
 	// Order: lower is preferred; only the lowest order with an available
 	// deployment is picked from (litellm_params.order). Default: 0 (unset).
 	Order int
