@@ -30,7 +30,8 @@ func (noData) Request(context.Context, string) (ui.Request, error) {
 func (noData) Series(context.Context, time.Time, time.Duration) ([]ui.Bucket, error) {
 	return nil, nil
 }
-func (noData) Usage(context.Context, time.Time) ([]ui.UsageRow, error) { return nil, nil }
+func (noData) Usage(context.Context, time.Time) ([]ui.UsageRow, error)    { return nil, nil }
+func (noData) KeyUsage(context.Context, time.Time) ([]ui.UsageRow, error) { return nil, nil }
 
 // dashboardProject serves a dashboard that accepts serverKey on 127.0.0.1
 // and writes a config whose gateway listens on the port before it, with

@@ -333,6 +333,24 @@ func (s *uiSource) Series(ctx context.Context, since time.Time, step time.Durati
 }
 
 // Usage is tokens and estimated cost per alias and UTC day.
+func (s *uiSource) KeyUsage(ctx context.Context, since time.Time) ([]ui.UsageRow, error) {
+	var rows []requestlog.UsageRow
+	err := s.withLog(func(r *requestlog.Reader) (err error) {
+		rows, _, err = r.Usage(ctx, since, "key")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.UsageRow, len(rows))
+	for i, u := range rows {
+		out[i] = ui.UsageRow{Key: u.Key, Requests: int(u.Requests), Errors: int(u.Errors),
+			TokensIn: u.Tokens.Input, TokensOut: u.Tokens.Output, TokensCacheRead: u.Tokens.CacheRead, TokensCacheWrite: u.Tokens.CacheWrite,
+			CostUSD: u.CostUSD, CostKnown: true}
+	}
+	return out, nil
+}
+
 func (s *uiSource) Usage(ctx context.Context, since time.Time) ([]ui.UsageRow, error) {
 	var us []requestlog.DayUsage
 	err := s.withLog(func(r *requestlog.Reader) (err error) {

@@ -122,6 +122,39 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	return ds[(len(ds)-1)*p/100]
 }
 
+func (f *fakeSource) KeyUsage(_ context.Context, since time.Time) ([]UsageRow, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	by := map[string]*UsageRow{}
+	var keys []string
+	for _, r := range f.reqs {
+		if r.Time.Before(since) {
+			continue
+		}
+		u := by[r.KeyName]
+		if u == nil {
+			u = &UsageRow{Key: r.KeyName, CostKnown: true}
+			by[r.KeyName] = u
+			keys = append(keys, r.KeyName)
+		}
+		u.Requests++
+		if r.Status >= 400 {
+			u.Errors++
+		}
+		u.TokensIn += r.TokensIn
+		u.TokensOut += r.TokensOut
+		u.TokensCacheRead += r.TokensCacheRead
+		u.TokensCacheWrite += r.TokensCacheWrite
+		u.CostUSD += r.CostUSD
+	}
+	sort.Strings(keys)
+	out := make([]UsageRow, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *by[k])
+	}
+	return out, nil
+}
+
 func (f *fakeSource) Usage(_ context.Context, since time.Time) ([]UsageRow, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

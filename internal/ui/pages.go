@@ -106,6 +106,8 @@ type liveView struct {
 	Usage       []UsageRow
 	UsageTotal  UsageRow
 	UsageErr    string
+	KeyUsage    []UsageRow
+	KeyUsageErr string
 	KPI         kpis
 }
 
@@ -181,6 +183,9 @@ func (h *Handler) liveData(r *http.Request, q query) liveView {
 	dayStart := now.UTC().Truncate(24 * time.Hour)
 	if v.Usage, err = src.Usage(ctx, dayStart.AddDate(0, 0, -(usageDays-1))); err != nil {
 		v.UsageErr = sectionErr("usage", err)
+	}
+	if v.KeyUsage, err = src.KeyUsage(ctx, dayStart.AddDate(0, 0, -(usageDays-1))); err != nil {
+		v.KeyUsageErr = sectionErr("usage by key", err)
 	}
 	today := dayStart.Format(time.DateOnly)
 	v.UsageTotal.CostKnown = true

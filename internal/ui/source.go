@@ -34,6 +34,9 @@ type Source interface {
 	// Usage is tokens and estimated cost per alias and UTC day since
 	// `since`, newest day first.
 	Usage(ctx context.Context, since time.Time) ([]UsageRow, error)
+	// KeyUsage is tokens and estimated cost per client key name since
+	// `since` (Key set, Day and Alias empty), by key name.
+	KeyUsage(ctx context.Context, since time.Time) ([]UsageRow, error)
 }
 
 // Service is one supervised child (gateway, cliproxyapi_plus, ...).
@@ -180,8 +183,11 @@ type Bucket struct {
 // UsageRow is one alias on one UTC day.
 type UsageRow struct {
 	// Day is the UTC day, YYYY-MM-DD.
-	Day              string `json:"day"`
-	Alias            string `json:"alias"`
+	Day   string `json:"day,omitempty"`
+	Alias string `json:"alias,omitempty"`
+	// Key is the client key's name (never the key), for KeyUsage rows;
+	// "" is the gateway's own key.
+	Key              string `json:"key,omitempty"`
 	Requests         int    `json:"requests"`
 	Errors           int    `json:"errors"`
 	TokensIn         int64  `json:"tokens_in"`

@@ -420,3 +420,21 @@ func TestRequestLinkReturnsAWorkingLinkAndNamesARefusedKey(t *testing.T) {
 		t.Fatalf("a server that is not the dashboard: %v", err)
 	}
 }
+
+func TestOverviewShowsUsageByClientKeyName(t *testing.T) {
+	now := time.Now()
+	src := demoSource(now)
+	src.add(Request{ID: "req-key-1", Time: now, Alias: "gpt-5-codex", Deployment: "cliproxy/gpt-5-codex", Status: 200,
+		TokensIn: 4321, TokensOut: 99, KeyName: "ci-runner"})
+	srv := serve(t, Options{CheckKey: checkTestKey, Source: src})
+	c := browserish(t)
+	login(t, c, srv.URL)
+	resp, body := get(t, c, srv.URL+"/ui/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("overview: %d", resp.StatusCode)
+	}
+	i := strings.Index(body, "Usage by client key")
+	if i < 0 || !strings.Contains(body[i:], "ci-runner") || strings.Contains(body, testKey) {
+		t.Fatalf("the overview does not list usage by client key name (or shows a key):\n%.2000s", body[max(i, 0):])
+	}
+}
