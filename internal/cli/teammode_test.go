@@ -154,6 +154,23 @@ func (r *replica) health(t *testing.T) replicaHealth {
 	return h
 }
 
+// healthDeployments reads /health as `flowgate health` does.
+func (r *replica) healthDeployments(t *testing.T) []deploymentState {
+	t.Helper()
+	req, _ := http.NewRequest("GET", r.base+"/health", nil)
+	req.Header.Set("Authorization", "Bearer "+teamMaster)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h gatewayHealth
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Deployments
+}
+
 func (h replicaHealth) state(id string) string {
 	for _, d := range h.Deployments {
 		if d.ID == id {
@@ -281,6 +298,18 @@ func TestReplicasShareCooldownsKeyLimitsAndSurviveRedisGoingAway(t *testing.T) {
 		}
 		if len(used) < 2 {
 			t.Errorf("twelve sessions all pinned to %v: sessions are not spread", used)
+		}
+		// Health counts the sessions each deployment holds; health's line says so.
+		h := reps[0].healthDeployments(t)
+		total := 0
+		for _, d := range h {
+			total += d.Sessions
+			if d.Sessions > 0 && !strings.Contains(d.line(), fmt.Sprintf(" sessions=%d", d.Sessions)) {
+				t.Errorf("health line %q does not show %d sessions", d.line(), d.Sessions)
+			}
+		}
+		if total != 12 {
+			t.Errorf("health counts %d pinned sessions; want 12", total)
 		}
 	})
 
