@@ -26,7 +26,10 @@ type deploymentState struct {
 	ConsecutiveFailures int        `json:"consecutive_failures"`
 	LastError           string     `json:"last_error,omitempty"`
 	LastStatus          int        `json:"last_status,omitempty"`
-	Probe               *struct {
+	// Sessions is how many agent sessions are pinned to the deployment
+	// (router_settings.session_affinity).
+	Sessions int `json:"sessions"`
+	Probe    *struct {
 		OK        bool    `json:"ok"`
 		Status    int     `json:"status,omitempty"`
 		LatencyMS float64 `json:"latency_ms"`
@@ -105,6 +108,9 @@ func (d deploymentState) line() string {
 	}
 	if d.Fix != "" {
 		s += fmt.Sprintf(" fix=%q", d.Fix)
+	}
+	if d.Sessions > 0 {
+		s += fmt.Sprintf(" sessions=%d", d.Sessions)
 	}
 	if d.Probe != nil {
 		if d.Probe.OK {

@@ -64,7 +64,7 @@ litellm_base:
     - model_name: coder
       litellm_params: {model: openai/ok-b, api_base: %q, api_key: sk-up-0123456789}
       model_info: {id: dep-b}
-  router_settings: {redis_url: %q, allowed_fails: 0, cooldown_time: 60, num_retries: 0}
+%s  router_settings: {redis_url: %q, allowed_fails: 0, cooldown_time: 60, num_retries: 0}
   general_settings:
     master_key: %s
     extra_keys:
@@ -72,7 +72,7 @@ litellm_base:
 integration: {default_model: coder}
 profiles:
   only: {}
-`, port, upstream, upstream, redisURL, teamMaster, teamKey, teamRPM)), 0o600)
+`, port, upstream, upstream, poolEntries(upstream), redisURL, teamMaster, teamKey, teamRPM)), 0o600)
 	r := &replica{base: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}}
 	r.cmd = exec.Command(bin, "--config", cfg, "gateway", "serve")
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
@@ -91,6 +91,16 @@ profiles:
 		return err == nil && resp.StatusCode == 200
 	})
 	return r
+}
+
+// poolEntries are four healthy deployments of the alias pool, among which
+// session affinity must keep one session on one deployment.
+func poolEntries(upstream string) string {
+	var b strings.Builder
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&b, "    - model_name: pool\n      litellm_params: {model: openai/ok-p%d, api_base: %q, api_key: sk-up-0123456789}\n      model_info: {id: dep-p%d}\n", i, upstream, i)
+	}
+	return b.String()
 }
 
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
@@ -142,6 +152,23 @@ func (r *replica) health(t *testing.T) replicaHealth {
 	var h replicaHealth
 	json.NewDecoder(resp.Body).Decode(&h)
 	return h
+}
+
+// healthDeployments reads /health as `flowgate health` does.
+func (r *replica) healthDeployments(t *testing.T) []deploymentState {
+	t.Helper()
+	req, _ := http.NewRequest("GET", r.base+"/health", nil)
+	req.Header.Set("Authorization", "Bearer "+teamMaster)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h gatewayHealth
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Deployments
 }
 
 func (h replicaHealth) state(id string) string {
@@ -231,8 +258,70 @@ func TestReplicasShareCooldownsKeyLimitsAndSurviveRedisGoingAway(t *testing.T) {
 		}
 	})
 
+	// pins are the sessions' deployments; sessionSend sends a session's request.
+	pins := map[string]string{}
+	var sessionSend func(*replica, string) (string, string)
+	t.Run("one session's requests land on one deployment whichever replica takes them", func(t *testing.T) {
+		send := func(r *replica, session string) (string, string) {
+			t.Helper()
+			req, _ := http.NewRequest("POST", r.base+"/v1/chat/completions",
+				strings.NewReader(`{"model":"pool","prompt_cache_key":"`+session+`","messages":[{"role":"user","content":"hi"}]}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+teamMaster)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s answered %d", r.base, resp.StatusCode)
+			}
+			return resp.Header.Get("X-Flowgate-Deployment"), resp.Header.Get("X-Flowgate-Session-Affinity")
+		}
+		used := map[string]bool{}
+		sessionSend = send
+		for s := 0; s < 12; s++ {
+			session := fmt.Sprintf("codex-session-%d", s)
+			pinned, aff := send(reps[s%len(reps)], session)
+			if aff != "new" || !strings.HasPrefix(pinned, "dep-p") {
+				t.Fatalf("first request of %s: deployment %q, affinity %q", session, pinned, aff)
+			}
+			used[pinned] = true
+			pins[session] = pinned
+			for i := 1; i <= 3*len(reps); i++ {
+				r := reps[(s+i)%len(reps)]
+				if d, aff := send(r, session); d != pinned || aff != "hit" {
+					t.Fatalf("request %d of %s through %s went to %s (affinity %q); the session is on %s", i, session, r.base, d, aff, pinned)
+				}
+			}
+		}
+		if len(used) < 2 {
+			t.Errorf("twelve sessions all pinned to %v: sessions are not spread", used)
+		}
+		// Health counts the sessions each deployment holds; health's line says so.
+		h := reps[0].healthDeployments(t)
+		total := 0
+		for _, d := range h {
+			total += d.Sessions
+			if d.Sessions > 0 && !strings.Contains(d.line(), fmt.Sprintf(" sessions=%d", d.Sessions)) {
+				t.Errorf("health line %q does not show %d sessions", d.line(), d.Sessions)
+			}
+		}
+		if total != 12 {
+			t.Errorf("health counts %d pinned sessions; want 12", total)
+		}
+	})
+
 	t.Run("Redis killed mid-run changes no request's outcome; health degrades, then recovers", func(t *testing.T) {
 		rs.Kill()
+		if sessionSend != nil {
+			for _, r := range reps {
+				if d, _ := sessionSend(r, "codex-session-0"); d != pins["codex-session-0"] {
+					t.Fatalf("with Redis down %s moved a session from %s to %s", r.base, pins["codex-session-0"], d)
+				}
+			}
+		}
 		for i := 0; i < 6; i++ {
 			r := reps[i%len(reps)]
 			if code, body := r.chat(t, teamMaster, "coder"); code != 200 {

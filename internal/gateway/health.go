@@ -70,6 +70,8 @@ type deploymentReport struct {
 //	    "last_error_at": "2026-01-01T00:00:00Z",    // omitted if none
 //	    "last_status": 500,           // upstream HTTP status of the last error; omitted if none
 //	    "in_flight": 0,
+//	    "sessions": 3,                // agent sessions pinned here (session affinity), as far as
+//	                                  // this replica knows
 //	    "latency_ms": 12.5,           // moving average of time to first byte
 //	    "probe": {"ok": true, "status": 200, "latency_ms": 80.1, "error": "..."}  // only with ?probe=true
 //	  }],

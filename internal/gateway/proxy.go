@@ -27,6 +27,10 @@ import (
 //	x-flowgate-overhead-ms  time spent in the gateway itself, upstream time excluded
 //	x-flowgate-generation   config generation that served the request
 //	x-flowgate-token-count  count_tokens only: "upstream" or "estimate"
+//	x-flowgate-session-affinity  for a request of an agent session: "hit" (the
+//	                        session's deployment answered), "new" (first request in
+//	                        this group, now pinned) or "moved" (its deployment was
+//	                        unavailable or failed; the pin moved to this one)
 const (
 	hdrGroup      = "X-Flowgate-Model-Group"
 	hdrDeployment = "X-Flowgate-Deployment"
@@ -35,6 +39,7 @@ const (
 	hdrOverhead   = "X-Flowgate-Overhead-Ms"
 	hdrGeneration = "X-Flowgate-Generation"
 	hdrTokenCount = "X-Flowgate-Token-Count"
+	hdrAffinity   = "X-Flowgate-Session-Affinity"
 )
 
 // maxResponseBytes bounds a non-streaming upstream response.
@@ -79,6 +84,8 @@ type exchange struct {
 	key *clientKey
 	// keyRefused names the key limit that refused the request, if one did.
 	keyRefused string
+	// session is the agent session the request belongs to (session.go).
+	session string
 }
 
 // hdrVals hands out one-element header values ([]string{v}, len == cap)
@@ -135,19 +142,24 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 		return
 	}
 	x.info = info
+	x.session = requestSession(r, &x.info)
 	x.aliasJSON = aliasLiteral(x.body[info.ModelStart:info.ModelEnd], info.Model)
 	if x.key.limited() && s.refuseOverLimit(x) {
 		return
 	}
 
-	tr, err := g.router.Do(r.Context(), info.Model, x.tryLogged)
+	session := x.session
+	if countTokens {
+		session = "" // counting warms no cache: it neither uses nor moves a pin
+	}
+	tr, err := g.router.DoSession(r.Context(), info.Model, session, x.tryLogged)
 	if err != nil {
 		var afe *router.AuthFailedError
 		if errors.As(err, &afe) {
 			afe.Fix = s.authFix(afe.Deployment)
 		}
 		if !x.committed {
-			x.traceHeaders(tr.Group, tr.Deployment, tr.Attempts, tr.Fallbacks, -1)
+			x.traceHeaders(tr.Group, tr.Deployment, "", tr.Attempts, tr.Fallbacks, -1)
 			x.status = writeFailure(w, a, err)
 		}
 		if x.status != 499 {
@@ -200,11 +212,14 @@ func (x *exchange) overhead() time.Duration {
 
 // traceHeaders sets the x-flowgate-* headers and, when contentLength >= 0,
 // Content-Length. All the numbers share one string allocation.
-func (x *exchange) traceHeaders(group, deployment string, attempts, fallbacks, contentLength int) {
+func (x *exchange) traceHeaders(group, deployment, affinity string, attempts, fallbacks, contentLength int) {
 	h := x.w.Header()
 	if group != "" {
 		h[hdrGroup] = x.hv.one(group)
 		h[hdrDeployment] = x.hv.one(deployment)
+	}
+	if affinity != "" {
+		h[hdrAffinity] = x.hv.one(affinity)
 	}
 	var nb [96]byte
 	b := nb[:0]
@@ -356,7 +371,7 @@ func (x *exchange) whole(ctx context.Context, at *router.Attempt, resp *http.Res
 	if x.tokenSource != "" {
 		h[hdrTokenCount] = x.hv.one(x.tokenSource)
 	}
-	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks, len(out))
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.Affinity, at.N, at.Fallbacks, len(out))
 	at.Committed, x.committed = true, true
 	x.status = resp.StatusCode
 	x.w.WriteHeader(resp.StatusCode)
@@ -408,7 +423,7 @@ func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error
 	h := x.w.Header()
 	h["Content-Type"] = x.hv.one("application/json")
 	h[hdrTokenCount] = x.hv.one("estimate")
-	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks, len(out))
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.Affinity, at.N, at.Fallbacks, len(out))
 	at.Committed, x.committed = true, true
 	x.status = http.StatusOK
 	x.w.WriteHeader(http.StatusOK)

@@ -115,7 +115,7 @@ func (x *exchange) logEnd() {
 	rec := requestlog.Record{
 		ID: e.id, Time: x.start, KeyName: x.keyName(), Protocol: routeName(x.proto, x.countTokens),
 		Client: clientFamily(x.r), Alias: capString(x.info.Model, maxLoggedString), Group: groupName, Deployment: depID, Model: model,
-		Tried: e.tried, Attempts: e.attempts, Fallbacks: e.fallbacks, SessionID: sessionID(x.r), Stream: x.info.Stream,
+		Tried: e.tried, Attempts: e.attempts, Fallbacks: e.fallbacks, SessionID: x.session, Stream: x.info.Stream,
 		Status: x.status, ErrorClass: errorClass(x.status, e.lastErr, x.keyRefused),
 		LatencyMS: ms(total), TTFBMS: ms(ttfb), UpstreamMS: ms(x.upstreamDur), OverheadMS: ms(x.overhead()),
 		Tokens: e.tokens,
@@ -200,10 +200,6 @@ func clientFamily(r *http.Request) string {
 	return "other"
 }
 
-// sessionHeaders carry a client's session: Claude Code's, Codex's
-// session_id and conversation_id, and a generic one.
-var sessionHeaders = []string{"X-Claude-Code-Session-Id", "Session_id", "Session-Id", "X-Session-Id", "Conversation_id"}
-
 // maxSessionID caps the client-supplied session id kept in the log, and
 // maxLoggedString the model name a client asked for.
 const (
@@ -216,15 +212,6 @@ func capString(s string, n int) string {
 		return s[:n] + "...(" + strconv.Itoa(len(s)) + " bytes)"
 	}
 	return s
-}
-
-func sessionID(r *http.Request) string {
-	for _, h := range sessionHeaders {
-		if v := r.Header[h]; len(v) > 0 && v[0] != "" {
-			return capString(v[0], maxSessionID)
-		}
-	}
-	return ""
 }
 
 // keyName names the client key the request used (never the key itself):

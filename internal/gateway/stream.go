@@ -139,7 +139,7 @@ func (x *exchange) stream(ctx context.Context, at *router.Attempt, resp *http.Re
 	h["Content-Type"] = x.hv.one("text/event-stream")
 	h["Cache-Control"] = x.hv.one("no-cache")
 	h["X-Accel-Buffering"] = x.hv.one("no")
-	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.N, at.Fallbacks, -1)
+	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.Affinity, at.N, at.Fallbacks, -1)
 	at.Committed, x.committed = true, true
 	x.status = http.StatusOK
 	streaming.Store(true)

@@ -26,6 +26,11 @@ type BodyInfo struct {
 	ModelStart, ModelEnd int
 	// Stream is true when the top-level "stream" is the literal true.
 	Stream bool
+	// Metadata and CacheKey are the raw top-level "metadata" object
+	// (Anthropic Messages) and "prompt_cache_key" string (Responses, Chat),
+	// quotes and braces included; nil when absent. They are sub-slices of
+	// the body: the session a request belongs to is read from them.
+	Metadata, CacheKey []byte
 }
 
 // ErrNotObject means the body is not a JSON object.
@@ -93,6 +98,16 @@ func scanBody(b []byte, decodeModel bool) (BodyInfo, error) {
 			}
 		case "stream":
 			info.Stream = ve-vs == 4 && string(b[vs:ve]) == "true"
+		case "metadata":
+			info.Metadata = nil
+			if b[vs] == '{' {
+				info.Metadata = b[vs:ve:ve]
+			}
+		case "prompt_cache_key":
+			info.CacheKey = nil
+			if b[vs] == '"' {
+				info.CacheKey = b[vs:ve:ve]
+			}
 		}
 		i = skipWS(b, ve)
 		if i >= len(b) {

@@ -96,6 +96,8 @@ func FuzzScanMatchesEncodingJSON(f *testing.F) {
 		`{"messages":[{"role":"user","content":"say \"model\": x","model":"inner"}],"model":"ali\u0061s","tools":{"model":"y"},"stream":true}`,
 		`{"model":"a","model":5}`, `{"model":5,"model":"b"}`, `{"stream":"true"}`, `{"Model":"x"}`, `{"model":null}`,
 		`{"type":"message_start","message":{"id":"m","model":"up"}}`, `[1]`, `"s"`, `{"a":"\\"}`,
+		`{"metadata":{"user_id":"u"},"prompt_cache_key":"k","x":{"metadata":{},"prompt_cache_key":"no"}}`,
+		`{"metadata":"s","prompt_cache_key":5}`, `{"metadata":{"a":1},"metadata":null}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -115,6 +117,18 @@ func FuzzScanMatchesEncodingJSON(f *testing.F) {
 		}
 		if stream := bytes.Equal(want["stream"], []byte("true")); info.Stream != stream {
 			t.Fatalf("stream %v, encoding/json %v\n%q", info.Stream, stream, b)
+		}
+		for _, c := range []struct {
+			field, open string
+			got         []byte
+		}{{"metadata", "{", info.Metadata}, {"prompt_cache_key", `"`, info.CacheKey}} {
+			w := want[c.field]
+			if !bytes.HasPrefix(w, []byte(c.open)) {
+				w = nil
+			}
+			if !bytes.Equal(c.got, w) || (c.got == nil) != (w == nil) {
+				t.Fatalf("%s %q, encoding/json %q\n%q", c.field, c.got, w, b)
+			}
 		}
 		if _, present := want["model"]; present && !hasModel {
 			return // a non-string model: the gateway refuses the request

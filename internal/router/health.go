@@ -24,17 +24,21 @@ type DeploymentHealth struct {
 	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
 	LastStatus          int        `json:"last_status,omitempty"`
 	InFlight            int64      `json:"in_flight"`
-	LatencyMS           float64    `json:"latency_ms"`
+	// Sessions is how many agent sessions are pinned to the deployment
+	// (session affinity), as far as this replica knows.
+	Sessions  int     `json:"sessions"`
+	LatencyMS float64 `json:"latency_ms"`
 }
 
 // Health reports every deployment's passive state.
 func (r *Router) Health() []DeploymentHealth {
 	now := r.clock.Now()
 	out := make([]DeploymentHealth, 0, len(r.cfg.Deployments))
+	pinned := r.state.Pinned()
 	for _, d := range r.cfg.Deployments {
 		st := d.st
 		h := DeploymentHealth{ID: d.ID, ModelGroup: d.Group, Model: d.Model, APIBase: d.Target.Base, State: "healthy",
-			InFlight: st.inflight.Load(), LatencyMS: float64(st.latency.Load()) / 1e6}
+			InFlight: st.inflight.Load(), Sessions: pinned[d.ID], LatencyMS: float64(st.latency.Load()) / 1e6}
 		if lu := st.limitedUntil.Load(); lu > now.UnixNano() {
 			t := time.Unix(0, lu).UTC()
 			h.State, h.LimitedUntil = "limited", &t

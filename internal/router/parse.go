@@ -92,6 +92,8 @@ func (p *parser) parse(doc map[string]any) (*Config, error) {
 		MaxFallbacks:      5,
 		RequestTimeout:    600 * time.Second,
 		StreamIdleTimeout: 300 * time.Second,
+		SessionAffinity:   true,
+		SessionTTL:        DefaultSessionTTL,
 	}
 	p.unknownKeys("", "", doc)
 	fb := map[string][]string{}
@@ -182,6 +184,8 @@ func (p *parser) settings(sec string, m map[string]any, s *Settings, edges map[s
 			p.defaultFallbacks(path, v, edges["fallbacks"])
 		case "model_group_alias":
 			p.groupAliases(path, v, c)
+		case "session_affinity":
+			p.sessionAffinity(path, v, s)
 		case "redis_url", "redis_host", "redis_port", "redis_password":
 			p.redis(k, path, v, &s.Redis)
 		case "drop_params", "use_chat_completions_url_for_anthropic_messages":

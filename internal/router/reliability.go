@@ -203,6 +203,10 @@ type Attempt struct {
 	// TTFB may be set by try: upstream time to first byte, used by
 	// latency-based routing. When zero the attempt's duration is used.
 	TTFB time.Duration
+	// Affinity is what serving the request's session here means: hit,
+	// new or moved (AffinityHit...); "" without a session or with session
+	// affinity off. It is final once the attempt succeeds.
+	Affinity string
 }
 
 // TryFunc performs one attempt. It returns nil on success (the response is
@@ -215,10 +219,21 @@ type Trace struct {
 	Deployment string
 	Attempts   int
 	Fallbacks  int
+	// Affinity is the last attempt's Attempt.Affinity.
+	Affinity string
 }
 
-// Do runs the retry / fallback / cooldown loop for one request.
+// Do runs the retry / fallback / cooldown loop for one request that
+// belongs to no session.
 func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, error) {
+	return r.DoSession(ctx, alias, "", try)
+}
+
+// DoSession is Do for a request of the agent session session (any
+// client-chosen id; "" for none): while session affinity is on, the
+// deployment that served the session last in a group is preferred while it
+// is available, and the one that answers becomes the session's pin.
+func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFunc) (Trace, error) {
 	g, ok := r.Lookup(alias)
 	if !ok {
 		return Trace{}, &UnknownModelError{Model: alias, Known: r.Visible()}
@@ -242,8 +257,18 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 	maxHops := s.MaxFallbacks
 	for {
 		tried, skip := triedBuf[:0], skipBuf[:0]
+		pin := r.lookupPin(ctx, cur, session)
 		for retry := 0; retry <= s.NumRetries; {
-			d, wait, cool := r.pick(cur, tried, skip)
+			var (
+				d    *Deployment
+				wait time.Duration
+				cool []string
+			)
+			if r.available(pin.pinned, tried, skip) {
+				d = pin.pinned
+			} else {
+				d, wait, cool = r.pick(cur, tried, skip)
+			}
 			if d == nil {
 				if wait > 0 && (minWait == 0 || wait < minWait) {
 					minWait = wait
@@ -254,9 +279,9 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 			if !r.admit(ctx, d) {
 				continue // at its rpm limit: pick skips it now
 			}
-			a = Attempt{Group: cur, Deployment: d, N: tr.Attempts + 1, Fallbacks: tr.Fallbacks}
+			a = Attempt{Group: cur, Deployment: d, N: tr.Attempts + 1, Fallbacks: tr.Fallbacks, Affinity: pin.outcome(d)}
 			tr.Attempts++
-			tr.Group, tr.Deployment = cur.Name, d.ID
+			tr.Group, tr.Deployment, tr.Affinity = cur.Name, d.ID, a.Affinity
 			start := r.clock.Now()
 			d.st.inflight.Add(1)
 			err := try(ctx, &a)
@@ -267,6 +292,7 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 					lat = r.clock.Now().Sub(start)
 				}
 				r.succeeded(d, lat)
+				r.settle(ctx, &pin, d)
 				r.obs.Attempt(cur.Name, d.ID, "ok")
 				return tr, nil
 			}

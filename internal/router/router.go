@@ -46,7 +46,7 @@ func New(cfg *Config, clock Clock, obs Observer, prev *Router) *Router {
 		obs = nopObserver{}
 	}
 	old := map[string]*deployState{}
-	var state State = NewMemory()
+	var state State = newMemory(clock.Now)
 	if prev != nil {
 		state = prev.state
 		for _, d := range prev.cfg.Deployments {

@@ -26,6 +26,15 @@ type State interface {
 	// Announce tells the other replicas about a deployment's new state.
 	// It never blocks the caller.
 	Announce(ev Event)
+	// Affinity returns the deployment id pinned to the session key ("" for
+	// none) and extends the pin's life to ttl from now. SetAffinity pins
+	// key to deployment for ttl. Neither fails: when the shared store is
+	// unreachable they use this replica's pins.
+	Affinity(ctx context.Context, key string, ttl time.Duration) string
+	SetAffinity(ctx context.Context, key, deployment string, ttl time.Duration)
+	// Pinned counts the live session pins per deployment id, as far as
+	// this replica knows them (for health).
+	Pinned() map[string]int
 }
 
 // EventKind says what happened to a deployment.
@@ -52,11 +61,21 @@ type Event struct {
 	Status     int       `json:"status,omitempty"`
 }
 
-// Memory is the in-process State: counters in a map, events go nowhere.
+// Memory is the in-process State: counters and session pins in maps,
+// events go nowhere.
 type Memory struct {
 	mu   sync.Mutex
 	m    map[string]memCounter
 	adds int
+	pins map[string]memPin
+	sets int
+	// now is the clock pins expire by (the router's, so tests can move it).
+	now func() time.Time
+}
+
+type memPin struct {
+	deployment string
+	expires    time.Time
 }
 
 type memCounter struct {
@@ -65,7 +84,11 @@ type memCounter struct {
 }
 
 // NewMemory returns an empty in-process State.
-func NewMemory() *Memory { return &Memory{m: map[string]memCounter{}} }
+func NewMemory() *Memory { return newMemory(time.Now) }
+
+func newMemory(now func() time.Time) *Memory {
+	return &Memory{m: map[string]memCounter{}, pins: map[string]memPin{}, now: now}
+}
 
 // Add implements State.
 func (s *Memory) Add(_ context.Context, name string, n int64, ttl time.Duration) int64 {
@@ -113,6 +136,50 @@ func (s *Memory) Set(name string, n int64, ttl time.Duration) {
 
 // Announce implements State: with one process there is nobody to tell.
 func (*Memory) Announce(Event) {}
+
+// Affinity implements State.
+func (s *Memory) Affinity(_ context.Context, key string, ttl time.Duration) string {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pins[key]
+	if !ok || !now.Before(p.expires) {
+		return ""
+	}
+	p.expires = now.Add(ttl)
+	s.pins[key] = p
+	return p.deployment
+}
+
+// SetAffinity implements State; expired pins are swept every 1024 sets.
+func (s *Memory) SetAffinity(_ context.Context, key, deployment string, ttl time.Duration) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pins[key] = memPin{deployment: deployment, expires: now.Add(ttl)}
+	if s.sets++; s.sets >= 1024 {
+		s.sets = 0
+		for k, p := range s.pins {
+			if !now.Before(p.expires) {
+				delete(s.pins, k)
+			}
+		}
+	}
+}
+
+// Pinned implements State.
+func (s *Memory) Pinned() map[string]int {
+	now := s.now()
+	out := map[string]int{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pins {
+		if now.Before(p.expires) {
+			out[p.deployment]++
+		}
+	}
+	return out
+}
 
 // Apply makes an event from another replica part of this router's state.
 // A cooldown or limit is only ever extended by it, never shortened.

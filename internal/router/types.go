@@ -76,6 +76,15 @@ type Settings struct {
 	// RetryAfter is the minimum wait before retrying the same deployment
 	// (router_settings.retry_after). Default: 0.
 	RetryAfter time.Duration
+	// SessionAffinity keeps the requests of one agent session (Claude
+	// Code's session id, Codex's prompt_cache_key or session header) on the
+	// deployment that served the session last while it is available, so
+	// provider prompt caches keep hitting (router_settings.session_affinity:
+	// false turns it off). Default: true.
+	SessionAffinity bool
+	// SessionTTL is how long a session stays pinned after its last request
+	// (router_settings.session_affinity.ttl, such as 30m). Default: 1h.
+	SessionTTL time.Duration
 	// Redis is where replicas share state (router_settings.redis_url, or
 	// redis_host, redis_port and redis_password). Default: none; state
 	// stays in this process.

@@ -160,3 +160,22 @@ func (p *parser) boolean(path string, v any) bool {
 	p.add(path, "must be true or false")
 	return false
 }
+
+// duration reads a Go duration such as 30m or 1h30m, or a number of
+// seconds as seconds does.
+func (p *parser) duration(path string, v any, def time.Duration) time.Duration {
+	if s, ok := v.(string); ok {
+		if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil {
+			if d < 0 || d > 7*24*time.Hour {
+				p.add(path, "must be from 0 to 168h, got %v", v)
+				return def
+			}
+			return d
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+			p.add(path, "must be a duration such as 30m or 1h, or a number of seconds; got %q", s)
+			return def
+		}
+	}
+	return p.seconds(path, v, def)
+}

@@ -1,6 +1,7 @@
 // Package sharedstate is the router.State that replicas of one gateway
-// share through Redis (or Valkey): rate-limit and usage counters, and
-// deployment events (cooldowns, limits reached, refused credentials).
+// share through Redis (or Valkey): rate-limit and usage counters, session
+// affinity pins, and deployment events (cooldowns, limits reached, refused
+// credentials).
 //
 // The hot path stays off Redis where it can: deployment events are
 // published (PUBLISH) and kept as keys that expire with them, and every
@@ -42,6 +43,7 @@ const (
 	channel     = prefix + "events"
 	depPrefix   = prefix + "dep:"
 	counterPref = prefix + "c:"
+	pinPref     = prefix + "pin:"
 	// authTTL bounds how long a refused credential is remembered in Redis
 	// when no replica clears it (a success clears it at once).
 	authTTL = 10 * time.Minute
@@ -259,6 +261,49 @@ func (s *Store) Get(ctx context.Context, names ...string) []int64 {
 	}
 	return out
 }
+
+// Affinity implements router.State: GET and EXPIRE in one round trip, so
+// a pin in use stays alive. This replica's copy (used while Redis is down)
+// follows what Redis says.
+func (s *Store) Affinity(ctx context.Context, key string, ttl time.Duration) string {
+	if s.isDown() {
+		return s.local.Affinity(ctx, key, ttl)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+	defer cancel()
+	p := s.rdb.Pipeline()
+	get := p.Get(cctx, pinPref+key)
+	p.Expire(cctx, pinPref+key, ttl)
+	_, err := p.Exec(cctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		s.markDown(err)
+		return s.local.Affinity(ctx, key, ttl)
+	}
+	id := get.Val()
+	if id == "" {
+		// Not in Redis: expired, or set while this replica could not
+		// reach it; this replica's own pin, if any, stands.
+		return s.local.Affinity(ctx, key, ttl)
+	}
+	s.local.SetAffinity(ctx, key, id, ttl)
+	return id
+}
+
+// SetAffinity implements router.State: SET with the pin's lifetime.
+func (s *Store) SetAffinity(ctx context.Context, key, deployment string, ttl time.Duration) {
+	s.local.SetAffinity(ctx, key, deployment, ttl)
+	if s.isDown() {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+	defer cancel()
+	if err := s.rdb.Set(cctx, pinPref+key, deployment, ttl).Err(); err != nil {
+		s.markDown(err)
+	}
+}
+
+// Pinned implements router.State with the pins this replica has read or set.
+func (s *Store) Pinned() map[string]int { return s.local.Pinned() }
 
 // Announce implements router.State: the event is published in the
 // background; while Redis is down it is dropped (resync tells it later).
