@@ -52,39 +52,12 @@ func apiFromHeaders(r *http.Request) api {
 	return apiOpenAI
 }
 
-type openAIError struct {
-	Error openAIErrorBody `json:"error"`
-}
-type openAIErrorBody struct {
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    string  `json:"code"`
-}
-type anthropicError struct {
-	Type  string             `json:"type"`
-	Error anthropicErrorBody `json:"error"`
-}
-type anthropicErrorBody struct {
-	Type    string `json:"type"`
-	Message string `json:"message"`
-}
-
 // errorBody renders an error in the caller's shape. Every message is
 // redacted by value and shape and capped: error paths are where upstream
 // text and client input meet the outside.
 func errorBody(a api, status int, code, msg string) []byte {
-	msg = redactMessage(msg)
-	var b []byte
-	if a == apiAnthropic {
-		b, _ = json.Marshal(anthropicError{Type: "error", Error: anthropicErrorBody{Type: errorType(a, status), Message: msg}})
-	} else {
-		if code == "" {
-			code = strconv.Itoa(status)
-		}
-		b, _ = json.Marshal(openAIError{Error: openAIErrorBody{Message: msg, Type: errorType(a, status), Code: code}})
-	}
-	return b
+	return translate.ErrorJSON(a == apiAnthropic, &translate.UpstreamError{
+		Status: status, Type: errorType(a, status), Code: code, Message: redactMessage(msg)})
 }
 
 func writeError(w http.ResponseWriter, a api, status int, code, msg string) {

@@ -127,6 +127,17 @@ func openAIErrorJSON(e *UpstreamError) []byte {
 	return append(b, "}}"...)
 }
 
+// ErrorJSON is e as an error body in the client's shape: Anthropic's
+// {"type":"error","error":{type,message}} when anthropic, else OpenAI's
+// {"error":{message,type,param,code}} (Chat and Responses clients). A type
+// that is not the shape's own comes from the error table.
+func ErrorJSON(anthropic bool, e *UpstreamError) []byte {
+	if anthropic {
+		return anthropicErrorJSON(e)
+	}
+	return openAIErrorJSON(e)
+}
+
 // AnthropicErrorBody converts an upstream error (status + body, any shape)
 // into an Anthropic error body {"type":"error","error":{type,message}}.
 // The gateway sends it with the same status.
