@@ -1,8 +1,8 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/translate"
 )
 
 // FailKind says how a call failed. The router's classification table maps
@@ -153,30 +154,11 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 
 // ErrorMessage extracts the message of an upstream error body in either
 // dialect ({"error":{"message"}}, {"message"}, {"detail"}), or returns the
-// raw text capped at 500 bytes.
+// raw text capped at 500 bytes: translate.ParseUpstreamError, the one
+// reader of upstream error bodies.
 func ErrorMessage(body []byte) string {
-	var probe struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-		Detail  string          `json:"detail"`
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ""
 	}
-	if json.Unmarshal(body, &probe) == nil {
-		var inner struct {
-			Message string `json:"message"`
-		}
-		var plain string
-		if len(probe.Error) > 0 && json.Unmarshal(probe.Error, &inner) != nil {
-			json.Unmarshal(probe.Error, &plain)
-		}
-		for _, m := range []string{inner.Message, plain, probe.Message, probe.Detail} {
-			if m != "" {
-				return m
-			}
-		}
-	}
-	s := strings.TrimSpace(string(body))
-	if len(s) > 500 {
-		s = s[:500] + "..."
-	}
-	return s
+	return translate.ParseUpstreamError(0, body).Message
 }
