@@ -20,6 +20,25 @@ func (e *UnknownModelError) Error() string {
 	return fmt.Sprintf("model %s is not configured on this gateway; available models: %s", runtime.Quote(e.Model), strings.Join(e.Known, ", "))
 }
 
+// ContextWindowError: the request is larger than the context window
+// (model_info.max_input_tokens) of every deployment that could serve it,
+// so it was not sent. The gateway answers 400.
+type ContextWindowError struct {
+	Alias, Group string
+	// Deployment and Path name the first deployment that was too small.
+	Deployment, Path string
+	// Tokens is the request's count and Method how it was counted.
+	Tokens int
+	Method string
+	// Window is that deployment's context window.
+	Window int
+}
+
+func (e *ContextWindowError) Error() string {
+	return fmt.Sprintf("the request has %d input tokens (%s), more than the %d-token context window of model %s (deployment %s, %s.model_info.max_input_tokens); shorten or compact the conversation, or add a larger model to router_settings.context_window_fallbacks for %s",
+		e.Tokens, e.Method, e.Window, runtime.Quote(e.Alias), e.Deployment, e.Path, runtime.Quote(e.Group))
+}
+
 // NoDeploymentsError: every deployment that could serve the request is
 // cooling down or at its rpm/tpm limit. The gateway answers 429 with Retry-After.
 type NoDeploymentsError struct {

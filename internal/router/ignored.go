@@ -33,7 +33,7 @@ var builtinKeys = map[string][]string{
 	"":                            {"model_list", "router_settings", "litellm_settings", "general_settings"},
 	"model_list[]":                {"model_name", "litellm_params", "model_info", "weight", "rpm", "tpm"},
 	"model_list[].litellm_params": {"model", "api_base", "api_key", "api_key_ref", "timeout", "stream_timeout", "rpm", "tpm", "weight", "order", "cooldown_time"},
-	"model_list[].model_info":     {"id", "mode", "supported_endpoints", "cooldown_time"},
+	"model_list[].model_info":     {"id", "mode", "supported_endpoints", "cooldown_time", "max_input_tokens", "max_tokens", "max_output_tokens"},
 	"general_settings":            {"master_key", "master_key_ref", "extra_keys", "extra_key_refs"},
 }
 

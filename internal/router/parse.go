@@ -410,6 +410,16 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 			}
 		}
 		d.Target = upstream.NewTarget(kind, upModel, base, key, extra)
+		if mi != nil {
+			for _, k := range []string{"max_input_tokens", "max_tokens"} {
+				if v, ok := mi[k]; ok && v != nil && d.MaxInputTokens == 0 {
+					d.MaxInputTokens = p.intRange(path+".model_info."+k, v, 1, 1<<40, 0)
+				}
+			}
+			if v, ok := mi["max_output_tokens"]; ok && v != nil {
+				d.MaxOutputTokens = p.intRange(path+".model_info.max_output_tokens", v, 1, 1<<40, 0)
+			}
+		}
 		if v, ok := lp["timeout"]; ok && v != nil {
 			d.Timeout = p.seconds(path+".litellm_params.timeout", v, 0)
 		}

@@ -234,6 +234,20 @@ func (r *Router) Do(ctx context.Context, alias string, try TryFunc) (Trace, erro
 // deployment that served the session last in a group is preferred while it
 // is available, and the one that answers becomes the session's pin.
 func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFunc) (Trace, error) {
+	return r.DoCounted(ctx, alias, session, nil, try)
+}
+
+// InputCounter returns the request's input tokens as deployment d's
+// upstream would count them, and how they were counted ("tokenizer=o200k_base",
+// "estimate"). It is called only for deployments with a context window.
+type InputCounter func(d *Deployment) (tokens int, method string)
+
+// DoCounted is DoSession with a pre-call context-window check: a deployment
+// whose model_info context window (Deployment.MaxInputTokens) is below
+// count's answer is not tried; another deployment of the group is, then
+// the group's context_window_fallbacks. When nothing fits, the error is a
+// *ContextWindowError. count nil skips the check.
+func (r *Router) DoCounted(ctx context.Context, alias, session string, count InputCounter, try TryFunc) (Trace, error) {
 	g, ok := r.Lookup(alias)
 	if !ok {
 		return Trace{}, &UnknownModelError{Model: alias, Known: r.Visible()}
@@ -250,6 +264,7 @@ func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFu
 		cooling        []string
 		list           = g.chain
 		next           = 0
+		onCW           bool // list is a context_window_fallbacks chain
 		cur            = g
 		triedBuf       [8]*Deployment
 		skipBuf        [4]*Deployment
@@ -257,6 +272,7 @@ func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFu
 	maxHops := s.MaxFallbacks
 	for {
 		tried, skip := triedBuf[:0], skipBuf[:0]
+		overWindow := false
 		pin := r.lookupPin(ctx, cur, session)
 		for retry := 0; retry <= s.NumRetries; {
 			var (
@@ -275,6 +291,18 @@ func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFu
 				}
 				cooling = append(cooling, cool...)
 				break
+			}
+			if count != nil && d.MaxInputTokens > 0 {
+				if n, how := count(d); n > d.MaxInputTokens {
+					// Not sent: the upstream would refuse it. Not a failure of
+					// the deployment either, so nothing cools down.
+					if primaryErr == nil {
+						primaryErr, primaryDep = &ContextWindowError{Alias: alias, Group: cur.Name, Deployment: d.ID, Path: d.Path, Tokens: n, Method: how, Window: d.MaxInputTokens}, d
+					}
+					skip = append(skip, d)
+					overWindow = true
+					continue
+				}
 			}
 			if !r.admit(ctx, d) {
 				continue // at its rpm limit: pick skips it now
@@ -313,8 +341,10 @@ func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFu
 			if cls == ClassAuth {
 				authRefused = append(authRefused, d)
 			}
-			if cls == ClassContextWindow && len(cur.cwChain) > 0 {
-				list, next = cur.cwChain, 0
+			if cls == ClassContextWindow && (onCW || len(cur.cwChain) > 0) {
+				if !onCW {
+					list, next, onCW = cur.cwChain, 0, true
+				}
 				break
 			}
 			if pol.returnNow {
@@ -347,6 +377,9 @@ func (r *Router) DoSession(ctx context.Context, alias, session string, try TryFu
 					}
 				}
 			}
+		}
+		if overWindow && len(cur.cwChain) > 0 && !onCW {
+			list, next, onCW = cur.cwChain, 0, true
 		}
 		if next >= len(list) || tr.Fallbacks >= maxHops {
 			break

@@ -146,6 +146,21 @@ func (g *Group) FallbackChain() []string {
 	return out
 }
 
+// Window is what /v1/models reports for the group: the smallest context
+// window and maximum output among its deployments that set one, since any
+// of them may serve a request; 0 when none does.
+func (g *Group) Window() (input, output int) {
+	for _, d := range g.Deployments {
+		if d.MaxInputTokens > 0 && (input == 0 || d.MaxInputTokens < input) {
+			input = d.MaxInputTokens
+		}
+		if d.MaxOutputTokens > 0 && (output == 0 || d.MaxOutputTokens < output) {
+			output = d.MaxOutputTokens
+		}
+	}
+	return input, output
+}
+
 // Deployment is one model_list entry.
 type Deployment struct {
 	// ID is model_info.id, else a stable hash of alias, model and api_base.
@@ -174,6 +189,13 @@ type Deployment struct {
 	// this deployment (litellm_params.cooldown_time or model_info.cooldown_time).
 	// Default: -1 (use the router setting).
 	CooldownTime time.Duration
+	// MaxInputTokens is the context window: model_info.max_input_tokens,
+	// else model_info.max_tokens (LiteLLM's older spelling). A request
+	// counted above it is not sent here (context_window_fallbacks are tried
+	// instead). Default: 0 (unknown, never checked).
+	MaxInputTokens int
+	// MaxOutputTokens is model_info.max_output_tokens. Default: 0 (unknown).
+	MaxOutputTokens int
 	// Path is the entry's place in the document (model_list[2]), for messages.
 	Path string
 	// KeyRef is litellm_params.api_key_ref (a credentials.upstream name) and
