@@ -1,9 +1,14 @@
 package translate
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/flowgate/flowgate/internal/jsonscan"
+	"github.com/tiktoken-go/tokenizer"
 )
 
 // Token estimate constants (see EstimateTokens).
@@ -63,4 +68,128 @@ func EstimateTokens(body []byte) (int, error) {
 		return 0, fmt.Errorf("estimating tokens: %w: unterminated string", ErrUpstreamBody)
 	}
 	return baseTokens + fixed + (bytesN+nstr*perStringTokens*bytesPerToken+bytesPerToken-1)/bytesPerToken, nil
+}
+
+// Tokenizer names: the token-count method CountTokens reports.
+const (
+	O200kBase  = "o200k_base"
+	Cl100kBase = "cl100k_base"
+	// MethodEstimate is CountTokens' method when no tokenizer is known.
+	MethodEstimate = "estimate"
+)
+
+// Per-message overhead of OpenAI's chat format: each message is framed by
+// about 3 tokens, and the reply is primed with 3 more.
+const (
+	perMessageTokens = 3
+	replyTokens      = 3
+)
+
+// codecs load each BPE table once, on first use. The tables are embedded
+// in github.com/tiktoken-go/tokenizer: nothing is downloaded.
+var codecs = map[string]func() tokenizer.Codec{
+	O200kBase:  sync.OnceValue(func() tokenizer.Codec { c, _ := tokenizer.Get(tokenizer.O200kBase); return c }),
+	Cl100kBase: sync.OnceValue(func() tokenizer.Codec { c, _ := tokenizer.Get(tokenizer.Cl100kBase); return c }),
+}
+
+// EncodingFor names the tokenizer of an upstream model (litellm_params.model
+// without the provider prefix), or "" when it is not known: o200k_base for
+// the GPT-4o, GPT-4.1, GPT-5 and o-series families, cl100k_base for GPT-4
+// and GPT-3.5. Other models (Claude, open-weight models behind openai/) have
+// no tokenizer here and are estimated.
+func EncodingFor(model string) string {
+	m := strings.ToLower(model)
+	if i := strings.LastIndexByte(m, '/'); i >= 0 {
+		m = m[i+1:] // e.g. openai/gpt-4o served under an org/ prefix
+	}
+	m = strings.TrimPrefix(m, "ft:")
+	for _, p := range []string{"gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "chatgpt-4o", "o1", "o3", "o4", "codex-"} {
+		if strings.HasPrefix(m, p) {
+			return O200kBase
+		}
+	}
+	for _, p := range []string{"gpt-4", "gpt-3.5", "gpt-35"} {
+		if strings.HasPrefix(m, p) {
+			return Cl100kBase
+		}
+	}
+	return ""
+}
+
+// structuralKeys are keys whose string values are wire bookkeeping rather
+// than text the model reads; CountTokens does not count them.
+var structuralKeys = map[string]bool{
+	"type": true, "role": true, "model": true, "id": true, "tool_use_id": true, "call_id": true,
+	"tool_call_id": true, "media_type": true, "status": true, "prompt_cache_key": true,
+	"user_id": true, "effort": true, "encrypted_content": true, "ttl": true, "detail": true,
+}
+
+// CountTokens counts the input tokens of a request body (Messages, Chat or
+// Responses) for the upstream model model. With a known tokenizer (see
+// EncodingFor) it tokenizes the text the model reads and says
+// "tokenizer=<encoding>"; otherwise it returns EstimateTokens and
+// "estimate".
+//
+// Rule with a tokenizer: every string value is tokenized, except the
+// values of structuralKeys and "signature" (zero) and "data" or a data:
+// URL (a base64 image or document, a flat 1600 tokens); keys are not
+// counted. Each "role" adds 3 tokens (message framing) and the request 3
+// (reply priming). Tool schemas are thus counted by their descriptions and
+// enum values; their property names are not, which undercounts tools by a
+// few tokens each.
+func CountTokens(body []byte, model string) (n int, method string, err error) {
+	enc := EncodingFor(model)
+	if enc == "" {
+		n, err = EstimateTokens(body)
+		return n, MethodEstimate, err
+	}
+	if t := trimSpace(body); len(t) == 0 || t[0] != '{' {
+		return 0, "", fmt.Errorf("counting tokens: %w: body is not a JSON object", ErrUpstreamBody)
+	}
+	c := codecs[enc]()
+	if c == nil {
+		n, err = EstimateTokens(body)
+		return n, MethodEstimate, err
+	}
+	n = replyTokens
+	var prevKey []byte
+	var quoted []byte
+	var bad error
+	ok := jsonscan.Strings(body, func(raw []byte, key bool) {
+		if key {
+			prevKey = raw
+			return
+		}
+		k := string(prevKey)
+		prevKey = nil
+		switch {
+		case k == "role":
+			n += perMessageTokens
+			return
+		case k == "signature" || structuralKeys[k]:
+			return
+		case k == "data" || (k == "url" && bytes.HasPrefix(raw, []byte("data:"))):
+			n += imageTokens
+			return
+		}
+		s := string(raw)
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			quoted = append(append(append(quoted[:0], '"'), raw...), '"')
+			if json.Unmarshal(quoted, &s) != nil {
+				s = string(raw)
+			}
+		}
+		m, cerr := c.Count(s)
+		if cerr != nil && bad == nil {
+			bad = cerr
+		}
+		n += m
+	})
+	if !ok {
+		return 0, "", fmt.Errorf("counting tokens: %w: unterminated string", ErrUpstreamBody)
+	}
+	if bad != nil {
+		return 0, "", fmt.Errorf("counting tokens with %s: %w", enc, bad)
+	}
+	return n, "tokenizer=" + enc, nil
 }
