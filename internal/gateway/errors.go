@@ -77,6 +77,7 @@ func writeFailure(w http.ResponseWriter, a api, err error) int {
 		unk *router.UnknownModelError
 		nod *router.NoDeploymentsError
 		afe *router.AuthFailedError
+		cwe *router.ContextWindowError
 		ue  *upstream.Error
 	)
 	switch {
@@ -89,6 +90,9 @@ func writeFailure(w http.ResponseWriter, a api, err error) int {
 		}
 		writeError(w, a, status, "upstream_auth_failed", afe.Error())
 		return status
+	case errors.As(err, &cwe):
+		writeError(w, a, http.StatusBadRequest, "context_length_exceeded", cwe.Error())
+		return http.StatusBadRequest
 	case errors.As(err, &unk):
 		writeError(w, a, http.StatusNotFound, "model_not_found", unk.Error())
 		return http.StatusNotFound

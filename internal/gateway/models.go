@@ -41,8 +41,12 @@ type codexModel struct {
 	ApplyPatchToolType         *string         `json:"apply_patch_tool_type"`
 	TruncationPolicy           codexTruncation `json:"truncation_policy"`
 	SupportsParallelToolCalls  bool            `json:"supports_parallel_tool_calls"`
-	ExperimentalSupportedTools []string        `json:"experimental_supported_tools"`
-	InputModalities            []string        `json:"input_modalities"`
+	// ContextWindow is the alias's model_info window; omitted when unknown
+	// (Codex then uses its fallback metadata). Codex compacts at 90% of it
+	// when no auto_compact_token_limit is given, so none is sent.
+	ContextWindow              int      `json:"context_window,omitempty"`
+	ExperimentalSupportedTools []string `json:"experimental_supported_tools"`
+	InputModalities            []string `json:"input_modalities"`
 }
 
 type codexEffort struct {
@@ -62,12 +66,20 @@ func buildModelLists(r *router.Router) modelLists {
 		Object  string `json:"object"`
 		Created int64  `json:"created"`
 		OwnedBy string `json:"owned_by"`
+		// The alias's window from model_info (see router.Group.Window),
+		// in LiteLLM's spelling; omitted when unknown.
+		MaxInputTokens  int `json:"max_input_tokens,omitempty"`
+		MaxOutputTokens int `json:"max_output_tokens,omitempty"`
 	}
 	type anModel struct {
 		Type        string `json:"type"`
 		ID          string `json:"id"`
 		DisplayName string `json:"display_name"`
 		CreatedAt   string `json:"created_at"`
+		// Anthropic's Models API fields: the context window and the
+		// largest max_tokens; omitted when unknown.
+		MaxInputTokens int `json:"max_input_tokens,omitempty"`
+		MaxTokens      int `json:"max_tokens,omitempty"`
 	}
 	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	// The OpenAI list carries Codex's catalog beside it: OpenAI clients read
@@ -85,15 +97,20 @@ func buildModelLists(r *router.Router) modelLists {
 	}{Data: []anModel{}}
 	efforts := []codexEffort{{"low", "Fast responses with lighter reasoning"}, {"medium", "Balanced reasoning"}, {"high", "Deeper reasoning for complex tasks"}}
 	for i, a := range aliases {
-		oa.Data = append(oa.Data, oaModel{ID: a, Object: "model", Created: created.Unix(), OwnedBy: "flowgate"})
+		var in, out int
+		if g, ok := r.Lookup(a); ok {
+			in, out = g.Window()
+		}
+		oa.Data = append(oa.Data, oaModel{ID: a, Object: "model", Created: created.Unix(), OwnedBy: "flowgate", MaxInputTokens: in, MaxOutputTokens: out})
 		oa.Models = append(oa.Models, codexModel{
 			Slug: a, DisplayName: a, Description: "FlowGate alias " + a,
 			DefaultReasoningLevel: "medium", SupportedReasoningLevels: efforts,
 			ShellType: "shell_command", Visibility: "list", SupportedInAPI: true, Priority: i,
 			SupportsReasoningSummaries: true, TruncationPolicy: codexTruncation{Mode: "bytes", Limit: 10000},
 			SupportsParallelToolCalls: true, ExperimentalSupportedTools: []string{}, InputModalities: []string{"text", "image"},
+			ContextWindow: in,
 		})
-		an.Data = append(an.Data, anModel{Type: "model", ID: a, DisplayName: a, CreatedAt: created.Format(time.RFC3339)})
+		an.Data = append(an.Data, anModel{Type: "model", ID: a, DisplayName: a, CreatedAt: created.Format(time.RFC3339), MaxInputTokens: in, MaxTokens: out})
 	}
 	if len(aliases) > 0 {
 		an.FirstID, an.LastID = &aliases[0], &aliases[len(aliases)-1]

@@ -14,6 +14,7 @@ import (
 	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -26,7 +27,7 @@ import (
 //	x-flowgate-fallbacks    fallback hops taken (0 = the requested group answered)
 //	x-flowgate-overhead-ms  time spent in the gateway itself, upstream time excluded
 //	x-flowgate-generation   config generation that served the request
-//	x-flowgate-token-count  count_tokens only: "upstream" or "estimate"
+//	x-flowgate-token-count  count_tokens only: "upstream", "tokenizer=o200k_base" (or cl100k_base) or "estimate"
 //	x-flowgate-session-affinity  for a request of an agent session: "hit" (the
 //	                        session's deployment answered), "new" (first request in
 //	                        this group, now pinned) or "moved" (its deployment was
@@ -152,7 +153,11 @@ func (s *Server) inference(w http.ResponseWriter, r *http.Request, proto upstrea
 	if countTokens {
 		session = "" // counting warms no cache: it neither uses nor moves a pin
 	}
-	tr, err := g.router.DoSession(r.Context(), info.Model, session, x.tryLogged)
+	var count router.InputCounter
+	if !countTokens {
+		count = x.inputCounter()
+	}
+	tr, err := g.router.DoCounted(r.Context(), info.Model, session, count, x.tryLogged)
 	if err != nil {
 		var afe *router.AuthFailedError
 		if errors.As(err, &afe) {
@@ -402,6 +407,37 @@ func copyResponseHeaders(dst, src http.Header) {
 	}
 }
 
+// inputCounter counts the request for the router's context-window check
+// (model_info.max_input_tokens), once per tokenizer. A body smaller in
+// bytes than half the window is taken to fit without counting: text never
+// has more tokens than bytes, which leaves half the window for framing and
+// flat-charged images, and keeps the tokenizer off most requests.
+func (x *exchange) inputCounter() router.InputCounter {
+	var memo map[string]int
+	return func(d *router.Deployment) (int, string) {
+		enc := translate.EncodingFor(d.Target.Model)
+		how := translate.MethodEstimate
+		if enc != "" {
+			how = "tokenizer=" + enc
+		}
+		if len(x.body) < d.MaxInputTokens/2 {
+			return 0, how
+		}
+		if n, ok := memo[how]; ok {
+			return n, how
+		}
+		n, how2, err := translate.CountTokens(x.body, d.Target.Model)
+		if err != nil {
+			return 0, how // the upstream reports what is wrong with the body
+		}
+		if memo == nil {
+			memo = map[string]int{}
+		}
+		memo[how2] = n
+		return n, how2
+	}
+}
+
 // tryCountTokens forwards to an Anthropic upstream's native endpoint, or
 // answers with a local estimate.
 func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error {
@@ -417,12 +453,15 @@ func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error
 			return err
 		}
 	}
-	n := TokenEstimator(x.body)
+	n, method, err := translate.CountTokens(x.body, t.Model)
+	if err != nil {
+		return &upstream.Error{Kind: upstream.FailStatus, Status: http.StatusBadRequest, Err: err}
+	}
 	out := strconv.AppendInt([]byte(`{"input_tokens":`), int64(n), 10)
 	out = append(out, '}')
 	h := x.w.Header()
 	h["Content-Type"] = x.hv.one("application/json")
-	h[hdrTokenCount] = x.hv.one("estimate")
+	h[hdrTokenCount] = []string{method}
 	x.traceHeaders(at.Group.Name, at.Deployment.ID, at.Affinity, at.N, at.Fallbacks, len(out))
 	at.Committed, x.committed = true, true
 	x.status = http.StatusOK

@@ -46,16 +46,6 @@ var ErrTranslationUnavailable = errors.New("translation not available yet")
 // DefaultTranslator is used when Options.Translator is nil.
 var DefaultTranslator Translator = translateAdapter{}
 
-// TokenEstimator estimates input tokens for count_tokens when the
-// deployment has no native counting endpoint. It errs high: an under-count
-// makes Claude Code compact too late.
-var TokenEstimator = func(body []byte) int {
-	if n, err := translate.EstimateTokens(body); err == nil {
-		return n
-	}
-	return len(body)/3 + 1
-}
-
 func unsupported(from, to upstream.Protocol) error {
 	return &upstream.Error{Kind: upstream.FailUnsupported, Err: errors.New(
 		"translation not available yet: this deployment speaks " + to.String() + ", the request is " + from.String() +
