@@ -253,6 +253,10 @@ type chatUsage struct {
 	CompletionTokensDetails *chatReasonedTokens `json:"completion_tokens_details,omitempty"`
 	// Some upstreams (DeepSeek) report cache hits at top level.
 	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens,omitempty"`
+	// CacheCreationInputTokens are cache writes, counted in prompt_tokens,
+	// as Anthropic-backed chat upstreams (LiteLLM) and FlowGate's own
+	// answers from an anthropic upstream report them.
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens,omitempty"`
 }
 
 type chatCachedTokens struct {
