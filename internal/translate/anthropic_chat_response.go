@@ -47,7 +47,7 @@ func chatFinish(stop string, hasTools bool) string {
 func chatUsageOf(u anthUsage) *chatUsage {
 	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
 	return &chatUsage{PromptTokens: prompt, CompletionTokens: u.OutputTokens, TotalTokens: prompt + u.OutputTokens,
-		PromptTokensDetails: &chatCachedTokens{u.CacheReadInputTokens}}
+		PromptTokensDetails: &chatCachedTokens{u.CacheReadInputTokens}, CacheCreationInputTokens: u.CacheCreationInputTokens}
 }
 
 // compactInput returns a tool_use input as compact JSON arguments text

@@ -116,15 +116,12 @@ func anthropicStop(finish string, hasTools bool, stopReason, matched json.RawMes
 }
 
 // anthropicUsage maps chat usage: Anthropic input_tokens excludes cache
-// reads, chat prompt_tokens includes them.
+// reads and writes, chat prompt_tokens includes them.
 func anthropicUsage(u *chatUsage) anthUsage {
 	if u == nil {
 		return anthUsage{}
 	}
-	cached := u.cached()
-	in := u.PromptTokens - cached
-	if in < 0 {
-		in = 0
-	}
-	return anthUsage{InputTokens: in, OutputTokens: u.CompletionTokens, CacheReadInputTokens: cached}
+	read, written := u.cached(), u.CacheCreationInputTokens
+	return anthUsage{InputTokens: max(u.PromptTokens-read-written, 0), OutputTokens: u.CompletionTokens,
+		CacheReadInputTokens: read, CacheCreationInputTokens: written}
 }

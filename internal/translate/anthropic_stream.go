@@ -93,14 +93,14 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 	if id == "" {
 		id = convertID(upstreamID, "msg_", "chatcmpl-")
 	}
-	in, cached := s.opts.InputTokens, 0
+	u := anthUsage{InputTokens: s.opts.InputTokens}
 	if s.usage != nil {
-		u := anthropicUsage(s.usage)
-		in, cached = u.InputTokens, u.CacheReadInputTokens
+		u = anthropicUsage(s.usage)
+		u.OutputTokens = 0
 	}
+	u.CacheCreation = &anthCacheCreation{}
 	s.e.event("message_start", &anthOutEvent{Type: "message_start", Message: &anthResponse{ID: id, Type: "message",
-		Role: "assistant", Model: s.alias, Content: []anthBlock{},
-		Usage: anthUsage{InputTokens: in, CacheReadInputTokens: cached, CacheCreation: &anthCacheCreation{}}}})
+		Role: "assistant", Model: s.alias, Content: []anthBlock{}, Usage: u}})
 }
 
 // reasoning takes thinking text and its signature (chatSink): the

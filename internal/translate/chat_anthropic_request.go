@@ -62,6 +62,8 @@ type aBlock struct {
 	Input     json.RawMessage `json:"input,omitempty"`
 	ToolUseID *string         `json:"tool_use_id,omitempty"` // tool_result, with Content
 	Content   *string         `json:"content,omitempty"`
+	// CacheControl is the client's cache_control (with its ttl), as sent.
+	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
 type aTurn struct {
@@ -89,7 +91,8 @@ type aTurn struct {
 // max_completion_tokens -> max_tokens (default Options.DefaultMaxTokens, or
 // 8192), temperature (clamped to 1) / top_p, reasoning_effort -> thinking
 // budget, response_format json_schema -> output_config.format, user ->
-// metadata.user_id, stream. Anything else (n, seed, penalties, logprobs,
+// metadata.user_id, stream. cache_control (with its ttl) on content parts,
+// messages and tools stays on the block or tool it marks. Anything else (n, seed, penalties, logprobs,
 // json_object) is dropped with a note. Thinking is left off (with a note)
 // where Anthropic would reject it: a forced tool_choice, or a tool loop
 // whose last assistant turn carries no signed thinking.
@@ -110,11 +113,12 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
 		}
+		if n := len(parts); n > 0 && parts[n-1].CacheControl == nil {
+			parts[n-1].CacheControl = m.CacheControl // a message-level marker caches through its end
+		}
 		switch m.Role {
 		case "system", "developer":
-			if s := chatText(parts, res); s != "" {
-				system = append(system, aBlock{Type: "text", Text: s})
-			}
+			system = append(system, textBlocks(parts, res)...)
 		case "assistant":
 			var bs []aBlock
 			if m.ReasoningContent != "" || m.ReasoningSignature != "" {
@@ -124,16 +128,14 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 					droppedReasoning = true
 				}
 			}
-			if s := chatText(parts, res); s != "" {
-				bs = append(bs, aBlock{Type: "text", Text: s})
-			}
+			bs = append(bs, textBlocks(parts, res)...)
 			for _, tc := range m.ToolCalls {
 				bs = append(bs, aBlock{Type: "tool_use", ID: ids.call(tc.ID, "toolu_"), Name: new(tc.Function.Name),
 					Input: argsObject(tc.Function.Arguments)})
 			}
 			turns = appendTurn(turns, "assistant", bs)
 		case "tool", "function":
-			turns = appendToolResult(turns, ids.result(m.ToolCallID), chatText(parts, res))
+			turns = appendToolResult(turns, ids.result(m.ToolCallID), parts, res)
 		default: // "user"
 			turns = appendTurn(turns, "user", chatUserBlocks(parts, res))
 		}
@@ -149,7 +151,8 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 			res.note("dropped tool " + name + " (type " + t.Type + "): only function tools are supported by an anthropic upstream")
 			continue
 		}
-		tools = append(tools, anthTool{Name: name, Description: t.Function.Description, InputSchema: schemaOrEmpty(t.Function.Parameters)})
+		tools = append(tools, anthTool{Name: name, Description: t.Function.Description, InputSchema: schemaOrEmpty(t.Function.Parameters),
+			CacheControl: t.CacheControl})
 	}
 	toolChoice, forced := chatToolChoiceToAnth(req.ToolChoice, req.ParallelToolCalls, len(tools) > 0, res)
 
@@ -291,8 +294,16 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 	return bs
 }
 
-func appendToolResult(turns []aTurn, id, text string) []aTurn {
+// appendToolResult adds a tool message's text as a tool_result, marked
+// with the cache_control of its parts (the last one that has one).
+func appendToolResult(turns []aTurn, id string, parts []chatInPart, res *Result) []aTurn {
+	text := chatText(parts, res)
 	r := aBlock{Type: "tool_result", ToolUseID: &id, Content: &text}
+	for _, p := range parts {
+		if p.CacheControl != nil {
+			r.CacheControl = p.CacheControl
+		}
+	}
 	if n := len(turns); n > 0 && turns[n-1].Role == "user" {
 		turns[n-1].Content = insertResult(turns[n-1].Content, r)
 		return turns
@@ -317,6 +328,23 @@ func lastToolTurnUnsigned(turns []aTurn) bool {
 	return false
 }
 
+// textBlocks flattens system or assistant parts to text blocks (chatText),
+// ending a block at every part that carries cache_control so the marker
+// stays where the client put it; without markers that is one block.
+func textBlocks(parts []chatInPart, res *Result) []aBlock {
+	var bs []aBlock
+	start := 0
+	for i, p := range parts {
+		if p.CacheControl != nil || i == len(parts)-1 {
+			if s := chatText(parts[start:i+1], res); s != "" {
+				bs = append(bs, aBlock{Type: "text", Text: s, CacheControl: p.CacheControl})
+			}
+			start = i + 1
+		}
+	}
+	return bs
+}
+
 // chatUserBlocks converts user content into text and image blocks.
 func chatUserBlocks(parts []chatInPart, res *Result) []aBlock {
 	var bs []aBlock
@@ -324,10 +352,11 @@ func chatUserBlocks(parts []chatInPart, res *Result) []aBlock {
 		switch p.Type {
 		case "text", "input_text":
 			if p.Text != "" {
-				bs = append(bs, aBlock{Type: "text", Text: p.Text})
+				bs = append(bs, aBlock{Type: "text", Text: p.Text, CacheControl: p.CacheControl})
 			}
 		case "image_url", "input_image":
 			if blk, ok := imageBlock(p.ImageURL); ok {
+				blk.CacheControl = p.CacheControl
 				bs = append(bs, blk)
 			} else {
 				res.note("dropped image_url part without a usable url")

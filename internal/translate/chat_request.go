@@ -27,7 +27,23 @@ type chatInPart struct {
 	Text     string          `json:"text"`
 	Refusal  string          `json:"refusal"`
 	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
+	// CacheControl is Anthropic's prompt caching marker, kept only for an
+	// anthropic upstream (ChatToAnthropic).
+	CacheControl cacheMark `json:"cache_control"`
 }
+
+// cacheMark is a cache_control object (with its ttl) as the client sent
+// it; null reads as absent, so it is never sent on as null.
+type cacheMark json.RawMessage
+
+func (c *cacheMark) UnmarshalJSON(b []byte) error {
+	if !isNull(b) {
+		*c = append((*c)[:0], b...)
+	}
+	return nil
+}
+
+func (c cacheMark) MarshalJSON() ([]byte, error) { return c, nil }
 
 // chatParts reads chat message content: a string is one text part, null
 // none, an array its parts.

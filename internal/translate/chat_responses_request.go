@@ -21,6 +21,7 @@ type respOutRequest struct {
 	Reasoning         *respReasoning  `json:"reasoning,omitempty"`
 	Text              *respOutText    `json:"text,omitempty"`
 	User              string          `json:"user,omitempty"`
+	PromptCacheKey    string          `json:"prompt_cache_key,omitempty"`
 	Stream            bool            `json:"stream"`
 	Store             bool            `json:"store"`
 }
@@ -78,7 +79,8 @@ const minOutputTokens = 16
 // tool_choice is mapped ({"type":"function","name":...}), max_tokens /
 // max_completion_tokens -> max_output_tokens (at least 16, the API's
 // minimum), reasoning_effort -> reasoning.effort, response_format
-// json_schema / json_object -> text.format, stream kept, store always false
+// json_schema / json_object -> text.format, prompt_cache_key and stream
+// kept (cache_control markers are not part of it: dropped), store always false
 // (the gateway is stateless). Earlier assistant reasoning_content cannot be
 // replayed (a Responses upstream needs its own reasoning items) and is
 // dropped with a note, as are stop, n and other chat-only fields.
@@ -179,6 +181,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		out.MaxOutputTokens = &n
 	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	out.PromptCacheKey = req.PromptCacheKey
 	if req.ReasoningEffort != "" {
 		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}
 	}

@@ -19,7 +19,8 @@ import (
 // web_search and other hosted tools are dropped with a note in
 // Result.Notes. reasoning.effort -> reasoning_effort, max_output_tokens ->
 // max_tokens, text.format json_schema -> response_format; store and
-// include are ignored (the gateway is stateless); streams ask for usage.
+// include are ignored (the gateway is stateless); prompt_cache_key is kept
+// (OpenAI routes on it to hit its prompt cache); streams ask for usage.
 func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	var req respRequest
 	if err := unmarshal(body, &req); err != nil {
@@ -72,6 +73,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	out.PromptCacheKey = req.PromptCacheKey
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort
 	}

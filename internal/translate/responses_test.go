@@ -42,7 +42,10 @@ func TestResponsesToChatCodexFirstTurn(t *testing.T) {
 	if string(req.ToolChoice) != `"auto"` || req.ParallelToolCalls == nil || !*req.ParallelToolCalls || !req.Stream || !req.StreamOptions.IncludeUsage {
 		t.Fatalf("body = %s", res.Body)
 	}
-	for _, k := range []string{"store", "include", "prompt_cache_key", "client_metadata", "input", "reasoning"} {
+	if req.PromptCacheKey != "3b1e2f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b" {
+		t.Fatalf("prompt_cache_key = %q, want Codex's key forwarded", req.PromptCacheKey)
+	}
+	for _, k := range []string{"store", "include", "client_metadata", "input", "reasoning"} {
 		if _, ok := decodeChatReq(t, res.Body)[k]; ok {
 			t.Fatalf("%s forwarded", k)
 		}

@@ -63,6 +63,7 @@ type anthTool struct {
 	Description  string          `json:"description,omitempty"`
 	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
 	DeferLoading bool            `json:"defer_loading,omitempty"`
+	CacheControl cacheMark       `json:"cache_control,omitempty"` // written by ChatToAnthropic
 }
 
 type anthToolChoice struct {

@@ -23,6 +23,7 @@ type chatRequest struct {
 	User                string            `json:"user,omitempty"`
 	ReasoningEffort     string            `json:"reasoning_effort,omitempty"`
 	ResponseFormat      json.RawMessage   `json:"response_format,omitempty"`
+	PromptCacheKey      string            `json:"prompt_cache_key,omitempty"`
 	Metadata            map[string]string `json:"-"`
 }
 
@@ -57,6 +58,9 @@ type chatMessage struct {
 	// signature FlowGate streamed (ChatToAnthropic); never written.
 	ReasoningSignature string `json:"reasoning_signature,omitempty"`
 	Refusal            string `json:"refusal,omitempty"`
+	// CacheControl (message-level, as LiteLLM takes it) is read from chat
+	// clients for an anthropic upstream (ChatToAnthropic); never written.
+	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
 type chatPart struct {
@@ -105,6 +109,8 @@ type chatTool struct {
 	// Name appears beside "function" in Codex 0.94 chat bodies; used only
 	// when function.name is empty.
 	Name string `json:"name,omitempty"`
+	// CacheControl is read for an anthropic upstream; never written.
+	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
 type chatToolFuncDef struct {
@@ -247,6 +253,10 @@ type chatUsage struct {
 	CompletionTokensDetails *chatReasonedTokens `json:"completion_tokens_details,omitempty"`
 	// Some upstreams (DeepSeek) report cache hits at top level.
 	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens,omitempty"`
+	// CacheCreationInputTokens are cache writes, counted in prompt_tokens,
+	// as Anthropic-backed chat upstreams (LiteLLM) and FlowGate's own
+	// answers from an anthropic upstream report them.
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens,omitempty"`
 }
 
 type chatCachedTokens struct {

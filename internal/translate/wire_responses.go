@@ -22,6 +22,7 @@ type respRequest struct {
 	Text               *respText       `json:"text"`
 	User               string          `json:"user"`
 	PreviousResponseID string          `json:"previous_response_id"`
+	PromptCacheKey     string          `json:"prompt_cache_key"`
 	Metadata           json.RawMessage `json:"metadata"`
 }
 
