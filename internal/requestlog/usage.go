@@ -68,9 +68,11 @@ type wireUsage struct {
 
 func (u *wireUsage) tokens() Tokens {
 	if u.PromptTokens != nil {
-		cached := u.PromptTokensDetails.CachedTokens
-		return Tokens{Input: max(*u.PromptTokens-cached, 0), Output: u.CompletionTokens, CacheRead: cached,
-			Reasoning: u.CompletionTokensDetails.ReasoningTokens}
+		// prompt_tokens counts cache reads and (LiteLLM's
+		// cache_creation_input_tokens, also FlowGate's) cache writes.
+		cached, written := u.PromptTokensDetails.CachedTokens, u.CacheCreationInputTokens
+		return Tokens{Input: max(*u.PromptTokens-cached-written, 0), Output: u.CompletionTokens, CacheRead: cached,
+			CacheWrite: written, Reasoning: u.CompletionTokensDetails.ReasoningTokens}
 	}
 	cached := u.InputTokensDetails.CachedTokens
 	return Tokens{Input: max(u.InputTokens-cached, 0), Output: u.OutputTokens,

@@ -29,7 +29,9 @@ func TestScanUsageReadsEveryProtocolIncludingCacheTokens(t *testing.T) {
 			"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"x\"}\n\n",
 			"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\",\"usage\":{\"input_tokens\":900,\"input_tokens_details\":{\"cached_tokens\":800},\"output_tokens\":60,\"output_tokens_details\":{\"reasoning_tokens\":50},\"total_tokens\":960}}}\n\n"},
 			Tokens{Input: 100, Output: 60, CacheRead: 800, Reasoning: 50}},
-		{"no usage at all", []string{`{"choices":[{"message":{"content":"usage"}}]}`}, Tokens{}},
+		{"chat answer translated from a cache write", []string{`{"choices":[],"usage":{"prompt_tokens":1310,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1000},"cache_creation_input_tokens":300}}`},
+			Tokens{Input: 10, Output: 5, CacheRead: 1000, CacheWrite: 300}},
+				{"no usage at all", []string{`{"choices":[{"message":{"content":"usage"}}]}`}, Tokens{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got Tokens
