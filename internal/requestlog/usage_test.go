@@ -31,7 +31,7 @@ func TestScanUsageReadsEveryProtocolIncludingCacheTokens(t *testing.T) {
 			Tokens{Input: 100, Output: 60, CacheRead: 800, Reasoning: 50}},
 		{"chat answer translated from a cache write", []string{`{"choices":[],"usage":{"prompt_tokens":1310,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1000},"cache_creation_input_tokens":300}}`},
 			Tokens{Input: 10, Output: 5, CacheRead: 1000, CacheWrite: 300}},
-				{"no usage at all", []string{`{"choices":[{"message":{"content":"usage"}}]}`}, Tokens{}},
+		{"no usage at all", []string{`{"choices":[{"message":{"content":"usage"}}]}`}, Tokens{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got Tokens
