@@ -3,6 +3,7 @@ package translate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -37,6 +38,10 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	for i, m := range req.Messages {
 		var err error
 		out.Messages, err = appendAnthMessage(out.Messages, m, opts, res)
+		var refused *refusal
+		if errors.As(err, &refused) {
+			return nil, refused.at(fmt.Sprintf("messages[%d].", i), req.Model)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("decoding anthropic messages[%d]: %w", i, err)
 		}
@@ -51,6 +56,19 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	}
 	for _, t := range req.Tools {
 		switch {
+		case strings.HasPrefix(t.Type, "web_search_") && opts.responses:
+			// The chat form carries it to ChatToResponses, which sends the
+			// upstream's own web_search tool.
+			out.Tools = append(out.Tools, chatTool{Type: "web_search", Function: chatToolFuncDef{Name: t.Name}})
+			continue
+		case strings.HasPrefix(t.Type, "web_search_") || strings.HasPrefix(t.Type, "web_fetch_"):
+			// Dropping it would have the model answer as if it had searched.
+			r := &refusal{what: "tool " + t.Name + " (type " + t.Type + ") is an Anthropic server tool",
+				fix: "turn the tool off in the client"}
+			if strings.HasPrefix(t.Type, "web_fetch_") {
+				r.route = "an anthropic/ deployment" // no other upstream fetches pages itself
+			}
+			return nil, r.at("", req.Model)
 		case t.Type != "" && t.Type != "custom":
 			res.note("dropped tool " + t.Name + " (type " + t.Type + "): server tools are not supported by a chat upstream")
 			continue
@@ -127,7 +145,7 @@ func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Resu
 	case "assistant":
 		return appendAnthAssistant(dst, bs, opts), nil
 	default: // "user"
-		return appendAnthUser(dst, bs, res)
+		return appendAnthUser(dst, bs, opts, res)
 	}
 }
 
@@ -167,10 +185,10 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 // messages in their original order (Chat needs them right after the
 // assistant's tool_calls), then one user message with the remaining text and
 // images (including images returned inside tool results).
-func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessage, error) {
+func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result) ([]chatMessage, error) {
 	var parts []chatPart
 	hasImage := false
-	for _, b := range bs {
+	for j, b := range bs {
 		switch b.Type {
 		case "text":
 			parts = append(parts, chatPart{Type: "text", Text: b.Text})
@@ -180,7 +198,13 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, res *Result) ([]chatMessa
 				hasImage = true
 			}
 		case "document":
-			res.note("dropped document block: not supported by a chat upstream")
+			p, err := documentPart(b, opts)
+			if err != nil {
+				err.what = fmt.Sprintf("content[%d] is a document block %s", j, err.what)
+				return dst, err
+			}
+			parts = append(parts, p)
+			hasImage = hasImage || p.Type == "file"
 		case "tool_result":
 			var inner anthContent
 			if len(b.Content) > 0 {
@@ -220,6 +244,66 @@ func imagePart(src *anthSource) (chatPart, bool) {
 		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: src.URL}}, true
 	}
 	return chatPart{}, false
+}
+
+// documentPart turns a document block into a chat part: text documents
+// become text; PDFs (base64, or a URL for a responses upstream) become a
+// file part when the upstream takes files. Anything else is refused: a
+// dropped document would be answered as if it had been read.
+func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
+	src := b.Source
+	if src == nil {
+		return chatPart{}, &refusal{what: "without a source", fix: "give the block a source"}
+	}
+	name := b.Title
+	if name == "" {
+		name = "document.pdf"
+	}
+	files := opts.responses || opts.FileInput
+	switch {
+	case src.Type == "text":
+		return chatPart{Type: "text", Text: titled(b.Title, src.Data)}, nil
+	case src.Type == "content":
+		return chatPart{Type: "text", Text: titled(b.Title, joinText(src.Content, false))}, nil
+	case src.Type == "base64" && src.MediaType == "application/pdf" && files:
+		return chatPart{Type: "file", File: &chatFile{Filename: name, FileData: "data:application/pdf;base64," + src.Data}}, nil
+	case src.Type == "url" && opts.responses:
+		return chatPart{Type: "file", File: &chatFile{FileURL: src.URL}}, nil
+	case src.Type == "base64" && src.MediaType == "application/pdf" || src.Type == "url":
+		return chatPart{}, &refusal{what: "(a PDF)", fix: "send the document's text instead"}
+	}
+	return chatPart{}, &refusal{what: fmt.Sprintf("with source type %q and media_type %q", src.Type, src.MediaType),
+		fix: "send the document as a base64 PDF or as text"}
+}
+
+func titled(title, text string) string {
+	if title == "" {
+		return text
+	}
+	return title + "\n\n" + text
+}
+
+// refusal is a request part the upstream cannot take and that must not be
+// dropped silently (the answer would pretend it was used). The gateway
+// answers it, like every request translation error, with a 400 before
+// anything is sent upstream.
+type refusal struct {
+	what, fix string
+	// route is the kind of deployment that can take it; default an
+	// anthropic/ or openai_responses/ one.
+	route string
+}
+
+func (r *refusal) Error() string { return r.what }
+
+// at names where the part is (prefix + what) and the alias it was sent to.
+func (r *refusal) at(prefix, alias string) error {
+	route := r.route
+	if route == "" {
+		route = "an anthropic/ or openai_responses/ deployment"
+	}
+	return fmt.Errorf("%s%s that model %q cannot take through its deployment; route %q to %s, or %s",
+		prefix, r.what, alias, alias, route, r.fix)
 }
 
 // maxUserLen bounds the chat "user" field (OpenAI documents 64 characters

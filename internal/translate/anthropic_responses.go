@@ -11,10 +11,12 @@ import "github.com/flowgate/flowgate/internal/sse"
 // function_call / function_call_output items with their ids, in order;
 // thinking from history is dropped (a Responses upstream needs its own
 // reasoning items); the thinking config becomes reasoning.effort,
-// max_tokens max_output_tokens; store is false. opts.Model names the
+// max_tokens max_output_tokens; store is false; web_search server tools
+// become the upstream's web_search tool and PDF documents input_file parts.
+// opts.Model names the
 // upstream model. Result.Notes holds the notes of both steps.
 func AnthropicToResponses(body []byte, opts Options) (*Result, error) {
-	mid, err := AnthropicToChat(body, Options{})
+	mid, err := AnthropicToChat(body, Options{responses: true})
 	if err != nil {
 		return nil, err
 	}

@@ -48,13 +48,13 @@ func TestAnthropicToChatClaudeCodeFirstTurn(t *testing.T) {
 	if !strings.Contains(user, "system-reminder") || !strings.HasSuffix(user, "Reply with the word PONG") {
 		t.Fatalf("user = %q", user)
 	}
-	if len(req.Tools) != 2 || req.Tools[0].Function.Name != "Agent" || req.Tools[1].Function.Name != "Bash" {
+	if len(req.Tools) != 3 || req.Tools[0].Function.Name != "Agent" || req.Tools[1].Function.Name != "Bash" || req.Tools[2].Function.Name != "WebSearch" {
 		t.Fatalf("tools = %+v", req.Tools)
 	}
 	if !strings.Contains(string(req.Tools[1].Function.Parameters), `"command"`) {
 		t.Fatal("parameters lost")
 	}
-	if len(res.Notes) != 2 {
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "defer_loading") {
 		t.Fatalf("notes = %q", res.Notes)
 	}
 	if req.ReasoningEffort != "high" || req.MaxTokens == nil || *req.MaxTokens != 32000 {

@@ -21,12 +21,13 @@ type chatInRequest struct {
 }
 
 // chatInPart is a content part of a chat message (text, image_url,
-// refusal; input_audio and file are dropped).
+// refusal, file; input_audio is dropped).
 type chatInPart struct {
 	Type     string          `json:"type"`
 	Text     string          `json:"text"`
 	Refusal  string          `json:"refusal"`
 	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
+	File     *chatFile       `json:"file"`
 	// CacheControl is Anthropic's prompt caching marker, kept only for an
 	// anthropic upstream (ChatToAnthropic).
 	CacheControl cacheMark `json:"cache_control"`

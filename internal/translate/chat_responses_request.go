@@ -36,9 +36,9 @@ type respOutText struct {
 
 type respOutTool struct {
 	Type        string          `json:"type"`
-	Name        string          `json:"name"`
+	Name        string          `json:"name,omitempty"`
 	Description string          `json:"description,omitempty"`
-	Parameters  json.RawMessage `json:"parameters"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
 	Strict      *bool           `json:"strict,omitempty"`
 }
 
@@ -59,6 +59,9 @@ type respOutPart struct {
 	Text     string `json:"text,omitempty"`
 	ImageURL string `json:"image_url,omitempty"`
 	Detail   string `json:"detail,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	FileData string `json:"file_data,omitempty"`
+	FileURL  string `json:"file_url,omitempty"`
 }
 
 // minOutputTokens is the smallest max_output_tokens the OpenAI Responses
@@ -157,6 +160,10 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	}
 
 	for _, t := range req.Tools {
+		if t.Type == "web_search" {
+			out.Tools = append(out.Tools, respOutTool{Type: "web_search"})
+			continue
+		}
 		if t.Type != "function" && t.Type != "" {
 			res.note("dropped tool of type " + t.Type + ": not a function tool")
 			continue
@@ -202,7 +209,8 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// chatUserParts converts user content into input_text / input_image parts.
+// chatUserParts converts user content into input_text / input_image /
+// input_file parts.
 func chatUserParts(parts []chatInPart, res *Result) []respOutPart {
 	var out []respOutPart
 	for _, p := range parts {
@@ -221,6 +229,12 @@ func chatUserParts(parts []chatInPart, res *Result) []respOutPart {
 				detail = "auto"
 			}
 			out = append(out, respOutPart{Type: "input_image", ImageURL: u, Detail: detail})
+		case "file":
+			if f := p.File; f != nil && (f.FileData != "" || f.FileURL != "") {
+				out = append(out, respOutPart{Type: "input_file", Filename: f.Filename, FileData: f.FileData, FileURL: f.FileURL})
+			} else {
+				res.note("dropped file part without file_data or file_url")
+			}
 		default:
 			res.note("dropped " + p.Type + " content part: not supported by a responses upstream")
 		}

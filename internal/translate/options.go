@@ -21,6 +21,16 @@ type Options struct {
 	// the client sets no limit (Anthropic requires max_tokens). Default 0
 	// means 8192, which every current Claude model accepts.
 	DefaultMaxTokens int
+	// FileInput sends Anthropic PDF document blocks to a chat upstream as
+	// "file" parts (OpenAI models that read PDFs). Default false: such a
+	// request is refused, naming the block, since most chat upstreams
+	// reject or ignore files.
+	FileInput bool
+
+	// responses marks the chat form made on the way to a Responses
+	// upstream (AnthropicToResponses), which can carry web search and
+	// documents by URL.
+	responses bool
 }
 
 // model is the upstream model: Model, or the client's when Model is "".

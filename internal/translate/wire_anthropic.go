@@ -48,6 +48,7 @@ type anthBlock struct {
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	Content   json.RawMessage `json:"content,omitempty"` // tool_result: anthContent
 	IsError   bool            `json:"is_error,omitempty"`
+	Title     string          `json:"title,omitempty"` // document
 }
 
 type anthSource struct {
@@ -55,6 +56,8 @@ type anthSource struct {
 	MediaType string `json:"media_type,omitempty"`
 	Data      string `json:"data,omitempty"`
 	URL       string `json:"url,omitempty"`
+	// Content is a document's "content" source: text blocks.
+	Content anthContent `json:"content,omitempty"`
 }
 
 type anthTool struct {

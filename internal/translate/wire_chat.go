@@ -67,6 +67,16 @@ type chatPart struct {
 	Type     string        `json:"type"`
 	Text     string        `json:"text,omitempty"`
 	ImageURL *chatImageURL `json:"image_url,omitempty"`
+	File     *chatFile     `json:"file,omitempty"`
+}
+
+// chatFile is a chat "file" part's file: inline data (a data: URL) and a
+// name. FileURL is never sent to a chat upstream; it carries a document's
+// URL through the chat form to ChatToResponses.
+type chatFile struct {
+	Filename string `json:"filename,omitempty"`
+	FileData string `json:"file_data,omitempty"`
+	FileURL  string `json:"file_url,omitempty"`
 }
 
 // chatContent is the content of a chat message made of parts: the parts
