@@ -272,7 +272,7 @@ func (x *exchange) try(ctx context.Context, at *router.Attempt) error {
 			return unsupported(x.proto, upProto)
 		}
 		var err error
-		conv, err = x.s.tr.Request(x.proto, upProto, x.body, t.Model, x.info.Model)
+		conv, err = x.s.tr.Request(x.proto, upProto, x.body, t, x.info.Model)
 		if err != nil {
 			if errors.Is(err, ErrTranslationUnavailable) {
 				return unsupported(x.proto, upProto)

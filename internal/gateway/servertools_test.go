@@ -77,3 +77,20 @@ func TestServerToolsAndDocumentsThroughGateway(t *testing.T) {
 		}
 	}
 }
+
+// A Chat deployment whose model_info says it reads PDFs gets the document
+// as a file part instead of the refusal.
+func TestPDFReachesAChatDeploymentThatReadsFiles(t *testing.T) {
+	u := newCacheUpstream(t)
+	pdfDep := dep("pdf-chat", "openai/up-model", u.URL+"/v1", nil)
+	pdfDep["model_info"] = map[string]any{"supports_pdf_input": true}
+	g := startGateway(t, doc([]any{pdfDep}, nil), nil)
+	resp, answer := g.post(t, "/v1/messages", serverToolTurn("pdf-chat", false, "", pdfBlock), nil)
+	if resp.StatusCode != 200 || !strings.Contains(answer, "PONG") {
+		t.Fatalf("pdf to a file-reading chat deployment: %d %s", resp.StatusCode, answer)
+	}
+	got := u.only(t, "/v1/chat/completions")
+	if !strings.Contains(got, `"type":"file"`) || !strings.Contains(got, "data:application/pdf;base64,JVBERi0xLjQ=") {
+		t.Fatalf("the chat upstream did not get the PDF as a file part:\n%s", got)
+	}
+}

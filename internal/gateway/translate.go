@@ -13,12 +13,12 @@ import (
 // its deployment serves natively; same-protocol requests never touch it
 // (passthrough). DefaultTranslator is backed by internal/translate.
 type Translator interface {
-	// Request converts a client body in protocol from into protocol to with
-	// the top-level model set to model; alias is the name the answer must
-	// carry. An error wrapping ErrTranslationUnavailable means the pair is
+	// Request converts a client body in protocol from into protocol to for
+	// target (its model and what it accepts); alias is the name the answer
+	// must carry. An error wrapping ErrTranslationUnavailable means the pair is
 	// not supported (501, and the router tries another deployment); any
 	// other error is the client's fault (400).
-	Request(from, to upstream.Protocol, body []byte, model, alias string) (*Conversion, error)
+	Request(from, to upstream.Protocol, body []byte, target *upstream.Target, alias string) (*Conversion, error)
 }
 
 // Conversion is one translated request and how to translate its answer.
@@ -55,8 +55,8 @@ func unsupported(from, to upstream.Protocol) error {
 // translateAdapter wires internal/translate's pure converters.
 type translateAdapter struct{}
 
-func (translateAdapter) Request(from, to upstream.Protocol, body []byte, model, alias string) (*Conversion, error) {
-	opts := translate.Options{Model: model}
+func (translateAdapter) Request(from, to upstream.Protocol, body []byte, target *upstream.Target, alias string) (*Conversion, error) {
+	opts := translate.Options{Model: target.Model, FileInput: target.FileInput}
 	var (
 		res *translate.Result
 		err error

@@ -17,7 +17,7 @@ func TestTranslateAdapterCoversEveryProtocolPair(t *testing.T) {
 	}
 	for from, body := range bodies {
 		for to := range bodies {
-			c, err := translateAdapter{}.Request(from, to, []byte(body), "up", "a")
+			c, err := translateAdapter{}.Request(from, to, []byte(body), &upstream.Target{Model: "up"}, "a")
 			if from == to {
 				if !errors.Is(err, ErrTranslationUnavailable) {
 					t.Errorf("%v -> %v: err = %v, want ErrTranslationUnavailable", from, to, err)

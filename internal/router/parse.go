@@ -419,6 +419,13 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 			if v, ok := mi["max_output_tokens"]; ok && v != nil {
 				d.MaxOutputTokens = p.intRange(path+".model_info.max_output_tokens", v, 1, 1<<40, 0)
 			}
+			if v, ok := mi["supports_pdf_input"]; ok && v != nil {
+				b, isBool := v.(bool)
+				if !isBool {
+					p.add(path+".model_info.supports_pdf_input", "must be true or false, got %v", v)
+				}
+				d.Target.FileInput = b
+			}
 		}
 		if v, ok := lp["timeout"]; ok && v != nil {
 			d.Timeout = p.seconds(path+".litellm_params.timeout", v, 0)

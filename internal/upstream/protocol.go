@@ -118,7 +118,10 @@ type Target struct {
 	APIKey string
 	// Native is the set of protocols the deployment serves without translation.
 	Native [numProtocols]bool
-	urls   [numOps]string
+	// FileInput: the model reads PDF files sent inline in Chat requests
+	// (model_info.supports_pdf_input). Default: false.
+	FileInput bool
+	urls      [numOps]string
 	// parsed are urls parsed once; nil when a URL does not parse or
 	// carries user info (the call then goes through http.Client, which
 	// reports the error or adds basic auth).
