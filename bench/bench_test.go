@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/flowgate/flowgate/bench/internal/build"
 )
 
 // TestMain lets the test binary serve as the fake upstream child, as the
@@ -46,7 +48,7 @@ func TestQuickRunMeasuresEveryTarget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the fake upstream and the gateway (about 15 s)")
 	}
-	port, err := freePort()
+	port, err := build.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

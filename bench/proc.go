@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -219,25 +218,5 @@ func (c *child) waitReady(ctx context.Context, url string, poll, timeout time.Du
 			return 0, fmt.Errorf("not ready on %s within %s (log %s)", url, timeout, c.logPath)
 		}
 		time.Sleep(poll)
-	}
-}
-
-// moduleRoot finds the folder holding the FlowGate go.mod, from the working
-// directory upwards.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/flowgate/flowgate")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run the benchmark inside the FlowGate repository (no go.mod for github.com/flowgate/flowgate above the working directory)")
-		}
-		dir = parent
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flowgate/flowgate/bench/internal/build"
 )
 
 // scenario is one kind of request at one concurrency.
@@ -139,14 +141,14 @@ func run(ctx context.Context, o options) (*report, error) {
 	b.log("fake upstream on %s (pid %d)", addr, mc.pgid)
 	b.targets = append(b.targets, &target{Name: "direct", Kind: kindDirect, Base: b.mockBase, Key: upstreamKey, Scale: 1, proc: mc})
 
-	root, err := moduleRoot()
+	root, err := build.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
 	bin := o.FlowGateBin
 	if !o.NoFlowGate && bin == "" {
 		b.log("building ./cmd/flowgate")
-		if bin, err = buildFlowGate(ctx, root, tmp); err != nil {
+		if bin, err = build.FlowGate(ctx, root, tmp, "flowgate-bin"); err != nil {
 			b.note("flowgate target skipped: %v", err)
 		}
 	}

@@ -7,13 +7,13 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/bench/internal/build"
 	"github.com/flowgate/flowgate/internal/config"
 	"github.com/flowgate/flowgate/internal/litellm"
 )
@@ -70,15 +70,6 @@ func (t *target) model(sc *scenario) string {
 		return "mock"
 	}
 	return sc.Alias
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startUpstream runs this binary as the fake upstream and waits for its
@@ -174,17 +165,6 @@ func writeBenchConfig(dir, upstreamAddr, key string, port int, requestLog bool) 
 	return cfg, nil
 }
 
-// buildFlowGate compiles ./cmd/flowgate into dir.
-func buildFlowGate(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "flowgate-bin")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/flowgate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/flowgate: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
 // gatewayEnv is the child environment: ours without FlowGate variables that
 // would point it at another config.
 func gatewayEnv() []string {
@@ -203,7 +183,7 @@ func gatewayEnv() []string {
 // instance, left running for the scenarios. name is the target's name; the
 // request log is on or off as requestLog says.
 func startFlowGate(ctx context.Context, name, bin, dir, upstreamAddr, key string, requestLog bool, starts int, settle time.Duration, logf func(string, ...any)) (*target, error) {
-	port, err := freePort()
+	port, err := build.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +246,7 @@ func startLiteLLM(ctx context.Context, venv, dir, upstreamAddr, key string, scal
 	if err := litellm.WriteRunner(rt, venv); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := build.FreePort()
 	if err != nil {
 		return nil, err
 	}

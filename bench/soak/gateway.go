@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flowgate/flowgate/bench/internal/build"
 )
 
 // Gateway aliases of the generated config.
@@ -36,47 +35,13 @@ type gatewayProc struct {
 	log    string
 }
 
-// moduleRoot finds the FlowGate go.mod from the working directory upwards.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/flowgate/flowgate")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run the soak inside the FlowGate repository (no go.mod for github.com/flowgate/flowgate above the working directory)")
-		}
-		dir = parent
-	}
-}
-
 // buildFlowGate compiles ./cmd/flowgate into dir.
 func buildFlowGate(ctx context.Context, dir string) (string, error) {
-	root, err := moduleRoot()
+	root, err := build.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "flowgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/flowgate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/flowgate: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return build.FlowGate(ctx, root, dir, "flowgate")
 }
 
 // writeConfig writes <dir>/flowgate.yaml (JSON is valid YAML) and its
@@ -126,7 +91,7 @@ func writeConfig(dir, upstreamAddr, key string, port int) (string, error) {
 // startGateway runs `flowgate --config CFG gateway serve` and waits until
 // its readiness answers 200.
 func startGateway(ctx context.Context, bin, dir, upstreamAddr string) (*gatewayProc, error) {
-	port, err := freePort()
+	port, err := build.FreePort()
 	if err != nil {
 		return nil, err
 	}
