@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flowgate/flowgate/bench/internal/procmem"
 )
 
 // clkTck is USER_HZ, the unit of utime/stime in /proc/PID/stat (100 on
@@ -89,40 +90,14 @@ func sampleGroupPid(pid int) procSample {
 	sy, _ := strconv.ParseUint(f[13], 10, 64)
 	s.CPUTicks = u + sy
 	s.Procs = 1
-	s.RSSKB, s.HWMKB = memKB(pid)
+	s.RSSKB, s.HWMKB = procmem.KB(pid)
 	return s
-}
-
-func memKB(pid int) (rss, hwm uint64) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		var dst *uint64
-		switch {
-		case strings.HasPrefix(line, "VmRSS:"):
-			dst = &rss
-		case strings.HasPrefix(line, "VmHWM:"):
-			dst = &hwm
-		default:
-			continue
-		}
-		fs := strings.Fields(line)
-		if len(fs) >= 2 {
-			*dst, _ = strconv.ParseUint(fs[1], 10, 64)
-		}
-	}
-	return rss, hwm
 }
 
 // resetPeak resets VmHWM of every process in the group (proc(5) clear_refs 5).
 func resetPeak(pgid int) {
 	for _, pid := range groupPids(pgid) {
-		_ = os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0)
+		procmem.ResetPeak(pid)
 	}
 }
 

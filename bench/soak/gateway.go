@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/bench/internal/build"
+	"github.com/flowgate/flowgate/bench/internal/procmem"
 )
 
 // Gateway aliases of the generated config.
@@ -177,31 +177,10 @@ func (g *gatewayProc) alive() bool {
 
 // memKB reads the gateway's resident set now (VmRSS) and its peak (VmHWM).
 func (g *gatewayProc) memKB() (rss, hwm uint64) {
-	f, err := os.Open("/proc/" + strconv.Itoa(g.cmd.Process.Pid) + "/status")
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		var dst *uint64
-		switch {
-		case strings.HasPrefix(line, "VmRSS:"):
-			dst = &rss
-		case strings.HasPrefix(line, "VmHWM:"):
-			dst = &hwm
-		default:
-			continue
-		}
-		if fs := strings.Fields(line); len(fs) >= 2 {
-			*dst, _ = strconv.ParseUint(fs[1], 10, 64)
-		}
-	}
-	return rss, hwm
+	return procmem.KB(g.cmd.Process.Pid)
 }
 
 // resetPeak restarts VmHWM from the current RSS (proc(5), clear_refs 5).
 func (g *gatewayProc) resetPeak() {
-	os.WriteFile("/proc/"+strconv.Itoa(g.cmd.Process.Pid)+"/clear_refs", []byte("5"), 0)
+	procmem.ResetPeak(g.cmd.Process.Pid)
 }
