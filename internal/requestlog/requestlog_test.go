@@ -123,6 +123,24 @@ func TestRecordsRoundTripThroughTheDatabaseFile(t *testing.T) {
 	}
 }
 
+func TestANewLogCreatesItsRuntimeFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".router", "runtime", FileName)
+	l, err := New(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Add(rec("m1", "coder", 200, Tokens{Input: 1}, 0), nil)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l.Lost() != 0 {
+		t.Fatalf("rows lost: %d (%s)", l.Lost(), l.Warning())
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("runtime folder: %v %v, want a 0700 folder", fi, err)
+	}
+}
+
 func TestOpeningAMissingLogSaysWhatToCheck(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), FileName))
 	if err == nil || !strings.Contains(err.Error(), "request_log") {

@@ -47,6 +47,11 @@ const insertCapture = `INSERT OR REPLACE INTO captures(id, path, request, respon
 // SQLite gives its -wal and -shm files the same mode.
 func openDB(path string, create bool) (*sql.DB, error) {
 	if create {
+		// A gateway started on its own (`flowgate gateway serve`) may be the
+		// first to use the runtime folder.
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, err
