@@ -10,7 +10,7 @@ import (
 // the e2e harness generates must stay valid for the config loader.
 func TestGeneratedGatewayConfigLoads(t *testing.T) {
 	up := &fakeUpstream{URL: "http://127.0.0.1:9"}
-	path := writeGatewayConfig(t, t.TempDir(), 4000, up)
+	path := writeGatewayConfig(t, t.TempDir(), 4000, gatewayUpstreams{main: up, first: up, fallback: up})
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)

@@ -9,17 +9,12 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"net/http"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +31,20 @@ const (
 
 	aliasChat      = "router-default"   // -> openai/mock (Chat) at the fake upstream
 	aliasAnthropic = "router-anthropic" // -> anthropic/mock (Messages) at the fake upstream
+
+	// Sessions that move to another provider: the first deployment answers
+	// turn 1 and fails turn 2 (500), the alias falls back to a deployment of
+	// another provider that rejects reasoning state it did not issue.
+	aliasChatFirst       = "router-chat-first"         // -> openai/mock at the "first" upstream
+	aliasAnthFallback    = "router-anthropic-fallback" // -> anthropic/mock at the "fallback" upstream
+	aliasAnthFirst       = "router-anthropic-first"    // -> anthropic/mock at the "first" upstream
+	aliasRespFallback    = "router-responses-fallback" // -> openai_responses/mock at the "fallback" upstream
+	firstUpstreamName    = "first"
+	fallbackUpstreamName = "fallback"
 )
+
+// allAliases are the model names the generated gateway config serves.
+var allAliases = []string{aliasChat, aliasAnthropic, aliasChatFirst, aliasAnthFallback, aliasAnthFirst, aliasRespFallback}
 
 func clientTimeout() time.Duration {
 	if s := os.Getenv("FLOWGATE_E2E_TIMEOUT"); s != "" {
@@ -85,6 +93,18 @@ type target struct {
 	// wantProtocol is what the fake upstream must see for this target.
 	wantProtocol string
 	up           *fakeUpstream
+	// cross is the moving-session setup of a gateway target (nil: direct).
+	cross *crossTarget
+}
+
+// crossTarget: model's first deployment (at first, same upstream kind as
+// the target) fails turn 2 of a session; its fallback (at fallback, speaking
+// fallbackProtocol) must get that turn without the first one's reasoning
+// state.
+type crossTarget struct {
+	model            string
+	first, fallback  *fakeUpstream
+	fallbackProtocol string
 }
 
 func directTarget(t *testing.T, protocol string) target {
@@ -102,11 +122,18 @@ func forEachTarget(t *testing.T, directProtocol string, fn func(*testing.T, targ
 	}
 	if modeEnabled("gateway") {
 		t.Run("gateway", func(t *testing.T) {
-			up := startFakeUpstream(t, upstreamKey)
-			gw := startGateway(t, up)
+			ups := gatewayUpstreams{
+				main:     startFakeUpstream(t, upstreamKey),
+				first:    startNamedUpstream(t, firstUpstreamName, thinkTurn2Tag, upstreamKey),
+				fallback: startNamedUpstream(t, fallbackUpstreamName, "", upstreamKey),
+			}
+			gw := startGateway(t, ups)
+			up := ups.main
 			for _, tg := range []target{
-				{name: "chat-upstream", url: gw, token: gatewayToken, model: aliasChat, wantProtocol: "chat", up: up},
-				{name: "anthropic-upstream", url: gw, token: gatewayToken, model: aliasAnthropic, wantProtocol: "anthropic", up: up},
+				{name: "chat-upstream", url: gw, token: gatewayToken, model: aliasChat, wantProtocol: "chat", up: up,
+					cross: &crossTarget{model: aliasChatFirst, first: ups.first, fallback: ups.fallback, fallbackProtocol: "anthropic"}},
+				{name: "anthropic-upstream", url: gw, token: gatewayToken, model: aliasAnthropic, wantProtocol: "anthropic", up: up,
+					cross: &crossTarget{model: aliasAnthFirst, first: ups.first, fallback: ups.fallback, fallbackProtocol: "responses"}},
 			} {
 				t.Run(tg.name, func(t *testing.T) { fn(t, tg) })
 			}
@@ -143,11 +170,37 @@ func TestClaudeCodeRealClient(t *testing.T) {
 				out := runClaude(t, bin, tg, parallelPrompt, "--allowedTools", "Bash")
 				assertParallelTurn(t, modelRequests(tg.up.requests()[before:]), tg, out)
 			})
+			t.Run("image", func(t *testing.T) { claudeImageTurn(t, bin, tg) })
+			t.Run("thinking-session", func(t *testing.T) { thinkingSession(t, tg, claudeDriver(bin)) })
+			if tg.cross != nil {
+				t.Run("thinking-fallback", func(t *testing.T) { thinkingFallback(t, tg, claudeDriver(bin)) })
+			}
 		}
 	})
 }
 
 func runClaude(t *testing.T, bin string, tg target, prompt string, extra ...string) string {
+	t.Helper()
+	return newClaudeSession(t, bin, tg).run(t, append([]string{"-p", prompt}, extra...)...)
+}
+
+// clientSession is one client configured for a target, with its own HOME
+// and work folder kept across runs, so a later run can continue the
+// conversation of an earlier one (claude --continue, codex exec resume).
+type clientSession struct {
+	bin  string
+	env  []string
+	work string
+}
+
+func (s *clientSession) run(t *testing.T, args ...string) string {
+	t.Helper()
+	return runClient(t, s.bin, args, s.env, s.work)
+}
+
+// newClaudeSession configures Claude Code for tg through the integration
+// output only; extraEnv is added to its environment.
+func newClaudeSession(t *testing.T, bin string, tg target, extraEnv ...string) *clientSession {
 	t.Helper()
 	home := t.TempDir()
 	env := baseEnv(home)
@@ -161,6 +214,7 @@ func runClaude(t *testing.T, bin string, tg target, prompt string, extra ...stri
 		"CLAUDE_CODE_MAX_RETRIES=1",
 		"CLAUDE_CODE_SKIP_AUTO_UPDATE=1",
 	)
+	env = append(env, extraEnv...)
 	// Configure the client only with the integration output.
 	t.Setenv("HOME", home) // clients.DefaultClaudePath reads the home folder
 	t.Setenv("CLAUDE_CONFIG_DIR", "")
@@ -168,7 +222,7 @@ func runClaude(t *testing.T, bin string, tg target, prompt string, extra ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := clients.Spec{GatewayURL: tg.url, DefaultModel: tg.model, Token: tg.token, Aliases: []string{aliasChat, aliasAnthropic}}
+	spec := clients.Spec{GatewayURL: tg.url, DefaultModel: tg.model, Token: tg.token, Aliases: allAliases}
 	if w := clients.CheckModels(spec); len(w) > 0 {
 		t.Fatalf("model check: %v", w)
 	}
@@ -177,9 +231,7 @@ func runClaude(t *testing.T, bin string, tg target, prompt string, extra ...stri
 		t.Fatal(err)
 	}
 	t.Logf("claude settings %s:\n%s", res.Path, res.Content)
-	work := t.TempDir()
-	args := append([]string{"-p", prompt}, extra...)
-	return runClient(t, bin, args, env, work)
+	return &clientSession{bin: bin, env: env, work: t.TempDir()}
 }
 
 // ---- Codex CLI ----
@@ -206,16 +258,29 @@ func TestCodexRealClient(t *testing.T) {
 				out := runCodex(t, bin, tg, parallelPrompt)
 				assertParallelTurn(t, modelRequests(tg.up.requests()[before:]), tg, out)
 			})
+			t.Run("image", func(t *testing.T) { codexImageTurn(t, bin, tg) })
+			t.Run("thinking-session", func(t *testing.T) { thinkingSession(t, tg, codexDriver(bin)) })
+			if tg.cross != nil {
+				t.Run("thinking-fallback", func(t *testing.T) { thinkingFallback(t, tg, codexDriver(bin)) })
+			}
 		}
 	})
 }
 
 func runCodex(t *testing.T, bin string, tg target, prompt string) string {
 	t.Helper()
+	s := newCodexSession(t, bin, tg)
+	return s.run(t, s.execArgs(prompt)...)
+}
+
+// newCodexSession configures Codex for tg through the integration output
+// only (ApplyCodex, checked equal to PrintCodex).
+func newCodexSession(t *testing.T, bin string, tg target) *clientSession {
+	t.Helper()
 	home := t.TempDir()
 	codexHome := filepath.Join(home, ".codex")
 	env := baseEnv(home)
-	spec := clients.Spec{GatewayURL: tg.url, DefaultModel: tg.model, Token: tg.token, Aliases: []string{aliasChat, aliasAnthropic}}
+	spec := clients.Spec{GatewayURL: tg.url, DefaultModel: tg.model, Token: tg.token, Aliases: allAliases}
 	spec, err := clients.Normalize(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -234,13 +299,17 @@ func runCodex(t *testing.T, bin string, tg target, prompt string) string {
 		t.Errorf("apply on a new file differs from print:\n%s\nvs\n%s", res.Content, clients.PrintCodex(spec))
 	}
 	t.Logf("codex config %s:\n%s", res.Path, res.Content)
-	work := t.TempDir()
+	return &clientSession{bin: bin, env: env, work: t.TempDir()}
+}
+
+// execArgs is `codex exec` with the harness's flags, then rest (options
+// and the prompt, or a subcommand such as resume).
+func (s *clientSession) execArgs(rest ...string) []string {
 	args := []string{"exec", "--skip-git-repo-check", "--color", "never"}
-	if s := os.Getenv("FLOWGATE_E2E_CODEX_SANDBOX"); s != "" {
-		args = append(args, "--sandbox", s)
+	if m := os.Getenv("FLOWGATE_E2E_CODEX_SANDBOX"); m != "" {
+		args = append(args, "--sandbox", m)
 	}
-	args = append(args, prompt)
-	return runClient(t, bin, args, env, work)
+	return append(args, rest...)
 }
 
 // ---- shared ----
@@ -342,8 +411,9 @@ func assertToolTurn(t *testing.T, reqs []recorded, tg target, out string) {
 }
 
 // assertParallelTurn: the upstream asked for two shell calls at once (a
-// Chat upstream streamed them interleaved), the client ran both (a later
-// request carries both markers) and printed the final answer.
+// Chat upstream streamed them interleaved), the client ran both (the very
+// next request carries two tool results holding both markers) and printed
+// the final answer.
 func assertParallelTurn(t *testing.T, reqs []recorded, tg target, out string) {
 	t.Helper()
 	assertSeen(t, reqs, tg, 2)
@@ -351,20 +421,58 @@ func assertParallelTurn(t *testing.T, reqs []recorded, tg target, out string) {
 	if asked < 0 {
 		t.Fatalf("the fake upstream never asked for the two tools (answers: %v)", answers(reqs))
 	}
-	got := slices.IndexFunc(reqs[asked+1:], func(r recorded) bool {
-		return bytes.Contains(r.Body, []byte(parallelMarkerA)) && bytes.Contains(r.Body, []byte(parallelMarkerB))
-	})
-	if got < 0 {
-		var last []byte
-		if asked+1 < len(reqs) {
-			last = reqs[len(reqs)-1].Body
-		}
-		t.Fatalf("no request after the two tool calls carries both outputs %s and %s (answers: %v; last body %.2000s)",
-			parallelMarkerA, parallelMarkerB, answers(reqs), last)
+	if asked+1 >= len(reqs) {
+		t.Fatalf("no request followed the two tool calls (answers: %v)", answers(reqs))
+	}
+	next := reqs[asked+1].Body
+	if !bytes.Contains(next, []byte(parallelMarkerA)) || !bytes.Contains(next, []byte(parallelMarkerB)) {
+		t.Fatalf("the request after the two tool calls lacks the outputs %s and %s: not both ran (answers: %v; body %.2000s)",
+			parallelMarkerA, parallelMarkerB, answers(reqs), next)
+	}
+	if n := toolResults(tg.wantProtocol, next); n != 2 {
+		t.Fatalf("the request after the two tool calls carries %d tool results, want 2 (body %.2000s)", n, next)
 	}
 	if !strings.Contains(out, parallelDoneText) {
 		t.Fatalf("stdout lacks the final answer %q:\n%s", parallelDoneText, out)
 	}
+}
+
+// toolResults counts the tool results in a request of the protocol:
+// Anthropic tool_result blocks, Chat tool messages, Responses
+// function_call_output items.
+func toolResults(protocol string, body []byte) int {
+	var req struct {
+		Messages []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+		Input json.RawMessage `json:"input"`
+	}
+	_ = json.Unmarshal(body, &req)
+	n := 0
+	switch protocol {
+	case "anthropic":
+		for _, m := range req.Messages {
+			for _, b := range parts(m.Content) {
+				if b.Type == "tool_result" {
+					n++
+				}
+			}
+		}
+	case "chat":
+		for _, m := range req.Messages {
+			if m.Role == "tool" {
+				n++
+			}
+		}
+	case "responses":
+		for _, it := range parts(req.Input) {
+			if it.Type == "function_call_output" || it.Type == "custom_tool_call_output" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func answers(rs []recorded) []string {
@@ -373,182 +481,4 @@ func answers(rs []recorded) []string {
 		s = append(s, r.Path+"="+r.Answer)
 	}
 	return s
-}
-
-// ---- the gateway ----
-
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-func flowgateBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("FLOWGATE_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "flowgate-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Dir(filepath.Dir(file))
-		builtBin = filepath.Join(dir, "flowgate")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/flowgate")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/flowgate: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// writeGatewayConfig lays out <root>/config/flowgate.yaml (config_version 2)
-// with the two aliases pointing at the fake upstream, keys in 0600 files.
-func writeGatewayConfig(t *testing.T, root string, port int, up *fakeUpstream) string {
-	t.Helper()
-	cfgDir := filepath.Join(root, "config")
-	secrets := filepath.Join(root, ".router", "secrets")
-	for _, d := range []string{cfgDir, secrets} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for name, val := range map[string]string{"gateway_key": gatewayToken, "upstream_mock_key": upstreamKey} {
-		if err := os.WriteFile(filepath.Join(secrets, name), []byte(val+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := fmt.Sprintf(`# generated by the FlowGate real-client e2e test
-config_version: 2
-paths:
-  runtime_dir: ../.router/runtime
-  active_config: ../.router/runtime/gateway.active.yaml
-  state_file: ../.router/runtime/state.json
-  log_file: ../.router/runtime/events.log
-services:
-  gateway:
-    engine: builtin
-    host: 127.0.0.1
-    port: %d
-    readiness_path: /health/readiness
-credentials:
-  upstream:
-    gateway_key:
-      file: ../.router/secrets/gateway_key
-    mock_upstream:
-      file: ../.router/secrets/upstream_mock_key
-litellm_base:
-  model_list:
-    - model_name: %s
-      litellm_params:
-        model: openai/mock
-        api_base: %s/v1
-        api_key_ref: mock_upstream
-    - model_name: %s
-      litellm_params:
-        model: anthropic/mock
-        api_base: %s
-        api_key_ref: mock_upstream
-  router_settings:
-    routing_strategy: simple-shuffle
-  litellm_settings:
-    num_retries: 0
-    request_timeout: 120
-  general_settings:
-    master_key_ref: gateway_key
-profiles:
-  e2e: {}
-default_profile: e2e
-secret_files: []
-integration:
-  default_model: %s
-  fast_model: %s
-`, port, aliasChat, up.URL, aliasAnthropic, up.URL, aliasChat, aliasChat)
-	path := filepath.Join(cfgDir, "flowgate.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// startGateway runs `flowgate gateway serve --config <generated>` and waits
-// (polling, with a deadline) until it answers HTTP. Returns the gateway root.
-func startGateway(t *testing.T, up *fakeUpstream) string {
-	t.Helper()
-	bin := flowgateBinary(t)
-	root := t.TempDir()
-	port := freePort(t)
-	cfg := writeGatewayConfig(t, root, port, up)
-	logPath := filepath.Join(root, "gateway.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "gateway", "serve", "--config", cfg)
-	cmd.Dir = root
-	cmd.Env = append(baseEnv(root), "FLOWGATE_LOG_LEVEL=debug")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cancel()
-			<-exited
-		}
-		cancel()
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("gateway log:\n%s", tail(string(b), 8000))
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(30 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("flowgate gateway serve exited before it was ready: %v\n%s", waitErr, tail(string(b), 4000))
-		default:
-		}
-		if resp, err := client.Get(base + "/health/readiness"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode < 500 {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("gateway not ready on %s after 30s\n%s", base, tail(string(b), 4000))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -42,7 +41,9 @@ type recorded struct {
 	Model        string
 	Stream       bool
 	Body         []byte
-	Answer       string // text, tool, tools (parallel calls) or error
+	Answer       string // text, tool, tools (parallel calls), error, failed (scripted 500) or rejected (400)
+	// Note says why a request was rejected, or where the image was found.
+	Note string
 }
 
 // fakeUpstream is a scripted model server speaking OpenAI Chat
@@ -52,11 +53,22 @@ type recorded struct {
 // gets the final text, a body holding the tool prompt gets a shell tool call
 // (the first shell-like tool the request offers), a body holding the
 // parallel prompt gets two shell calls at once (and, once tool results
-// came back, the final text), anything else gets the pong text.
+// came back, the final text), the image prompt gets the Read tool call or,
+// once the image is there, a text saying where it was (fakeimage_test.go),
+// the thinking prompts get reasoning with a tool call or text
+// (fakereasoning_test.go), anything else gets the pong text. The wire
+// writers are in fakewire_test.go.
 type fakeUpstream struct {
 	t    *testing.T
 	URL  string
 	keys map[string]bool
+	// name is the issuer written into the reasoning state this upstream
+	// hands out (thinking signatures, encrypted_content); like the real
+	// providers it answers 400 to reasoning state it did not issue.
+	name string
+	// failOn: a request whose body contains it is answered 500 (a
+	// deployment that fails a later turn of a session).
+	failOn string
 
 	mu   sync.Mutex
 	reqs []recorded
@@ -65,7 +77,15 @@ type fakeUpstream struct {
 
 func startFakeUpstream(t *testing.T, keys ...string) *fakeUpstream {
 	t.Helper()
-	f := &fakeUpstream{t: t, keys: map[string]bool{}}
+	return startNamedUpstream(t, "main", "", keys...)
+}
+
+// startNamedUpstream starts a fake upstream that signs its reasoning state
+// as name and answers 500 to any request whose body contains failOn
+// (nothing when "").
+func startNamedUpstream(t *testing.T, name, failOn string, keys ...string) *fakeUpstream {
+	t.Helper()
+	f := &fakeUpstream{t: t, keys: map[string]bool{}, name: name, failOn: failOn}
 	for _, k := range keys {
 		f.keys[k] = true
 	}
@@ -138,16 +158,23 @@ func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(f.keys) > 0 && !f.keys[rec.Auth] {
 		rec.Answer = "error"
 		record()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		if rec.Protocol == "anthropic" {
-			io.WriteString(w, `{"type":"error","error":{"type":"authentication_error","message":"fake upstream: unknown key"}}`)
-		} else {
-			io.WriteString(w, `{"error":{"message":"fake upstream: unknown key","type":"invalid_request_error","code":"invalid_api_key"}}`)
-		}
+		writeError(w, rec.Protocol, http.StatusUnauthorized, "authentication_error", "fake upstream: unknown key")
 		return
 	}
-	ans := decide(body)
+	if f.failOn != "" && bytes.Contains(body, []byte(f.failOn)) {
+		rec.Answer = "failed"
+		record()
+		writeError(w, rec.Protocol, http.StatusInternalServerError, "api_error", "fake upstream: scripted failure of this turn")
+		return
+	}
+	if why := f.foreignReasoning(rec.Protocol, body); why != "" {
+		rec.Answer, rec.Note = "rejected", why
+		record()
+		writeError(w, rec.Protocol, http.StatusBadRequest, "invalid_request_error", why)
+		return
+	}
+	ans := decide(rec.Protocol, body)
+	rec.Note = ans.note
 	switch {
 	case len(ans.calls) > 1:
 		rec.Answer = "tools"
@@ -164,18 +191,35 @@ func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch rec.Protocol {
 	case "anthropic":
-		writeAnthropic(w, ans, id, model, rec.Stream)
+		writeAnthropic(w, ans, id, model, rec.Stream, f.signature(id))
 	case "responses":
-		writeResponses(w, ans, id, model, rec.Stream)
+		writeResponses(w, ans, id, model, rec.Stream, f.encrypted(id))
 	case "chat":
 		writeChat(w, ans, id, model, rec.Stream)
 	}
 }
 
+// writeError answers an error in the protocol's own error shape.
+func writeError(w http.ResponseWriter, protocol string, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if protocol == "anthropic" {
+		json.NewEncoder(w).Encode(obj{"type": "error", "error": obj{"type": typ, "message": msg}})
+		return
+	}
+	code := any(nil)
+	if status == http.StatusUnauthorized {
+		typ, code = "invalid_request_error", "invalid_api_key"
+	}
+	json.NewEncoder(w).Encode(obj{"error": obj{"message": msg, "type": typ, "code": code}})
+}
+
 type answer struct {
+	thinking string // reasoning before everything else ("" for none)
 	preamble string // text before tool calls (Anthropic and Chat only)
 	text     string
 	calls    []toolCall
+	note     string // recorded with the request (where an image was found)
 }
 
 type toolCall struct {
@@ -187,8 +231,12 @@ type toolCall struct {
 // protocols.
 var toolResultKeys = [][]byte{[]byte(`"tool_result"`), []byte(`"function_call_output"`), []byte(`"role":"tool"`)}
 
-func decide(body []byte) answer {
+func decide(protocol string, body []byte) answer {
 	switch {
+	case bytes.Contains(body, []byte(imagePromptTag)):
+		return decideImage(protocol, body)
+	case bytes.Contains(body, []byte(thinkPromptTag)):
+		return decideThinking(body)
 	case bytes.Contains(body, []byte("E2E-PARALLEL-TURN")):
 		if slices.ContainsFunc(toolResultKeys, func(k []byte) bool { return bytes.Contains(body, k) }) {
 			// Results came back: end the turn either way (no second round).
@@ -220,19 +268,7 @@ func decide(body []byte) answer {
 // request's tools (Anthropic and Responses: tools[].name; Chat:
 // tools[].function.name), running command.
 func pickShellTool(body []byte, command string) (toolCall, bool) {
-	var req struct {
-		Tools []struct {
-			Name     string `json:"name"`
-			Function struct {
-				Name string `json:"name"`
-			} `json:"function"`
-		} `json:"tools"`
-	}
-	_ = json.Unmarshal(body, &req)
-	have := map[string]bool{}
-	for _, t := range req.Tools {
-		have[t.Name], have[t.Function.Name] = true, true
-	}
+	have := toolNames(body)
 	mustJSON := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	switch {
 	case have["Bash"]:
@@ -247,236 +283,21 @@ func pickShellTool(body []byte, command string) (toolCall, bool) {
 	return toolCall{}, false
 }
 
-// chunks splits s into pieces of about n bytes, so that deltas really stream.
-func chunks(s string, n int) []string {
-	var out []string
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
+// toolNames are the names of the tools a request offers (Anthropic and
+// Responses: tools[].name; Chat: tools[].function.name).
+func toolNames(body []byte) map[string]bool {
+	var req struct {
+		Tools []struct {
+			Name     string `json:"name"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		} `json:"tools"`
 	}
-	return append(out, s)
-}
-
-type sseWriter struct {
-	w http.ResponseWriter
-	f http.Flusher
-}
-
-func newSSE(w http.ResponseWriter) *sseWriter {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	f, _ := w.(http.Flusher)
-	return &sseWriter{w: w, f: f}
-}
-
-func (s *sseWriter) event(name string, data any) {
-	b, _ := json.Marshal(data)
-	if name != "" {
-		fmt.Fprintf(s.w, "event: %s\n", name)
+	_ = json.Unmarshal(body, &req)
+	have := map[string]bool{}
+	for _, t := range req.Tools {
+		have[t.Name], have[t.Function.Name] = true, true
 	}
-	fmt.Fprintf(s.w, "data: %s\n\n", b)
-	if s.f != nil {
-		s.f.Flush()
-	}
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-type obj = map[string]any
-
-// ---- Anthropic Messages ----
-
-func writeAnthropic(w http.ResponseWriter, a answer, id int, model string, stream bool) {
-	msgID := fmt.Sprintf("msg_fake_%d", id)
-	toolID := func(i int) string { return fmt.Sprintf("toolu_fake_%d_%d", id, i) }
-	usage := obj{"input_tokens": 12, "output_tokens": 7, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-	var content []any
-	stop := "end_turn"
-	if len(a.calls) > 0 {
-		content = append(content, obj{"type": "text", "text": a.preamble})
-		for i, c := range a.calls {
-			var input any
-			json.Unmarshal([]byte(c.args), &input)
-			content = append(content, obj{"type": "tool_use", "id": toolID(i), "name": c.name, "input": input})
-		}
-		stop = "tool_use"
-	} else {
-		content = append(content, obj{"type": "text", "text": a.text})
-	}
-	if !stream {
-		writeJSON(w, obj{"id": msgID, "type": "message", "role": "assistant", "model": model, "content": content,
-			"stop_reason": stop, "stop_sequence": nil, "usage": usage})
-		return
-	}
-	s := newSSE(w)
-	s.event("message_start", obj{"type": "message_start", "message": obj{"id": msgID, "type": "message", "role": "assistant",
-		"model": model, "content": []any{}, "stop_reason": nil, "stop_sequence": nil,
-		"usage": obj{"input_tokens": 12, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}})
-	text := a.text
-	if len(a.calls) > 0 {
-		text = a.preamble
-	}
-	s.event("content_block_start", obj{"type": "content_block_start", "index": 0, "content_block": obj{"type": "text", "text": ""}})
-	s.event("ping", obj{"type": "ping"})
-	for _, piece := range chunks(text, 6) {
-		s.event("content_block_delta", obj{"type": "content_block_delta", "index": 0, "delta": obj{"type": "text_delta", "text": piece}})
-	}
-	s.event("content_block_stop", obj{"type": "content_block_stop", "index": 0})
-	for i, c := range a.calls {
-		s.event("content_block_start", obj{"type": "content_block_start", "index": 1 + i,
-			"content_block": obj{"type": "tool_use", "id": toolID(i), "name": c.name, "input": obj{}}})
-		for _, piece := range chunks(c.args, 10) {
-			s.event("content_block_delta", obj{"type": "content_block_delta", "index": 1 + i, "delta": obj{"type": "input_json_delta", "partial_json": piece}})
-		}
-		s.event("content_block_stop", obj{"type": "content_block_stop", "index": 1 + i})
-	}
-	s.event("message_delta", obj{"type": "message_delta", "delta": obj{"stop_reason": stop, "stop_sequence": nil}, "usage": obj{"output_tokens": 7}})
-	s.event("message_stop", obj{"type": "message_stop"})
-}
-
-// ---- OpenAI Responses ----
-
-func writeResponses(w http.ResponseWriter, a answer, id int, model string, stream bool) {
-	respID := fmt.Sprintf("resp_fake_%d", id)
-	usage := obj{"input_tokens": 12, "input_tokens_details": obj{"cached_tokens": 0}, "output_tokens": 7,
-		"output_tokens_details": obj{"reasoning_tokens": 0}, "total_tokens": 19}
-	var items []obj
-	for i, c := range a.calls {
-		items = append(items, obj{"type": "function_call", "id": fmt.Sprintf("fc_fake_%d_%d", id, i), "call_id": fmt.Sprintf("call_fake_%d_%d", id, i),
-			"name": c.name, "arguments": c.args, "status": "completed"})
-	}
-	if len(a.calls) == 0 {
-		items = append(items, obj{"type": "message", "id": fmt.Sprintf("msg_fake_%d", id), "status": "completed", "role": "assistant",
-			"content": []any{obj{"type": "output_text", "text": a.text, "annotations": []any{}}}})
-	}
-	var output []any
-	for _, it := range items {
-		output = append(output, it)
-	}
-	final := obj{"id": respID, "object": "response", "created_at": time.Now().Unix(), "status": "completed", "model": model,
-		"output": output, "usage": usage}
-	if !stream {
-		writeJSON(w, final)
-		return
-	}
-	s := newSSE(w)
-	seq := 0
-	ev := func(typ string, data obj) {
-		data["type"] = typ
-		data["sequence_number"] = seq
-		seq++
-		s.event(typ, data)
-	}
-	pending := obj{"id": respID, "object": "response", "created_at": time.Now().Unix(), "status": "in_progress", "model": model, "output": []any{}}
-	ev("response.created", obj{"response": pending})
-	ev("response.in_progress", obj{"response": pending})
-	for oi, item := range items {
-		itemID := item["id"]
-		if item["type"] == "function_call" {
-			added := obj{}
-			for k, v := range item {
-				added[k] = v
-			}
-			added["arguments"], added["status"] = "", "in_progress"
-			args := item["arguments"].(string)
-			ev("response.output_item.added", obj{"output_index": oi, "item": added})
-			for _, piece := range chunks(args, 10) {
-				ev("response.function_call_arguments.delta", obj{"item_id": itemID, "output_index": oi, "delta": piece})
-			}
-			ev("response.function_call_arguments.done", obj{"item_id": itemID, "output_index": oi, "arguments": args})
-		} else {
-			ev("response.output_item.added", obj{"output_index": oi, "item": obj{"type": "message", "id": itemID, "status": "in_progress", "role": "assistant", "content": []any{}}})
-			ev("response.content_part.added", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "part": obj{"type": "output_text", "text": "", "annotations": []any{}}})
-			for _, piece := range chunks(a.text, 6) {
-				ev("response.output_text.delta", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "delta": piece})
-			}
-			ev("response.output_text.done", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "text": a.text})
-			ev("response.content_part.done", obj{"item_id": itemID, "output_index": oi, "content_index": 0, "part": obj{"type": "output_text", "text": a.text, "annotations": []any{}}})
-		}
-		ev("response.output_item.done", obj{"output_index": oi, "item": item})
-	}
-	ev("response.completed", obj{"response": final})
-}
-
-// ---- OpenAI Chat Completions ----
-
-// writeChat answers in Chat Completions. Several tool calls are streamed
-// the way several OpenAI-compatible servers stream parallel calls: every
-// call's header (index, id, name) first, then the calls' argument pieces
-// alternating.
-func writeChat(w http.ResponseWriter, a answer, id int, model string, stream bool) {
-	chatID := fmt.Sprintf("chatcmpl-fake-%d", id)
-	callID := func(i int) string { return fmt.Sprintf("call_fake_%d_%d", id, i) }
-	created := time.Now().Unix()
-	usage := obj{"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}
-	finish := "stop"
-	if len(a.calls) > 0 {
-		finish = "tool_calls"
-	}
-	if !stream {
-		msg := obj{"role": "assistant", "content": a.text}
-		if len(a.calls) > 0 {
-			var calls []any
-			for i, c := range a.calls {
-				calls = append(calls, obj{"id": callID(i), "type": "function", "function": obj{"name": c.name, "arguments": c.args}})
-			}
-			msg["content"], msg["tool_calls"] = a.preamble, calls
-		}
-		writeJSON(w, obj{"id": chatID, "object": "chat.completion", "created": created, "model": model,
-			"choices": []any{obj{"index": 0, "message": msg, "finish_reason": finish}}, "usage": usage})
-		return
-	}
-	s := newSSE(w)
-	chunk := func(delta obj, finish any, u any) {
-		c := obj{"id": chatID, "object": "chat.completion.chunk", "created": created, "model": model,
-			"choices": []any{obj{"index": 0, "delta": delta, "finish_reason": finish}}}
-		if u != nil {
-			c["usage"] = u
-		}
-		s.event("", c)
-	}
-	chunk(obj{"role": "assistant", "content": ""}, nil, nil)
-	text := a.text
-	if len(a.calls) > 0 {
-		text = a.preamble
-	}
-	for _, piece := range chunks(text, 6) {
-		chunk(obj{"content": piece}, nil, nil)
-	}
-	switch len(a.calls) {
-	case 0:
-	case 1:
-		pieces := chunks(a.calls[0].args, 10)
-		chunk(obj{"tool_calls": []any{obj{"index": 0, "id": callID(0), "type": "function", "function": obj{"name": a.calls[0].name, "arguments": pieces[0]}}}}, nil, nil)
-		for _, p := range pieces[1:] {
-			chunk(obj{"tool_calls": []any{obj{"index": 0, "function": obj{"arguments": p}}}}, nil, nil)
-		}
-	default:
-		pieces := make([][]string, len(a.calls))
-		for i, c := range a.calls {
-			chunk(obj{"tool_calls": []any{obj{"index": i, "id": callID(i), "type": "function", "function": obj{"name": c.name, "arguments": ""}}}}, nil, nil)
-			pieces[i] = chunks(c.args, 10)
-		}
-		for k := 0; ; k++ {
-			more := false
-			for i := range a.calls {
-				if k < len(pieces[i]) {
-					chunk(obj{"tool_calls": []any{obj{"index": i, "function": obj{"arguments": pieces[i][k]}}}}, nil, nil)
-					more = true
-				}
-			}
-			if !more {
-				break
-			}
-		}
-	}
-	chunk(obj{}, finish, usage)
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	if s.f != nil {
-		s.f.Flush()
-	}
+	return have
 }
