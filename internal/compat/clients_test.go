@@ -31,6 +31,7 @@ func (p proto) String() string { return [...]string{"Messages", "Responses", "Ch
 // reply is what a client made of one answer, in protocol-neutral terms.
 type reply struct {
 	header    http.Header
+	model     string // the model the answer names
 	text      string
 	reasoning string
 	calls     []call
@@ -152,6 +153,7 @@ func sendMessages(t *testing.T, g *gw, body string, stream bool, hdr map[string]
 	if resp != nil {
 		r.header = resp.Header
 	}
+	r.model = string(msg.Model)
 	for _, b := range msg.Content {
 		switch b.Type {
 		case "text":
@@ -218,6 +220,7 @@ func sendResponses(t *testing.T, g *gw, body string, stream bool, hdr map[string
 	if resp != nil {
 		r.header = resp.Header
 	}
+	r.model = string(out.Model)
 	for _, it := range out.Output {
 		r.history = append(r.history, json.RawMessage(it.RawJSON()))
 		switch it.Type {
@@ -272,6 +275,7 @@ func sendChat(t *testing.T, g *gw, body string, stream bool, hdr map[string]stri
 	if resp != nil {
 		r.header = resp.Header
 	}
+	r.model = cc.Model
 	if len(cc.Choices) > 0 {
 		m := cc.Choices[0].Message
 		r.text = m.Content
