@@ -24,9 +24,13 @@ const (
 	Refused
 	// NA: the feature does not exist in the client's protocol.
 	NA
+	// Dropped: the upstream cannot serve an optional part of the request
+	// that the client sends with every turn, so the gateway removes it and
+	// the turn succeeds without it (the cell checks both).
+	Dropped
 )
 
-// Outcome is one cell's result; Why explains Refused and NA (and, for
+// Outcome is one cell's result; Why explains Refused, NA and Dropped (and, for
 // Fail, is the first failure, kept out of the document).
 type Outcome struct {
 	Verdict Verdict
@@ -89,6 +93,8 @@ func Render(m Matrix) []byte {
 				cell = footnote("refused", o.Why)
 			case NA:
 				cell = footnote("n/a", o.Why)
+			case Dropped:
+				cell = footnote("dropped", o.Why)
 			}
 			b.WriteString(" " + cell + " |")
 		}

@@ -33,7 +33,7 @@ var rows = []row{
 	{compat.Row{Name: "images", Note: `a user turn with a base64 image and an image URL, and (Messages, Responses) an earlier tool result that returned an image; the upstream gets all three in its own form (Anthropic image blocks, Chat image_url parts, Responses input_image), streaming and not. Chat tool messages carry text only, so Chat clients send the two user images.`}, rowImages},
 	{compat.Row{Name: "PDF documents", Note: `a PDF (Anthropic document block, Responses input_file, Chat file part) reaches an upstream that reads files (anthropic/ as a document block, openai_responses/ as input_file); a Chat upstream without model_info.supports_pdf_input gets nothing and the client a 400 naming the block and the alias. Chat to Chat is passed through undecoded. Streaming and not.`}, rowPDF},
 	{compat.Row{Name: "context window", Note: `the alias has model_info max_input_tokens 200000 and max_output_tokens 32000: the client's model list reports them (Anthropic list max_input_tokens / max_tokens, OpenAI list max_input_tokens / max_output_tokens, Codex catalog context_window); Messages clients also count tokens (POST /v1/messages/count_tokens) and the answer names its method in X-Flowgate-Token-Count (upstream for anthropic/, a tokenizer or estimate elsewhere). No inference request, so no streaming.`}, rowContext},
-	{compat.Row{Name: "server tools", Note: `the client declares web search (Anthropic web_search_20250305, Responses web_search): an upstream with its own web search gets it as its own tool; any other is never called and the client gets a 400 naming the tool and the alias. Streaming and not.`}, rowServerTools},
+	{compat.Row{Name: "server tools", Note: `the client declares web search (Anthropic web_search_20250305, Responses web_search as Codex sends it): an upstream with its own web search gets it as its own tool; for an Anthropic client any other upstream is never called and the client gets a 400 naming the tool and the alias; Codex's web_search, sent with every turn, is removed for upstreams without it. Streaming and not.`}, rowServerTools},
 	{compat.Row{Name: "error: 4xx", Note: `the upstream answers 400 "bad field x" in its own shape; the client gets 400 in its protocol's error shape with the message, streaming and not.`}, rowError400},
 	{compat.Row{Name: "error: 429", Note: `the upstream answers 429 with Retry-After: 7; the client gets 429 in its error shape with Retry-After: 7, streaming and not.`}, rowError429},
 	{compat.Row{Name: "error: 5xx", Note: `the upstream answers 500; the client gets a 5xx in its error shape, streaming and not.`}, rowError500},
@@ -435,18 +435,26 @@ func rowServerTools(t *testing.T, p proto, k kind) compat.Outcome {
 		return na("Chat Completions declares no server tools")
 	}
 	g, u := single(t, k, modeText, nil)
-	tool := map[proto]string{pMessages: `{"type":"web_search_20250305","name":"web_search","max_uses":5}`, pResponses: `{"type":"web_search"}`}[p]
+	tool := map[proto]string{pMessages: `{"type":"web_search_20250305","name":"web_search","max_uses":5}`, pResponses: `{"type":"web_search","external_web_access":false}`}[p]
 	body := request(p, `"tools":[`+tool+`]`)
 	marker := map[kind]string{kAnthropic: `"web_search_20250305"`, kResponses: `{"type":"web_search"`}[k]
 	out := pass
 	for _, s := range modes {
 		r := send(t, g, p, body, s, nil)
-		if k == kOpenAI || k == kCPA {
+		switch {
+		case p == pResponses && k != kResponses:
+			// Codex declares web_search in every request: refusing it would
+			// refuse every Codex turn on this upstream.
+			if ok(t, r, s) && strings.Contains(u.last(), "web_search") {
+				t.Errorf("%s: the upstream got a web_search tool it cannot run: %.600s", streamName(s), u.last())
+			}
+			out = compat.Outcome{Verdict: compat.Dropped, Why: "Codex declares Responses web_search in every request; an upstream without it gets the turn without the tool, so the model has no search to call and cannot claim one ran"}
+		case k == kOpenAI || k == kCPA:
 			out = refusal(t, r, s, u, "400 naming the web_search tool and the alias: a Chat upstream has no web search", "web_search")
-			continue
-		}
-		if ok(t, r, s) && !strings.Contains(u.last(), marker) {
-			t.Errorf("%s: the upstream did not get its own web search tool %s: %.600s", streamName(s), marker, u.last())
+		default:
+			if ok(t, r, s) && !strings.Contains(u.last(), marker) {
+				t.Errorf("%s: the upstream did not get its own web search tool %s: %.600s", streamName(s), marker, u.last())
+			}
 		}
 	}
 	return out
