@@ -68,12 +68,16 @@ func (a *app) requestsCommand() *cobra.Command {
 first: time, request id, client protocol and family, the alias asked for and
 the model group and deployment that answered, attempts and fallbacks, status
 and error class, latency, time to first byte, tokens (input/output/cache
-read/cache write) and the estimated cost. -f keeps printing new requests as
+read/cache write), the estimated cost and, when the gateway removed reasoning
+state the answering deployment could not verify (signed thinking or
+encrypted reasoning made by another provider), what it removed, as the
+X-Flowgate-Reasoning header said it. -f keeps printing new requests as
 they arrive. --json prints an array (with -f, one object per line) with
 stable field names: id, time, key_name, protocol, client, alias, model_group,
 deployment, model, deployments_tried, attempts, fallbacks, session_id, stream,
 status, error_class, latency_ms, ttfb_ms, upstream_ms, overhead_ms, tokens
-{input, output, cache_read, cache_write, reasoning}, cost_usd_estimate, captured.
+{input, output, cache_read, cache_write, reasoning}, cost_usd_estimate, captured,
+reasoning (omitted when nothing was removed).
 
 With services.gateway.capture on, 'requests show ID' prints a request's bodies
 and 'requests replay ID --model ALIAS' sends it again to another alias.`,
@@ -125,7 +129,7 @@ func (a *app) listRequests(ctx context.Context, r *requestlog.Reader, f requestl
 		tw.Flush()
 	}
 	if !a.jsonOut {
-		fmt.Fprintln(tw, "TIME\tID\tPROTOCOL\tCLIENT\tALIAS\tDEPLOYMENT\tATTEMPTS\tFALLBACKS\tSTATUS\tLATENCY\tTTFB\tTOKENS in/out/cache r/w\tCOST~")
+		fmt.Fprintln(tw, "TIME\tID\tPROTOCOL\tCLIENT\tALIAS\tDEPLOYMENT\tATTEMPTS\tFALLBACKS\tSTATUS\tLATENCY\tTTFB\tTOKENS in/out/cache r/w\tCOST~\tREASONING")
 	}
 	print(rows)
 	if !a.jsonOut && len(rows) == 0 && !follow {
@@ -175,9 +179,10 @@ func requestLine(r requestlog.Record) string {
 		proto += "/stream"
 	}
 	t := r.Tokens
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.0fms\t%.0fms\t%d/%d/%d/%d\t$%.4f",
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.0fms\t%.0fms\t%d/%d/%d/%d\t$%.4f\t%s",
 		r.Time.Local().Format("01-02 15:04:05"), r.ID, proto, r.Client, alias, orDefault(r.Deployment, "-"),
-		r.Attempts, r.Fallbacks, status, r.LatencyMS, r.TTFBMS, t.Input, t.Output, t.CacheRead, t.CacheWrite, r.CostUSD)
+		r.Attempts, r.Fallbacks, status, r.LatencyMS, r.TTFBMS, t.Input, t.Output, t.CacheRead, t.CacheWrite, r.CostUSD,
+		orDefault(r.Reasoning, "-"))
 }
 
 func (a *app) requestsShowCommand() *cobra.Command {

@@ -221,3 +221,35 @@ func TestRequestsWithoutALogSaysWhatToCheck(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestRequestsShowWhatTheGatewayRemovedFromReasoning(t *testing.T) {
+	cfg := project(t)
+	dir := filepath.Join(filepath.Dir(filepath.Dir(cfg)), ".router", "runtime")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err := requestlog.New(requestlog.Options{Path: requestlog.Path(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const note = "dropped=2 from=claude-a to=gpt-c; thinking=disabled"
+	plain, moved := l.NewID(time.Now()), l.NewID(time.Now().Add(time.Millisecond))
+	l.Add(requestlog.Record{ID: plain, Time: time.Now(), Alias: "coder", Protocol: "messages", Status: 200}, nil)
+	l.Add(requestlog.Record{ID: moved, Time: time.Now(), Alias: "coder", Protocol: "messages", Status: 200, Reasoning: note}, nil)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "--config", cfg, "requests", "--json")
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &recs); err != nil || len(recs) != 2 {
+		t.Fatalf("requests --json: %v %+v", err, r)
+	}
+	if _, ok := recs[0]["reasoning"]; ok || recs[1]["reasoning"] != note {
+		t.Errorf("reasoning: %v and %v, want omitted and %q", recs[0]["reasoning"], recs[1]["reasoning"], note)
+	}
+	r = runCLI(t, "--config", cfg, "requests")
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(lines) != 3 || !strings.HasSuffix(lines[0], "REASONING") ||
+		!strings.HasSuffix(lines[1], " -") || !strings.HasSuffix(lines[2], note) {
+		t.Errorf("requests table: %+v", r)
+	}
+}

@@ -32,6 +32,8 @@ import (
 //	                        session's deployment answered), "new" (first request in
 //	                        this group, now pinned) or "moved" (its deployment was
 //	                        unavailable or failed; the pin moved to this one)
+//	x-flowgate-reasoning    what the request lost of its reasoning state because the
+//	                        deployment that answered could not verify it (reasoning.go)
 const (
 	hdrGroup      = "X-Flowgate-Model-Group"
 	hdrDeployment = "X-Flowgate-Deployment"
@@ -87,6 +89,9 @@ type exchange struct {
 	keyRefused string
 	// session is the agent session the request belongs to (session.go).
 	session string
+	// reasoning is what the attempt's body lost of the client's reasoning
+	// state, "" for nothing (reasoning.go).
+	reasoning string
 }
 
 // hdrVals hands out one-element header values ([]string{v}, len == cap)
@@ -226,6 +231,9 @@ func (x *exchange) traceHeaders(group, deployment, affinity string, attempts, fa
 	if affinity != "" {
 		h[hdrAffinity] = x.hv.one(affinity)
 	}
+	if x.reasoning != "" {
+		h[hdrReasoning] = x.hv.one(x.reasoning)
+	}
 	var nb [96]byte
 	b := nb[:0]
 	var ends [5]int
@@ -258,13 +266,15 @@ func (x *exchange) try(ctx context.Context, at *router.Attempt) error {
 	if x.countTokens {
 		return x.tryCountTokens(ctx, at)
 	}
+	x.reasoning = "" // set by this attempt only
 	upProto := x.proto
 	var (
 		body *upstream.Body
 		conv *Conversion
 	)
 	if t.NativeFor(x.proto) {
-		h, m, tl := jsonscan.RewriteParts(x.body, x.info, t.ModelJSON)
+		src, info := x.reasoningFor(at)
+		h, m, tl := jsonscan.RewriteParts(src, info, t.ModelJSON)
 		body = upstream.NewBody(h, m, tl)
 	} else {
 		upProto = t.PreferredNative()

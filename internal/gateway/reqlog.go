@@ -118,7 +118,7 @@ func (x *exchange) logEnd() {
 		Tried: e.tried, Attempts: e.attempts, Fallbacks: e.fallbacks, SessionID: x.session, Stream: x.info.Stream,
 		Status: x.status, ErrorClass: errorClass(x.status, e.lastErr, x.keyRefused),
 		LatencyMS: ms(total), TTFBMS: ms(ttfb), UpstreamMS: ms(x.upstreamDur), OverheadMS: ms(x.overhead()),
-		Tokens: e.tokens,
+		Tokens: e.tokens, Reasoning: x.reasoning,
 	}
 	rec.CostUSD = cost
 	var c *requestlog.Capture

@@ -17,6 +17,8 @@ type Reader struct {
 	path string
 	db   *sql.DB
 	file os.FileInfo
+	// columns is what a query selects for a Row (see selectColumns).
+	columns string
 }
 
 // Open opens the request log at path for reading. A missing file is
@@ -34,7 +36,33 @@ func Open(path string) (*Reader, error) {
 		db.Close()
 		return nil, noLog(path)
 	}
-	return &Reader{path: path, db: db, file: fi}, nil
+	cols, err := selectColumns(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("reading the request log %s: %w", path, err)
+	}
+	return &Reader{path: path, db: db, file: fi, columns: cols}, nil
+}
+
+// selectColumns is the SELECT list of a Row: columns, then each of the
+// addedColumns, or its default when the log predates it (a reader does not
+// alter the log; the gateway adds the column when it next opens it).
+func selectColumns(db *sql.DB) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cols := columns
+	for _, c := range addedColumns {
+		has, err := hasColumn(ctx, db, c.name)
+		if err != nil {
+			return "", err
+		}
+		if has {
+			cols += ", " + c.name
+		} else {
+			cols += ", ''"
+		}
+	}
+	return cols, nil
 }
 
 // Stale reports whether the file at the Reader's path is no longer the one
@@ -86,7 +114,7 @@ func scanRow(s interface{ Scan(...any) error }) (Row, error) {
 	err := s.Scan(&row.Seq, &ts, &r.KeyName, &r.Protocol, &r.Client, &r.Alias, &r.Group, &r.Deployment, &r.Model,
 		&tried, &r.Attempts, &r.Fallbacks, &r.SessionID, &stream, &r.Status, &r.ErrorClass,
 		&r.LatencyMS, &r.TTFBMS, &r.UpstreamMS, &r.OverheadMS,
-		&t.Input, &t.Output, &t.CacheRead, &t.CacheWrite, &t.Reasoning, &r.CostUSD, &capturd)
+		&t.Input, &t.Output, &t.CacheRead, &t.CacheWrite, &t.Reasoning, &r.CostUSD, &capturd, &r.Reasoning)
 	r.ID = formatID(row.Seq)
 	r.Time = time.UnixMicro(ts).UTC()
 	r.Tried = []string{}
@@ -102,7 +130,7 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Row, error) {
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	q := `SELECT ` + columns + ` FROM requests WHERE id > ?`
+	q := `SELECT ` + r.columns + ` FROM requests WHERE id > ?`
 	args := []any{f.After}
 	if f.Alias != "" {
 		q += ` AND (alias = ? OR model_group = ?)`
@@ -141,7 +169,7 @@ var ErrNotFound = errors.New("no such request")
 // Get returns one request by id.
 func (r *Reader) Get(ctx context.Context, id string) (Row, error) {
 	n, _ := parseID(id)
-	row, err := scanRow(r.db.QueryRowContext(ctx, `SELECT `+columns+` FROM requests WHERE id = ?`, n))
+	row, err := scanRow(r.db.QueryRowContext(ctx, `SELECT `+r.columns+` FROM requests WHERE id = ?`, n))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Row{}, fmt.Errorf("%w %q in %s: `flowgate requests` lists the ids of recent requests (rows older than the retention are gone)", ErrNotFound, id, r.path)
 	}

@@ -66,6 +66,12 @@ type Record struct {
 	CostUSD float64 `json:"cost_usd_estimate"`
 	// Captured is true when the bodies were captured (flowgate requests show).
 	Captured bool `json:"captured,omitempty"`
+	// Reasoning says what the gateway removed from the request's reasoning
+	// state because the deployment that answered could not verify it, as
+	// the X-Flowgate-Reasoning header says it ("dropped=2 from=a to=b",
+	// "; thinking=disabled" appended when thinking was turned off); ""
+	// when nothing was.
+	Reasoning string `json:"reasoning,omitempty"`
 }
 
 // Tokens are the upstream's reported token counts. Input excludes cached

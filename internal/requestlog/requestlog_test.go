@@ -54,6 +54,7 @@ func TestRecordsRoundTripThroughTheDatabaseFile(t *testing.T) {
 	}
 	r1 := rec("a1", "coder", 200, Tokens{Input: 10, Output: 5, CacheRead: 30, CacheWrite: 2, Reasoning: 1}, 0.5)
 	r1.Tried, r1.Attempts, r1.Fallbacks, r1.Captured = []string{"d1", "d2"}, 2, 1, true
+	r1.Reasoning = "dropped=2 from=d1 to=d2; thinking=disabled"
 	l.Add(r1, &Capture{ID: tid("a1"), Path: "/v1/chat/completions", Request: `{"model":"coder","messages":"my key is sk-live-abcdefghijkl and zz-secret-value"}`,
 		Response: `{"ok":true}`, Secrets: []string{"zz-secret-value"}})
 	l.Add(rec("a2", "coder", 502, Tokens{}, 0), nil)
@@ -80,7 +81,8 @@ func TestRecordsRoundTripThroughTheDatabaseFile(t *testing.T) {
 		t.Errorf("rows must come oldest first: %s %s", rows[0].ID, rows[2].ID)
 	}
 	got := rows[0].Record
-	if got.Attempts != 2 || got.Fallbacks != 1 || strings.Join(got.Tried, ",") != "d1,d2" || got.Tokens != r1.Tokens || got.KeyName != "master_key" {
+	if got.Attempts != 2 || got.Fallbacks != 1 || strings.Join(got.Tried, ",") != "d1,d2" || got.Tokens != r1.Tokens || got.KeyName != "master_key" ||
+		got.Reasoning != r1.Reasoning {
 		t.Errorf("a1 came back as %+v", got)
 	}
 	if rows, _ := r.List(ctx, Filter{Errors: true}); len(rows) != 1 || rows[0].ID != tid("a2") {
@@ -138,6 +140,61 @@ func TestANewLogCreatesItsRuntimeFolder(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("runtime folder: %v %v, want a 0700 folder", fi, err)
+	}
+}
+
+// oldSchema is the requests table as gateways before the reasoning column
+// created it.
+const oldSchema = `CREATE TABLE requests(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,
+  key_name TEXT NOT NULL, protocol TEXT NOT NULL, client TEXT NOT NULL,
+  alias TEXT NOT NULL, model_group TEXT NOT NULL, deployment TEXT NOT NULL, model TEXT NOT NULL,
+  tried TEXT NOT NULL, attempts INTEGER NOT NULL, fallbacks INTEGER NOT NULL,
+  session_id TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL, error_class TEXT NOT NULL,
+  latency_ms REAL NOT NULL, ttfb_ms REAL NOT NULL, upstream_ms REAL NOT NULL, overhead_ms REAL NOT NULL,
+  tok_input INTEGER NOT NULL, tok_output INTEGER NOT NULL, tok_cache_read INTEGER NOT NULL,
+  tok_cache_write INTEGER NOT NULL, tok_reasoning INTEGER NOT NULL,
+  cost_usd REAL NOT NULL, captured INTEGER NOT NULL);
+INSERT INTO requests VALUES(?, 0, 'open', 'chat', 'sdk', 'coder', 'coder', 'd', 'm', 'd', 1, 0, '', 0, 200, '', 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0);`
+
+func TestALogFromAnOlderGatewayIsReadAndGetsTheReasoningColumn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(oldSchema, idAt(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// A reader does not change the file: the old row reads with no reasoning.
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := r.List(context.Background(), Filter{})
+	r.Close()
+	if err != nil || len(rows) != 1 || rows[0].Alias != "coder" || rows[0].Reasoning != "" {
+		t.Fatalf("old log: %+v, %v", rows, err)
+	}
+	// The gateway's writer adds the column and records reasoning in it.
+	l, err := New(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := rec("migrated", "coder", 200, Tokens{}, 0)
+	x.Reasoning = "dropped=1 from=a to=b"
+	l.Add(x, nil)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, err = r.List(context.Background(), Filter{})
+	if err != nil || len(rows) != 2 || rows[0].Reasoning != "" || rows[1].Reasoning != x.Reasoning {
+		t.Fatalf("after the upgrade: %+v, %v (lost %d)", rows, err, l.Lost())
 	}
 }
 

@@ -30,15 +30,23 @@ CREATE TABLE IF NOT EXISTS requests(
   latency_ms REAL NOT NULL, ttfb_ms REAL NOT NULL, upstream_ms REAL NOT NULL, overhead_ms REAL NOT NULL,
   tok_input INTEGER NOT NULL, tok_output INTEGER NOT NULL, tok_cache_read INTEGER NOT NULL,
   tok_cache_write INTEGER NOT NULL, tok_reasoning INTEGER NOT NULL,
-  cost_usd REAL NOT NULL, captured INTEGER NOT NULL);
+  cost_usd REAL NOT NULL, captured INTEGER NOT NULL, reasoning TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS captures(
   id INTEGER PRIMARY KEY, path TEXT NOT NULL,
   request TEXT NOT NULL, response TEXT NOT NULL, truncated INTEGER NOT NULL);`
 
 const insertRequest = `INSERT OR REPLACE INTO requests(id, ts, key_name, protocol, client, alias, model_group, deployment, model,
  tried, attempts, fallbacks, session_id, stream, status, error_class, latency_ms, ttfb_ms, upstream_ms, overhead_ms,
- tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning, cost_usd, captured)
- VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+ tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning, cost_usd, captured, reasoning)
+ VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// addedColumns are the requests columns added after the first release, with
+// their definitions: a log written by an older gateway gets them when the
+// gateway opens it (ALTER TABLE), and readers of a log not yet upgraded
+// read their default instead.
+var addedColumns = []struct{ name, def string }{
+	{"reasoning", "TEXT NOT NULL DEFAULT ''"},
+}
 
 const insertCapture = `INSERT OR REPLACE INTO captures(id, path, request, response, truncated) VALUES(?,?,?,?,?)`
 
@@ -73,7 +81,9 @@ func openDB(path string, create bool) (*sql.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if create {
-		_, err = db.ExecContext(ctx, schema)
+		if _, err = db.ExecContext(ctx, schema); err == nil {
+			err = addColumns(ctx, db)
+		}
 	} else {
 		err = db.PingContext(ctx)
 	}
@@ -82,6 +92,30 @@ func openDB(path string, create bool) (*sql.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// addColumns adds the addedColumns a log made by an older gateway lacks.
+func addColumns(ctx context.Context, db *sql.DB) error {
+	for _, c := range addedColumns {
+		has, err := hasColumn(ctx, db, c.name)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, "ALTER TABLE requests ADD COLUMN "+c.name+" "+c.def); err != nil {
+			return fmt.Errorf("adding column %s to the request log: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+// hasColumn reports whether the requests table has column name.
+func hasColumn(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('requests') WHERE name = ?", name).Scan(&n)
+	return n > 0, err
 }
 
 func boolInt(b bool) int {
@@ -100,7 +134,7 @@ var insertRequests = func() string {
 	return insertRequest[:strings.Index(insertRequest, "VALUES(")] + "VALUES" + strings.TrimSuffix(strings.Repeat(one+",", rowsPerInsert), ",")
 }()
 
-const requestColumns = 27
+const requestColumns = 28
 
 func requestArgs(args []any, r *Record) []any {
 	t := r.Tokens
@@ -108,7 +142,7 @@ func requestArgs(args []any, r *Record) []any {
 	return append(args, id, r.Time.UnixMicro(), r.KeyName, r.Protocol, r.Client, r.Alias, r.Group,
 		r.Deployment, r.Model, strings.Join(r.Tried, ","), r.Attempts, r.Fallbacks, r.SessionID, boolInt(r.Stream),
 		r.Status, r.ErrorClass, r.LatencyMS, r.TTFBMS, r.UpstreamMS, r.OverheadMS,
-		t.Input, t.Output, t.CacheRead, t.CacheWrite, t.Reasoning, r.CostUSD, boolInt(r.Captured))
+		t.Input, t.Output, t.CacheRead, t.CacheWrite, t.Reasoning, r.CostUSD, boolInt(r.Captured), r.Reasoning)
 }
 
 // writeBatch inserts the batch in one transaction. Captures are redacted

@@ -164,3 +164,44 @@ func TestSessionAffinitySettingProblemsNameTheirField(t *testing.T) {
 		t.Fatalf("defaults: %+v, %v", cfg.Settings, err)
 	}
 }
+
+func TestAttemptOriginIsThePinBeforeTheRequestElseTheFirstAttempt(t *testing.T) {
+	r, _ := affinityRouter(t, map[string]any{"allowed_fails": 0, "cooldown_time": 30})
+	// origins serves one request, failing the attempts on deployments in
+	// fail (or the first attempt, whatever it is, with failFirst).
+	origins := func(session string, fail map[string]bool, failFirst bool) (deps, orig []string) {
+		t.Helper()
+		_, err := r.DoSession(context.Background(), "coder", session, func(_ context.Context, a *Attempt) error {
+			if a.Origin == nil {
+				t.Fatalf("attempt %d on %s has no origin", a.N, a.Deployment.ID)
+			}
+			deps, orig = append(deps, a.Deployment.ID), append(orig, a.Origin.ID)
+			if fail[a.Deployment.ID] || (failFirst && a.N == 1) {
+				return &upstream.Error{Kind: upstream.FailStatus, Status: 500}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return deps, orig
+	}
+	// No session: the first attempt's deployment is every attempt's origin.
+	deps, orig := origins("", nil, true)
+	if len(deps) < 2 || orig[0] != deps[0] || orig[1] != deps[0] {
+		t.Fatalf("without a session: attempts %v, origins %v; want the first attempt's deployment throughout", deps, orig)
+	}
+	// A session pinned to p whose deployment fails: the retry elsewhere
+	// still names p, where the reasoning state was made.
+	p := serve(t, r, "s").Deployment
+	deps, orig = origins("s", map[string]bool{p: true}, false)
+	if len(deps) != 2 || deps[0] != p || orig[0] != p || orig[1] != p {
+		t.Fatalf("session pinned to %s: attempts %v, origins %v", p, deps, orig)
+	}
+	// The pin moved to deps[1]; p is cooling, so the next request goes to
+	// the new pin and that is its origin.
+	deps, orig = origins("s", nil, false)
+	if deps[0] == p || orig[0] != deps[0] {
+		t.Fatalf("after the move: attempts %v, origins %v", deps, orig)
+	}
+}

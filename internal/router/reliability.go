@@ -207,6 +207,13 @@ type Attempt struct {
 	// new or moved (AffinityHit...); "" without a session or with session
 	// affinity off. It is final once the attempt succeeds.
 	Affinity string
+	// Origin is the deployment that produced the reasoning state (signed
+	// thinking, encrypted reasoning) the request carries: the session's
+	// pinned deployment before this request when it had one, else the
+	// request's first attempt's deployment. The same on every attempt of
+	// the request; the try function compares it with Deployment to decide
+	// what the target can verify.
+	Origin *Deployment
 }
 
 // TryFunc performs one attempt. It returns nil on success (the response is
@@ -266,6 +273,7 @@ func (r *Router) DoCounted(ctx context.Context, alias, session string, count Inp
 		next           = 0
 		onCW           bool // list is a context_window_fallbacks chain
 		cur            = g
+		origin         *Deployment // see Attempt.Origin
 		triedBuf       [8]*Deployment
 		skipBuf        [4]*Deployment
 	)
@@ -274,6 +282,9 @@ func (r *Router) DoCounted(ctx context.Context, alias, session string, count Inp
 		tried, skip := triedBuf[:0], skipBuf[:0]
 		overWindow := false
 		pin := r.lookupPin(ctx, cur, session)
+		if tr.Attempts == 0 && origin == nil {
+			origin = pin.pinned
+		}
 		for retry := 0; retry <= s.NumRetries; {
 			var (
 				d    *Deployment
@@ -307,7 +318,10 @@ func (r *Router) DoCounted(ctx context.Context, alias, session string, count Inp
 			if !r.admit(ctx, d) {
 				continue // at its rpm limit: pick skips it now
 			}
-			a = Attempt{Group: cur, Deployment: d, N: tr.Attempts + 1, Fallbacks: tr.Fallbacks, Affinity: pin.outcome(d)}
+			if origin == nil {
+				origin = d
+			}
+			a = Attempt{Group: cur, Deployment: d, N: tr.Attempts + 1, Fallbacks: tr.Fallbacks, Affinity: pin.outcome(d), Origin: origin}
 			tr.Attempts++
 			tr.Group, tr.Deployment, tr.Affinity = cur.Name, d.ID, a.Affinity
 			start := r.clock.Now()

@@ -16,8 +16,9 @@ import (
 // with the reversible mapping in Result.Tools (pass it to
 // AnthropicResponseToResponses / NewAnthropicToResponsesStream);
 // web_search, custom and other hosted tools are dropped with a note;
-// reasoning items from history are dropped with a note (they carry no
-// Anthropic signature); reasoning.effort -> thinking budget,
+// reasoning items from history are dropped with a note unless FlowGate
+// tagged them with their Anthropic signature (AnthropicSignaturePrefix):
+// those become the signed thinking block again; reasoning.effort -> thinking budget,
 // max_output_tokens -> max_tokens (default Options.DefaultMaxTokens or
 // 8192). Result.Notes holds the notes of both steps.
 func ResponsesToAnthropic(body []byte, opts Options) (*Result, error) {
@@ -25,6 +26,7 @@ func ResponsesToAnthropic(body []byte, opts Options) (*Result, error) {
 	o.DeveloperRole = false
 	o.MaxCompletionTokens = false
 	o.ReasoningInHistory = false
+	o.signedThinking = true
 	mid, err := ResponsesToChat(body, o)
 	if err != nil {
 		return nil, err
@@ -35,7 +37,7 @@ func ResponsesToAnthropic(body []byte, opts Options) (*Result, error) {
 	}
 	res.ClientModel, res.Stream, res.Tools = mid.ClientModel, mid.Stream, mid.Tools
 	res.Notes = append(mid.Notes, res.Notes...)
-	if bytesContainsReasoningItem(body) {
+	if bytesContainsReasoningItem(body) && !bytes.Contains(body, []byte(AnthropicSignaturePrefix)) {
 		res.note("dropped reasoning items from history: an anthropic upstream needs its own signed thinking")
 	}
 	return res, nil

@@ -80,7 +80,7 @@ func TestAnthropicResponseToResponses(t *testing.T) {
 	if r.Model != "router-default" || r.Status != "completed" || strings.Join(types, ",") != "reasoning,message,function_call,function_call" {
 		t.Fatalf("%s", b)
 	}
-	if r.Output[0]["encrypted_content"] != "S" || r.Output[2]["namespace"] != "multi_agent_v1" || r.Output[2]["name"] != "spawn_agent" || r.Output[2]["call_id"] != "toolu_1" || r.Output[3]["arguments"] != "{}" {
+	if r.Output[0]["encrypted_content"] != AnthropicSignaturePrefix+"S" || r.Output[2]["namespace"] != "multi_agent_v1" || r.Output[2]["name"] != "spawn_agent" || r.Output[2]["call_id"] != "toolu_1" || r.Output[3]["arguments"] != "{}" {
 		t.Fatalf("%s", b)
 	}
 	if r.Usage["input_tokens"] != float64(7) || r.Usage["output_tokens"] != float64(5) {
@@ -105,7 +105,7 @@ func TestAnthropicToResponsesStream(t *testing.T) {
 		{"thinking then text, max_tokens", "anthropic_stream_thinking.sse", nil, func(t *testing.T, g gotResponse) {
 			out := g.Final["output"].([]any)
 			if g.FinalType != "response.incomplete" || len(g.Items) != 2 || g.Items[0].Type != "reasoning" || g.Items[0].Text != "Let me think." ||
-				out[0].(map[string]any)["encrypted_content"] != "EqQBCkYIBxgCKkA+sig/==" || g.Items[1].Text != "Answer: 42" {
+				out[0].(map[string]any)["encrypted_content"] != AnthropicSignaturePrefix+"EqQBCkYIBxgCKkA+sig/==" || g.Items[1].Text != "Answer: 42" {
 				t.Fatalf("%s", dump(g))
 			}
 		}},

@@ -10,7 +10,7 @@ type rItem struct {
 	kind   blockKind // blockText = message, blockThinking = reasoning, blockTool = function_call
 	id     string
 	text   strings.Builder // message text, reasoning summary, or arguments
-	sig    string          // reasoning signature -> encrypted_content
+	sig    string          // reasoning signature -> encrypted_content, tagged
 	callID string
 	ref    ToolRef
 	index  int // output_index
@@ -67,7 +67,12 @@ func (it *rItem) wire(completed bool) any {
 		}
 		return m
 	case blockThinking:
-		r := respReasoningItem{ID: it.id, Type: "reasoning", Summary: []respSummaryPart{}, EncryptedContent: it.sig}
+		r := respReasoningItem{ID: it.id, Type: "reasoning", Summary: []respSummaryPart{}}
+		if it.sig != "" {
+			// Tagged so that it can be told apart from a Responses
+			// upstream's own encrypted reasoning (see reasoning.go).
+			r.EncryptedContent = AnthropicSignaturePrefix + it.sig
+		}
 		if completed {
 			r.Summary = append(r.Summary, respSummaryPart{Type: "summary_text", Text: text})
 		}

@@ -162,7 +162,18 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 	}
 	msgs := make([]chatMessage, len(out.Messages), len(out.Messages)+len(items))
 	copy(msgs, out.Messages)
-	var reasoning strings.Builder
+	var (
+		reasoning strings.Builder
+		sig       string // Anthropic signature of the pending reasoning
+	)
+	// attach hands the pending reasoning to the assistant message m.
+	attach := func(m *chatMessage) {
+		if sig != "" || opts.ReasoningInHistory {
+			m.ReasoningContent, m.ReasoningSignature = reasoning.String(), sig
+		}
+		reasoning.Reset()
+		sig = ""
+	}
 	for i, it := range items {
 		typ := it.Type
 		if typ == "" && it.Role != "" {
@@ -174,9 +185,8 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 			if err != nil {
 				return fmt.Errorf("decoding responses input[%d]: %w", i, err)
 			}
-			if m.Role == "assistant" && opts.ReasoningInHistory && reasoning.Len() > 0 {
-				m.ReasoningContent = reasoning.String()
-				reasoning.Reset()
+			if m.Role == "assistant" {
+				attach(&m)
 			}
 			msgs = append(msgs, m)
 		case "function_call", "custom_tool_call":
@@ -198,15 +208,15 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 				}
 			} else {
 				m := chatMessage{Role: "assistant", Content: json.RawMessage("null"), ToolCalls: []chatToolCall{tc}}
-				if opts.ReasoningInHistory && reasoning.Len() > 0 {
-					m.ReasoningContent = reasoning.String()
-					reasoning.Reset()
-				}
+				attach(&m)
 				msgs = append(msgs, m)
 			}
 		case "function_call_output", "custom_tool_call_output":
 			msgs = append(msgs, chatMessage{Role: "tool", ToolCallID: it.CallID, Content: jsonString(outputText(it.Output))})
 		case "reasoning":
+			if s, ok := strings.CutPrefix(it.EncryptedContent, AnthropicSignaturePrefix); ok && opts.signedThinking {
+				sig = s
+			}
 			for _, s := range it.Summary {
 				reasoning.WriteString(s.Text)
 			}

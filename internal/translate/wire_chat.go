@@ -55,7 +55,8 @@ type chatMessage struct {
 	ToolCallID       string          `json:"tool_call_id,omitempty"`
 	ReasoningContent string          `json:"reasoning_content,omitempty"`
 	// ReasoningSignature is read from chat clients that echo back the
-	// signature FlowGate streamed (ChatToAnthropic); never written.
+	// signature FlowGate streamed (ChatToAnthropic), and carries a tagged
+	// Responses reasoning item's signature on the way to Anthropic.
 	ReasoningSignature string `json:"reasoning_signature,omitempty"`
 	Refusal            string `json:"refusal,omitempty"`
 	// CacheControl (message-level, as LiteLLM takes it) is read from chat

@@ -60,6 +60,7 @@ type respItem struct {
 	Summary   []struct {
 		Text string `json:"text"`
 	} `json:"summary"`
+	EncryptedContent string `json:"encrypted_content"` // reasoning
 }
 
 type respPart struct {
