@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // decodeAnthResponse parses a non-streaming Messages answer strictly: an
@@ -12,13 +14,13 @@ import (
 func decodeAnthResponse(body []byte) (*anthResponse, error) {
 	var r struct {
 		anthResponse
-		Error *wireError `json:"error"`
+		Error *apierr.Wire `json:"error"`
 	}
 	if err := unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
-		return nil, &UpstreamError{Status: 502, Type: r.Error.Type, Code: rawScalar(r.Error.Code), Message: r.Error.Message}
+		return nil, r.Error.Err(502)
 	}
 	if r.Type != "message" || r.Content == nil {
 		return nil, fmt.Errorf("%w: not an anthropic message (type %q)", ErrUpstreamBody, r.Type)

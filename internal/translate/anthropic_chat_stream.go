@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -24,7 +25,7 @@ type anthEvent struct {
 		StopSequence *string `json:"stop_sequence"`
 	} `json:"delta"`
 	Usage *anthUsageDelta `json:"usage"`
-	Error *wireError      `json:"error"`
+	Error *apierr.Wire    `json:"error"`
 }
 
 // anthUsageDelta is message_delta usage: cumulative counts, any field may
@@ -196,16 +197,16 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	case "error":
 		we := ev.Error
 		if we == nil {
-			we = &wireError{}
+			we = &apierr.Wire{}
 		}
-		msg := we.Message
-		if msg == "" { // clients show the message; never send an empty one
-			msg = "upstream stream error"
-			if we.Type != "" {
-				msg += " (" + we.Type + ")"
+		e := we.Err(0)
+		if e.Message == "" { // clients show the message; never send an empty one
+			e.Message = "upstream stream error"
+			if e.Type != "" {
+				e.Message += " (" + e.Type + ")"
 			}
 		}
-		return s.e.frames(), &UpstreamError{Type: we.Type, Code: rawScalar(we.Code), Message: msg}
+		return s.e.frames(), e
 	case "ping":
 	case "":
 		return s.e.frames(), fmt.Errorf("%w: stream event without type", ErrUpstreamBody)

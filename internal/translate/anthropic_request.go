@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // billingHeaderPrefix starts the attribution text block Claude Code puts
@@ -339,17 +341,7 @@ func userID(raw json.RawMessage) string {
 			}
 		}
 	}
-	return truncateUTF8(s, maxUserLen)
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return apierr.TruncateUTF8(s, maxUserLen)
 }
 
 // anthropicEffort maps Anthropic thinking settings to a chat

@@ -15,7 +15,7 @@ func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
-		return nil, nil, &UpstreamError{Status: 502, Type: r.Error.Type, Code: rawScalar(r.Error.Code), Message: r.Error.Message}
+		return nil, nil, r.Error.Err(502)
 	}
 	for i := range r.Choices {
 		if r.Choices[i].Index == 0 && r.Choices[i].Message != nil {

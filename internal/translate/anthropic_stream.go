@@ -3,6 +3,8 @@ package translate
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 type blockKind uint8
@@ -82,7 +84,7 @@ func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
 }
 
 // fail sends the Anthropic error event (chatSink).
-func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(AnthropicErrorFrame(err)) }
+func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(apierr.AnthropicErrorFrame(err)) }
 
 func (s *ChatToAnthropicStream) start(upstreamID string) {
 	if s.started {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // defaultAnthropicMaxTokens is sent as max_tokens when neither the client
@@ -238,7 +240,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		out.OutputConfig = &anthOutConfig{Format: format}
 	}
 	if req.User != "" {
-		out.Metadata = &anthMetadata{UserID: truncateUTF8(req.User, maxUserLen)}
+		out.Metadata = &anthMetadata{UserID: apierr.TruncateUTF8(req.User, maxUserLen)}
 	}
 	if res.Body, err = appendJSON(make([]byte, 0, len(body)+256), &out); err != nil {
 		return nil, fmt.Errorf("encoding anthropic request: %w", err)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // respOutRequest is the Responses request FlowGate sends to a
@@ -187,7 +189,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		}
 		out.MaxOutputTokens = &n
 	}
-	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
 	out.PromptCacheKey = req.PromptCacheKey
 	if req.ReasoningEffort != "" {
 		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}

@@ -231,7 +231,7 @@ func (c *chatChain) done() {
 // error chunk, ErrToolArguments.
 func (in *chatIn) read(c *chatResponse, w chatSink) (*chatChoice, error) {
 	if c.Error != nil {
-		return nil, &UpstreamError{Type: c.Error.Type, Code: rawScalar(c.Error.Code), Message: c.Error.Message}
+		return nil, c.Error.Err(0)
 	}
 	if c.Usage != nil {
 		in.usage = c.Usage

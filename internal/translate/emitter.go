@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -13,8 +14,8 @@ type StreamOptions struct {
 	ID string
 	// InputTokens is reported as input_tokens in Anthropic message_start
 	// before the upstream's real usage arrives at the end of a chat stream
-	// (the real numbers follow in message_delta). Pass EstimateTokens of the
-	// request. Default 0.
+	// (the real numbers follow in message_delta). Pass
+	// tokens.EstimateTokens of the request. Default 0.
 	InputTokens int
 	// Tools maps flattened upstream function names back to the client's
 	// (namespace, name); from Result.Tools. Default nil: names unchanged.
@@ -176,7 +177,7 @@ func (w *chatWriter) start() {
 func (w *chatWriter) fail(err error) []sse.Frame {
 	w.done = true
 	w.e.reset()
-	w.e.frame(ChatErrorFrame(err))
+	w.e.frame(apierr.ChatErrorFrame(err))
 	return w.e.frames()
 }
 

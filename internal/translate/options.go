@@ -1,5 +1,7 @@
 package translate
 
+import "errors"
+
 // Options tune request translation. The zero value is the most compatible
 // choice for generic OpenAI-compatible upstreams.
 type Options struct {
@@ -62,3 +64,8 @@ type Result struct {
 }
 
 func (r *Result) note(s string) { r.Notes = append(r.Notes, s) }
+
+// ErrUpstreamBody marks an upstream body that could not be parsed or was
+// truncated. The gateway answers it with 502 (or an in-stream error event
+// once the stream has started); it is never turned into an empty success.
+var ErrUpstreamBody = errors.New("invalid upstream response")

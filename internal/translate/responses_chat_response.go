@@ -3,16 +3,18 @@ package translate
 import (
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // respResponse is a Responses "response" object as an upstream sends it
 // (the non-streaming body, or the "response" of a stream's terminal event).
 type respResponse struct {
-	ID                string     `json:"id"`
-	Object            string     `json:"object"`
-	CreatedAt         int64      `json:"created_at"`
-	Status            string     `json:"status"`
-	Error             *wireError `json:"error"`
+	ID                string       `json:"id"`
+	Object            string       `json:"object"`
+	CreatedAt         int64        `json:"created_at"`
+	Status            string       `json:"status"`
+	Error             *apierr.Wire `json:"error"`
 	IncompleteDetails *struct {
 		Reason string `json:"reason"`
 	} `json:"incomplete_details"`
@@ -51,13 +53,14 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 
 // respFailure turns a failed response (or an error object) into an
 // *UpstreamError with a non-empty message.
-func respFailure(status int, we *wireError, fallback string) *UpstreamError {
-	e := &UpstreamError{Status: status, Message: fallback}
-	if we != nil {
-		e.Type, e.Code = we.Type, rawScalar(we.Code)
-		if we.Message != "" {
-			e.Message = we.Message
-		} else if e.Code != "" {
+func respFailure(status int, we *apierr.Wire, fallback string) *apierr.UpstreamError {
+	if we == nil {
+		return &apierr.UpstreamError{Status: status, Message: fallback}
+	}
+	e := we.Err(status)
+	if e.Message == "" {
+		e.Message = fallback
+		if e.Code != "" {
 			e.Message += " (" + e.Code + ")"
 		}
 	}

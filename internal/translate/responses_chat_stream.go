@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -21,7 +22,7 @@ type respEvent struct {
 	Response     *respResponse   `json:"response"`
 	Code         json.RawMessage `json:"code"`
 	Message      string          `json:"message"`
-	Error        *wireError      `json:"error"`
+	Error        *apierr.Wire    `json:"error"`
 
 	delta string // Delta decoded when it is a string
 }
@@ -195,7 +196,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		return s.complete(ev.Response)
 	case "response.failed":
-		var we *wireError
+		var we *apierr.Wire
 		if ev.Response != nil {
 			we = ev.Response.Error
 		}
@@ -203,7 +204,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 	case "error":
 		we := ev.Error
 		if we == nil {
-			we = &wireError{Message: ev.Message, Code: ev.Code}
+			we = &apierr.Wire{Message: ev.Message, Code: ev.Code}
 		}
 		return respFailure(0, we, "upstream stream error")
 	case "":

@@ -3,6 +3,8 @@ package translate
 import (
 	"strings"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // rItem is one Responses output item being built.
@@ -101,7 +103,7 @@ type respReason struct {
 
 // newRespObject builds a response object with status (and, for incomplete,
 // the reason; for failed, the error), the completed items and usage.
-func newRespObject(id, model string, created int64, status, reason string, err *UpstreamError, items []*rItem, u *chatUsage) *respObject {
+func newRespObject(id, model string, created int64, status, reason string, err *apierr.UpstreamError, items []*rItem, u *chatUsage) *respObject {
 	r := &respObject{ID: id, Object: "response", CreatedAt: created, Status: status, Model: model, Output: []any{},
 		Usage: respUsageOf(u)}
 	if reason != "" {

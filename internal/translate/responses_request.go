@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // ResponsesToChat translates an OpenAI Responses request (Codex's POST
@@ -72,7 +74,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		out.ToolChoice = respToolChoice(req.ToolChoice, res)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
 	out.PromptCacheKey = req.PromptCacheKey
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort

@@ -1,5 +1,7 @@
 package translate
 
+import "github.com/flowgate/flowgate/internal/apierr"
+
 // ChatToResponsesStream turns a Chat Completions stream into OpenAI
 // Responses SSE events (event: + data:, every data with "type" and an
 // increasing "sequence_number").
@@ -46,7 +48,7 @@ func (s *ChatToResponsesStream) finished(*chatChoice) {}
 // fail sends response.failed with the error (chatSink).
 func (s *ChatToResponsesStream) fail(err error) {
 	s.start("")
-	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", asUpstreamError(err), s.items, s.usage))
+	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
 }
 
 // begin opens an event: {"type":...,"sequence_number":N ... ; endEv closes it.

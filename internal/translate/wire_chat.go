@@ -3,6 +3,8 @@ package translate
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // Chat Completions wire types (the subset FlowGate reads and writes).
@@ -139,7 +141,7 @@ type chatResponse struct {
 	Model   string       `json:"model"`
 	Choices []chatChoice `json:"choices"`
 	Usage   *chatUsage   `json:"usage,omitempty"`
-	Error   *wireError   `json:"error,omitempty"`
+	Error   *apierr.Wire `json:"error,omitempty"`
 }
 
 type chatChoice struct {
@@ -292,13 +294,6 @@ func (u *chatUsage) reasoningTokens() int {
 		return 0
 	}
 	return u.CompletionTokensDetails.ReasoningTokens
-}
-
-// wireError is the "error" object of OpenAI and Anthropic error bodies.
-type wireError struct {
-	Message string          `json:"message"`
-	Type    string          `json:"type"`
-	Code    json.RawMessage `json:"code"`
 }
 
 // chatCompletion is the non-streaming Chat Completions answer FlowGate
