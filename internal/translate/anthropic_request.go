@@ -15,16 +15,13 @@ import (
 // understands and that breaks an upstream's prefix cache, so it is dropped.
 const billingHeaderPrefix = "x-anthropic-billing-header:"
 
-// AnthropicToChat translates an Anthropic Messages request (Claude Code's
-// POST /v1/messages body) into a Chat Completions request.
-//
-// system (string or blocks) and role:"system" messages become system
-// messages in place; text and images map to content parts; tool_use becomes
-// assistant tool_calls and tool_result becomes role:"tool" messages with ids
-// and order kept; thinking config becomes reasoning_effort; stream requests
-// ask for usage (stream_options.include_usage). Fields a chat upstream cannot
-// take (cache_control, context_management, top_k, server tools,
-// defer_loading tools) are dropped and listed in Result.Notes.
+// AnthropicToChat translates a Messages request (Claude Code's) into a Chat
+// Completions request: system blocks and messages become system messages
+// in place, tool_use assistant tool_calls, tool_result role:"tool"
+// messages (ids and order kept), the thinking config reasoning_effort.
+// What a chat upstream cannot take (cache_control, top_k, server tools,
+// defer_loading tools) is dropped with a note; what it must not silently
+// lose (web search, PDFs it cannot read) is refused.
 func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	var req anthRequest
 	if err := unmarshal(body, &req); err != nil {
@@ -381,18 +378,10 @@ func anthFormatToChat(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil
 	}
-	var f struct {
-		Type   string          `json:"type"`
-		Schema json.RawMessage `json:"schema"`
-		Name   string          `json:"name"`
-	}
+	var f schemaFormat
 	if unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
 		return nil
 	}
-	name := f.Name
-	if name == "" {
-		name = "output"
-	}
-	return mustJSON(map[string]any{"type": "json_schema", "json_schema": map[string]any{
-		"name": name, "schema": f.Schema, "strict": true}})
+	js := schemaFormat{Name: f.Name, Schema: f.Schema, Strict: new(true)}
+	return mustJSON(chatFormat{Type: "json_schema", JSONSchema: js.named()})
 }

@@ -73,31 +73,18 @@ type aTurn struct {
 	Content []aBlock `json:"content"`
 }
 
-// ChatToAnthropic translates an OpenAI Chat Completions request (an OpenAI
-// SDK, Codex 0.94 wire_api=chat) into an Anthropic Messages request.
-//
-// system and developer messages become "system" text blocks, in order,
-// wherever they appear; user text and image_url parts become text / image
-// blocks (data: URLs as base64 sources); assistant text and tool_calls
-// become text and tool_use blocks (arguments parsed into "input"; invalid
-// JSON is kept as {"_raw_arguments":...}); role "tool" messages become
-// tool_result blocks with their ids, consecutive results merged into one
-// user turn ahead of any user text, a repeated id merged into its first
-// result. Consecutive turns of one role are merged, empty ones dropped.
-// Assistant reasoning_content is replayed as a thinking block only with a
-// real reasoning_signature (else dropped with a note).
-//
-// tools (function.parameters -> input_schema; a top-level "name" beside
-// "function", as Codex 0.94 sends, is accepted), tool_choice and
-// parallel_tool_calls, stop -> stop_sequences, max_tokens /
-// max_completion_tokens -> max_tokens (default Options.DefaultMaxTokens, or
-// 8192), temperature (clamped to 1) / top_p, reasoning_effort -> thinking
-// budget, response_format json_schema -> output_config.format, user ->
-// metadata.user_id, stream. cache_control (with its ttl) on content parts,
-// messages and tools stays on the block or tool it marks. Anything else (n, seed, penalties, logprobs,
-// json_object) is dropped with a note. Thinking is left off (with a note)
-// where Anthropic would reject it: a forced tool_choice, or a tool loop
-// whose last assistant turn carries no signed thinking.
+// ChatToAnthropic translates a Chat Completions request (an OpenAI SDK,
+// Codex 0.94 wire_api=chat) into a Messages request. system and developer
+// messages become "system" blocks wherever they appear; role "tool"
+// messages become tool_result blocks leading one user turn, a repeated id
+// merged into its first result; turns of one role are merged (Anthropic
+// wants them alternating). Assistant reasoning_content is replayed as
+// thinking only with a real reasoning_signature. cache_control (with its
+// ttl) stays on the part, message or tool it marks. Thinking is left off
+// (with a note) where Anthropic would reject it: a forced tool_choice, or a
+// tool loop whose last assistant turn has no signed thinking. What has no
+// Anthropic equivalent (n, seed, penalties, logprobs, json_object) is
+// dropped with a note.
 func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	var req chatInRequest
 	if err := unmarshal(body, &req); err != nil {

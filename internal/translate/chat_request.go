@@ -118,13 +118,28 @@ func (c *chatNamedChoice) name() string {
 
 // chatFormat is a chat response_format.
 type chatFormat struct {
-	Type       string `json:"type"`
-	JSONSchema *struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description"`
-		Schema      json.RawMessage `json:"schema"`
-		Strict      *bool           `json:"strict"`
-	} `json:"json_schema"`
+	Type       string        `json:"type"`
+	JSONSchema *schemaFormat `json:"json_schema,omitempty"`
+}
+
+// schemaFormat is a structured output format: flat in Responses
+// text.format and Anthropic output_config.format, a chat response_format's
+// json_schema (without the type).
+type schemaFormat struct {
+	Type        string          `json:"type,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// named returns f with name "output" when it has none (Chat and Responses
+// require one).
+func (f schemaFormat) named() *schemaFormat {
+	if f.Name == "" {
+		f.Name = "output"
+	}
+	return &f
 }
 
 // toolName is a chat function tool's name (a top-level "name" beside
@@ -153,12 +168,6 @@ func (g *callIDs) result(id string) string {
 		id, *g = (*g)[0], (*g)[1:]
 	}
 	return id
-}
-
-// isNull reports whether raw is absent or JSON null.
-func isNull(raw []byte) bool {
-	raw = trimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
 }
 
 // emptySchema is the parameters schema of a tool that declares none.

@@ -325,7 +325,7 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 			a.queue = append(a.queue, heldEntry{call: c})
 		}
 	} else if c.ended {
-		if isBlank([]byte(frag)) {
+		if len(trimSpace([]byte(frag))) == 0 {
 			return nil // a repeated header or trailing whitespace
 		}
 		return ErrToolArguments
