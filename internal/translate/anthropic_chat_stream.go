@@ -38,14 +38,10 @@ type anthUsageDelta struct {
 }
 
 // UnnamedToolName is the function name a Chat client gets for an upstream
-// tool_use block without a name (AnthropicToChatStream,
-// AnthropicResponseToChat and the Responses translations built on them).
-// Chat clients read a call's name from its first chunk and treat a call
-// without one as malformed, dropping it or failing the stream; with a
-// placeholder the call is kept in order, the client answers it as an
-// unknown tool (so the model learns of its mistake), and the conversation
-// stays replayable with a non-empty name. The arguments and the
-// (possibly generated) id are passed on unchanged.
+// tool call without a name. Chat clients drop a call without a name or
+// fail the stream; with a placeholder the call is kept in order, the
+// client answers it as an unknown tool (so the model learns of its
+// mistake), and the conversation stays replayable.
 const UnnamedToolName = "unnamed_tool"
 
 // aStreamBlock is the state of one upstream content block.
@@ -58,31 +54,16 @@ type aStreamBlock struct {
 	args    []byte // the input_json_delta text so far (tool blocks)
 }
 
-// AnthropicToChatStream turns an Anthropic Messages stream into Chat
-// Completions chunks (data-only frames, "chat.completion.chunk").
-//
-// Output: a first chunk with delta.role "assistant"; text_delta ->
-// delta.content; thinking_delta -> delta.reasoning_content and
-// signature_delta -> delta.reasoning_signature; each tool_use block gets
-// the next tool-call index (0, 1, ...): a header chunk {index, id, type,
-// function:{name, arguments:""}} (a block without id gets a generated
-// "call_..." id, one without name UnnamedToolName) then one chunk per
-// input_json_delta (a
-// block without input gets "{}", so the arguments are always complete
-// JSON); message_delta -> a chunk with finish_reason (end_turn /
-// stop_sequence -> stop, max_tokens -> length, tool_use -> tool_calls);
-// then a usage chunk (choices [], like include_usage: prompt_tokens with
-// cache, completion_tokens) and [DONE]. Blocks must be opened before their
-// deltas and each index started once; violations, garbage and error events
-// are errors (an error event as *UpstreamError), and so are streamed
-// arguments that are not valid JSON when their block stops
-// (ErrToolArguments: fragments already sent cannot be mended).
-//
-// Use it like ChatToAnthropicStream: Feed the data of every upstream event,
-// Finish(err) at the end or after a Feed error. Finish(nil) after
-// message_delta completes the stream even without message_stop; without
-// one it reports a truncated stream. Errors become a chat error frame
-// ({"error":{...}}, no [DONE]).
+// AnthropicToChatStream turns a Messages stream into Chat Completions
+// chunks: the role chunk; text, thinking and signature deltas as
+// content, reasoning_content and reasoning_signature; each tool_use block
+// the next tool-call index, a header chunk then one chunk per
+// input_json_delta ("{}" for a block without input); message_delta a
+// finish_reason chunk; then a usage chunk and [DONE]. Blocks must open
+// before their deltas, each index once; violations, garbage, error events
+// and streamed arguments that are not valid JSON when their block stops
+// (ErrToolArguments) end the stream with a chat error frame. Finish(nil)
+// after message_delta completes the stream even without message_stop.
 type AnthropicToChatStream struct {
 	chatWriter
 	ev anthEvent
@@ -96,8 +77,7 @@ type AnthropicToChatStream struct {
 	stop       string
 }
 
-// NewAnthropicToChatStream starts a translator; alias is the reported
-// model.
+// NewAnthropicToChatStream starts a translator reporting model alias.
 func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
 	s := &AnthropicToChatStream{}
 	s.init(alias, opts, "msg_")
@@ -216,9 +196,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	return s.e.frames(), nil
 }
 
-// Finish ends the stream: a clean end after message_delta completes it
-// (usage chunk, [DONE]); otherwise (truncated, broken, Feed error) it
-// produces a chat error frame. Calls after the end return nil.
+// Finish ends the stream (see AnthropicToChatStream).
 func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil

@@ -157,9 +157,6 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// closeCall stops the tool_use block (callSink).
-func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeOpen() }
-
 // heldArgs: nothing for empty arguments (the block started with input {}),
 // else argsObject's (callSink).
 func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
