@@ -28,16 +28,22 @@ func decodeAnthResponse(body []byte) (*anthResponse, error) {
 	return &r.anthResponse, nil
 }
 
+// chatFinishOf maps the Anthropic stop_reasons that are not a plain stop
+// to a chat finish_reason.
+var chatFinishOf = map[string]string{"max_tokens": "length", "model_context_window_exceeded": "length",
+	"tool_use": "tool_calls", "refusal": "content_filter"}
+
 // chatFinish maps an Anthropic stop_reason to a chat finish_reason.
 func chatFinish(stop string, hasTools bool) string {
-	switch stop {
-	case "max_tokens", "model_context_window_exceeded":
-		return "length"
-	case "tool_use":
-		return "tool_calls"
-	case "refusal":
-		return "content_filter"
+	if f, ok := chatFinishOf[stop]; ok {
+		return f
 	}
+	return toolsOrStop(hasTools)
+}
+
+// toolsOrStop is the finish_reason of a plain end: tool_calls when the
+// answer has calls.
+func toolsOrStop(hasTools bool) string {
 	if hasTools {
 		return "tool_calls"
 	}
@@ -104,7 +110,7 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	if r.StopReason != nil {
 		stop = *r.StopReason
 	}
-	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "msg_"), Object: "chat.completion", Created: nowUnix(), Model: alias,
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "msg_"), Object: "chat.completion", Created: unixOr(0), Model: alias,
 		Usage: chatUsageOf(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: chatFinish(stop, len(m.ToolCalls) > 0)}
 	return marshal(&out)

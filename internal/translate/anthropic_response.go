@@ -89,19 +89,18 @@ func argsObject(args string) json.RawMessage {
 	return append(b, '}')
 }
 
-// anthropicStop maps a chat finish_reason to an Anthropic stop_reason.
-// stop -> end_turn, or stop_sequence when the upstream names the matched
-// stop string (vLLM stop_reason, SGLang matched_stop); length -> max_tokens;
-// tool_calls / function_call (or any finish with tool calls) -> tool_use;
-// content_filter -> refusal.
+// anthropicStopOf maps the chat finish_reasons that are not a plain stop
+// to an Anthropic stop_reason.
+var anthropicStopOf = map[string]string{"length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
+	"content_filter": "refusal"}
+
+// anthropicStop maps a chat finish_reason to an Anthropic stop_reason: a
+// plain stop with tool calls is tool_use, else end_turn, or stop_sequence
+// when the upstream names the matched stop string (vLLM stop_reason,
+// SGLang matched_stop).
 func anthropicStop(finish string, hasTools bool, stopReason, matched json.RawMessage) (string, *string) {
-	switch finish {
-	case "length":
-		return "max_tokens", nil
-	case "tool_calls", "function_call":
-		return "tool_use", nil
-	case "content_filter":
-		return "refusal", nil
+	if s, ok := anthropicStopOf[finish]; ok {
+		return s, nil
 	}
 	if hasTools {
 		return "tool_use", nil

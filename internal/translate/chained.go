@@ -51,9 +51,7 @@ type ResponsesToAnthropicStream struct {
 // NewResponsesToAnthropicStream starts a translator reporting model alias
 // (opts as for NewChatToAnthropicStream).
 func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesToAnthropicStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
+	opts.CreatedAt = unixOr(opts.CreatedAt)
 	s := &ResponsesToAnthropicStream{r: NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}),
 		c: NewChatToAnthropicStream(alias, opts)}
 	s.chain.next = s.c
@@ -133,9 +131,7 @@ type AnthropicToResponsesStream struct {
 // NewAnthropicToResponsesStream starts a translator reporting model alias
 // (opts as for NewChatToResponsesStream).
 func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
+	opts.CreatedAt = unixOr(opts.CreatedAt)
 	ao := StreamOptions{CreatedAt: opts.CreatedAt}
 	if opts.ID != "" {
 		ao.ID = "chatcmpl-" + opts.ID

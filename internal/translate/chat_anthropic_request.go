@@ -441,13 +441,6 @@ func stopList(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-func schemaOf(f chatFormat) []byte {
-	if f.JSONSchema == nil {
-		return nil
-	}
-	return trimSpace(f.JSONSchema.Schema)
-}
-
 // chatFormatToAnth maps response_format json_schema to Anthropic's
 // structured output format {"type":"json_schema","schema":...}.
 func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
@@ -463,7 +456,11 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 	case "", "text":
 		return nil
 	case "json_schema":
-		if s := schemaOf(f); len(s) > 0 && s[0] == '{' {
+		var s []byte
+		if f.JSONSchema != nil {
+			s = trimSpace(f.JSONSchema.Schema)
+		}
+		if len(s) > 0 && s[0] == '{' {
 			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
 			b = appendCompact(b, s)
 			return append(b, '}')

@@ -147,9 +147,7 @@ type chatWriter struct {
 }
 
 func (w *chatWriter) init(alias string, opts StreamOptions, idFrom string) {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
+	opts.CreatedAt = unixOr(opts.CreatedAt)
 	w.opts, w.idFrom = opts, idFrom
 	w.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&w.e}}
 }

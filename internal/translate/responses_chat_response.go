@@ -75,10 +75,7 @@ func respChatFinish(r *respResponse, hasTools bool) string {
 		}
 		return "length"
 	}
-	if hasTools {
-		return "tool_calls"
-	}
-	return "stop"
+	return toolsOrStop(hasTools)
 }
 
 // respItemText joins the text of a message item (output_text and refusal
@@ -177,11 +174,8 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 	if reasoning.Len() > 0 {
 		m.ReasoningContent = new(reasoning.String())
 	}
-	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "resp_"), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
-		Usage: chatUsageFromResp(r.Usage)}
-	if out.Created == 0 {
-		out.Created = nowUnix()
-	}
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "resp_"), Object: "chat.completion", Created: unixOr(r.CreatedAt),
+		Model: alias, Usage: chatUsageFromResp(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: respChatFinish(r, len(m.ToolCalls) > 0)}
 	return marshal(&out)
 }

@@ -154,4 +154,10 @@ func itemID(prefix, resp string, n int) string {
 	return prefix + strings.TrimPrefix(resp, "resp_") + "_" + itoa(n)
 }
 
-func nowUnix() int64 { return time.Now().Unix() }
+// unixOr returns t, or the time now in unix seconds when t is 0.
+func unixOr(t int64) int64 {
+	if t == 0 {
+		return time.Now().Unix()
+	}
+	return t
+}

@@ -38,9 +38,5 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 		it.text.WriteString(tc.Function.Arguments)
 	}
 	status, reason := respStatusOf(string(ch.FinishReason))
-	created := r.Created
-	if created == 0 {
-		created = nowUnix()
-	}
-	return marshal(newRespObject(id, alias, created, status, reason, nil, items, r.Usage))
+	return marshal(newRespObject(id, alias, unixOr(r.Created), status, reason, nil, items, r.Usage))
 }

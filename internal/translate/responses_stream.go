@@ -25,9 +25,7 @@ type ChatToResponsesStream struct {
 // NewChatToResponsesStream starts a translator reporting model alias;
 // opts.Tools restores namespaced tool names.
 func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponsesStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
+	opts.CreatedAt = unixOr(opts.CreatedAt)
 	s := &ChatToResponsesStream{alias: alias, opts: opts}
 	s.w = s
 	return s

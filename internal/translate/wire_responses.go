@@ -15,15 +15,14 @@ type respRequest struct {
 		Effort  string `json:"effort"`
 		Summary string `json:"summary"`
 	} `json:"reasoning"`
-	Stream             bool            `json:"stream"`
-	MaxOutputTokens    *int            `json:"max_output_tokens"`
-	Temperature        *float64        `json:"temperature"`
-	TopP               *float64        `json:"top_p"`
-	Text               *respText       `json:"text"`
-	User               string          `json:"user"`
-	PreviousResponseID string          `json:"previous_response_id"`
-	PromptCacheKey     string          `json:"prompt_cache_key"`
-	Metadata           json.RawMessage `json:"metadata"`
+	Stream             bool      `json:"stream"`
+	MaxOutputTokens    *int      `json:"max_output_tokens"`
+	Temperature        *float64  `json:"temperature"`
+	TopP               *float64  `json:"top_p"`
+	Text               *respText `json:"text"`
+	User               string    `json:"user"`
+	PreviousResponseID string    `json:"previous_response_id"`
+	PromptCacheKey     string    `json:"prompt_cache_key"`
 }
 
 type respText struct {
