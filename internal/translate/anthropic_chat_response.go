@@ -8,9 +8,9 @@ import (
 	"github.com/flowgate/flowgate/internal/apierr"
 )
 
-// decodeAnthResponse parses a non-streaming Messages answer strictly: an
-// unparseable or truncated body, or one that is not a message, wraps
-// ErrUpstreamBody; an error object becomes an *UpstreamError.
+// decodeAnthResponse parses a Messages answer strictly: a body that is not
+// a whole message wraps ErrUpstreamBody; an error object is an
+// *apierr.UpstreamError.
 func decodeAnthResponse(body []byte) (*anthResponse, error) {
 	var r struct {
 		anthResponse
@@ -67,16 +67,11 @@ func compactInput(raw json.RawMessage) string {
 	return string(appendCompact(nil, raw))
 }
 
-// AnthropicResponseToChat converts a non-streaming Anthropic Messages answer
-// into a Chat Completions object. alias is reported as "model". Text
-// blocks are joined into content; thinking becomes reasoning_content (and
-// its signature reasoning_signature when there is exactly one thinking
-// block); tool_use blocks become tool_calls in order with their ids and
-// compact JSON arguments; stop_reason end_turn/stop_sequence -> stop,
-// max_tokens -> length, tool_use -> tool_calls, refusal -> content_filter;
-// usage prompt_tokens includes cached tokens. Server tool blocks and
-// redacted thinking are dropped. An unparseable, truncated or non-message
-// body is an ErrUpstreamBody error; an error body an *UpstreamError.
+// AnthropicResponseToChat converts a Messages answer into a Chat
+// Completions object reporting model alias: text joined into content,
+// thinking into reasoning_content (its signature as reasoning_signature
+// when there is exactly one thinking block), tool_use blocks tool_calls in
+// order. Server tool blocks and redacted thinking are dropped.
 func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	r, err := decodeAnthResponse(body)
 	if err != nil {

@@ -238,9 +238,9 @@ func imagePart(src *anthSource) (chatPart, bool) {
 	}
 	switch src.Type {
 	case "base64":
-		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data}}, true
+		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data})}, true
 	case "url":
-		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: src.URL}}, true
+		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: src.URL})}, true
 	}
 	return chatPart{}, false
 }

@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// decodeChatResponse parses a non-streaming chat completion strictly: an
-// unparseable or truncated body, an error object or a body without choices
-// is an error wrapping ErrUpstreamBody (or an *UpstreamError).
+// decodeChatResponse parses a chat completion strictly: a body that is not
+// a whole completion with choices[0].message wraps ErrUpstreamBody; an
+// error object is an *apierr.UpstreamError.
 func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 	var r chatResponse
 	if err := unmarshal(body, &r); err != nil {
@@ -25,10 +25,9 @@ func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 	return nil, nil, fmt.Errorf("%w: no choices[0].message in chat completion", ErrUpstreamBody)
 }
 
-// ChatResponseToAnthropic converts a non-streaming Chat Completions answer
-// into an Anthropic message. alias is the model name the client asked for
-// and is reported as "model". Content order is thinking, text,
-// tool_use; a reasoning signature from the upstream is kept byte-exact.
+// ChatResponseToAnthropic converts a Chat Completions answer into a
+// Messages answer reporting model alias: thinking, text, tool_use, a
+// reasoning signature from the upstream kept byte-exact.
 func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	r, ch, err := decodeChatResponse(body)
 	if err != nil {

@@ -285,7 +285,7 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 
 // appendToolResult adds a tool message's text as a tool_result, marked
 // with the cache_control of its parts (the last one that has one).
-func appendToolResult(turns []aTurn, id string, parts []chatInPart, res *Result) []aTurn {
+func appendToolResult(turns []aTurn, id string, parts []chatPart, res *Result) []aTurn {
 	text := chatText(parts, res)
 	r := aBlock{Type: "tool_result", ToolUseID: &id, Content: &text}
 	for _, p := range parts {
@@ -320,7 +320,7 @@ func lastToolTurnUnsigned(turns []aTurn) bool {
 // textBlocks flattens system or assistant parts to text blocks (chatText),
 // ending a block at every part that carries cache_control so the marker
 // stays where the client put it; without markers that is one block.
-func textBlocks(parts []chatInPart, res *Result) []aBlock {
+func textBlocks(parts []chatPart, res *Result) []aBlock {
 	var bs []aBlock
 	start := 0
 	for i, p := range parts {
@@ -335,7 +335,7 @@ func textBlocks(parts []chatInPart, res *Result) []aBlock {
 }
 
 // chatUserBlocks converts user content into text and image blocks.
-func chatUserBlocks(parts []chatInPart, res *Result) []aBlock {
+func chatUserBlocks(parts []chatPart, res *Result) []aBlock {
 	var bs []aBlock
 	for _, p := range parts {
 		switch p.Type {

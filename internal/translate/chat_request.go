@@ -20,19 +20,6 @@ type chatInRequest struct {
 	LogitBias        json.RawMessage `json:"logit_bias"`
 }
 
-// chatInPart is a content part of a chat message (text, image_url,
-// refusal, file; input_audio is dropped).
-type chatInPart struct {
-	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	Refusal  string          `json:"refusal"`
-	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
-	File     *chatFile       `json:"file"`
-	// CacheControl is Anthropic's prompt caching marker, kept only for an
-	// anthropic upstream (ChatToAnthropic).
-	CacheControl cacheMark `json:"cache_control"`
-}
-
 // cacheMark is a cache_control object (with its ttl) as the client sent
 // it; null reads as absent, so it is never sent on as null.
 type cacheMark json.RawMessage
@@ -48,23 +35,23 @@ func (c cacheMark) MarshalJSON() ([]byte, error) { return c, nil }
 
 // chatParts reads chat message content: a string is one text part, null
 // none, an array its parts.
-func chatParts(raw json.RawMessage) ([]chatInPart, error) {
+func chatParts(raw json.RawMessage) ([]chatPart, error) {
 	if raw = trimSpace(raw); isNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
 		var s string
 		err := unmarshal(raw, &s)
-		return []chatInPart{{Type: "text", Text: s}}, err
+		return []chatPart{{Type: "text", Text: s}}, err
 	}
-	var parts []chatInPart
+	var parts []chatPart
 	err := unmarshal(raw, &parts)
 	return parts, err
 }
 
 // chatText flattens content parts to text, one line per part; parts other
 // than text and refusal are dropped with a note.
-func chatText(parts []chatInPart, res *Result) string {
+func chatText(parts []chatPart, res *Result) string {
 	var sb strings.Builder
 	for _, p := range parts {
 		t := p.Text

@@ -185,7 +185,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 
 // chatUserParts converts user content into input_text / input_image /
 // input_file parts.
-func chatUserParts(parts []chatInPart, res *Result) []respPart {
+func chatUserParts(parts []chatPart, res *Result) []respPart {
 	var out []respPart
 	for _, p := range parts {
 		switch p.Type {

@@ -132,17 +132,12 @@ func decodeRespResponse(body []byte) (*respResponse, error) {
 	return &r, nil
 }
 
-// ResponsesResponseToChat converts a non-streaming OpenAI Responses answer
-// into a Chat Completions object. alias is reported as "model".
-// Message items' output_text is joined into content (a refusal-only
-// message becomes refusal); function_call items become tool_calls in order
-// with their call ids, names and arguments (empty arguments as "{}");
-// reasoning items (summary, or reasoning_text content) become
-// reasoning_content; usage keeps cached and reasoning tokens. finish_reason:
-// status incomplete -> length (content_filter when that was the reason),
-// else tool_calls when there are calls, else stop. An unparseable,
-// truncated or non-response body is an ErrUpstreamBody error; a failed
-// response or an error body an *UpstreamError.
+// ResponsesResponseToChat converts a Responses answer into a Chat
+// Completions object reporting model alias: message text joined into
+// content (a refusal-only message becomes refusal), function_call items
+// tool_calls in order, reasoning items reasoning_content. A body that is
+// not a response is an ErrUpstreamBody error, a failed response an
+// *apierr.UpstreamError.
 func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 	r, err := decodeRespResponse(body)
 	if err != nil {

@@ -227,7 +227,7 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 			out = append(out, chatPart{Type: "text", Text: p.Refusal})
 		case "input_image":
 			if u := rawText(p.ImageURL); u != "" && role == "user" {
-				out = append(out, chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: u, Detail: p.Detail}})
+				out = append(out, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
 				hasImage = true
 			}
 		}

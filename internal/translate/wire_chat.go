@@ -64,11 +64,17 @@ type chatMessage struct {
 	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
+// chatPart is a content part of a chat message (text, image_url, refusal,
+// file; input_audio is dropped).
 type chatPart struct {
-	Type     string        `json:"type"`
-	Text     string        `json:"text,omitempty"`
-	ImageURL *chatImageURL `json:"image_url,omitempty"`
-	File     *chatFile     `json:"file,omitempty"`
+	Type     string          `json:"type"`
+	Text     string          `json:"text,omitempty"`
+	Refusal  string          `json:"refusal,omitempty"`
+	ImageURL json.RawMessage `json:"image_url,omitempty"` // {"url":..} or a bare string
+	File     *chatFile       `json:"file,omitempty"`
+	// CacheControl is Anthropic's prompt caching marker, read for an
+	// anthropic upstream (ChatToAnthropic); never written.
+	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
 // chatFile is a chat "file" part's file: inline data (a data: URL) and a
