@@ -129,11 +129,7 @@ type chatEncoder struct{ e *emitter }
 
 func (w chatEncoder) chunk(c *chatResponse) { w.e.event("", c) }
 
-func (w chatEncoder) done() {
-	w.e.begin("")
-	w.e.buf = append(w.e.buf, sse.Done...)
-	w.e.end()
-}
+func (w chatEncoder) done() { w.e.frame(sse.Frame{Data: sse.Done}) }
 
 // chatWriter is what the machines that end in Chat share: their frames,
 // the chunk stream and the end of a broken stream.

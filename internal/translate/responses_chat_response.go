@@ -15,11 +15,9 @@ type respResponse struct {
 	CreatedAt         int64        `json:"created_at"`
 	Status            string       `json:"status"`
 	Error             *apierr.Wire `json:"error"`
-	IncompleteDetails *struct {
-		Reason string `json:"reason"`
-	} `json:"incomplete_details"`
-	Output []respItem   `json:"output"`
-	Usage  *respUsageIn `json:"usage"`
+	IncompleteDetails *respReason  `json:"incomplete_details"`
+	Output            []respItem   `json:"output"`
+	Usage             *respUsageIn `json:"usage"`
 }
 
 // respUsageIn is Responses usage as read from an upstream.
