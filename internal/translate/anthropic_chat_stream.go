@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 
@@ -206,10 +207,7 @@ func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 		s.finalize()
 		return s.e.frames()
 	}
-	if err == nil {
-		err = errStreamTruncated
-	}
-	return s.fail(err)
+	return s.fail(cmp.Or(err, errStreamTruncated))
 }
 
 func setIf(dst *int, v *int) {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -254,10 +255,7 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	if src == nil {
 		return chatPart{}, &refusal{what: "without a source", fix: "give the block a source"}
 	}
-	name := b.Title
-	if name == "" {
-		name = "document.pdf"
-	}
+	name := cmp.Or(b.Title, "document.pdf")
 	files := opts.responses || opts.FileInput
 	switch {
 	case src.Type == "text":
@@ -297,10 +295,7 @@ func (r *refusal) Error() string { return r.what }
 
 // at names where the part is (prefix + what) and the alias it was sent to.
 func (r *refusal) at(prefix, alias string) error {
-	route := r.route
-	if route == "" {
-		route = "an anthropic/ or openai_responses/ deployment"
-	}
+	route := cmp.Or(r.route, "an anthropic/ or openai_responses/ deployment")
 	return fmt.Errorf("%s%s that model %q cannot take through its deployment; route %q to %s, or %s",
 		prefix, r.what, alias, alias, route, r.fix)
 }

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"cmp"
 
 	"github.com/flowgate/flowgate/internal/sse"
 )
@@ -147,10 +148,7 @@ func (s *AnthropicToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
 	s.r.e.reset()
 	s.chain.err = nil
 	_, err := s.a.Feed(data)
-	if err == nil {
-		err = s.chain.err
-	}
-	return s.r.e.frames(), err
+	return s.r.e.frames(), cmp.Or(err, s.chain.err)
 }
 
 // Finish ends the stream (see ChatToResponsesStream.Finish).

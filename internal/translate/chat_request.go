@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 )
@@ -123,9 +124,7 @@ type schemaFormat struct {
 // named returns f with name "output" when it has none (Chat and Responses
 // require one).
 func (f schemaFormat) named() *schemaFormat {
-	if f.Name == "" {
-		f.Name = "output"
-	}
+	f.Name = cmp.Or(f.Name, "output")
 	return &f
 }
 

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -149,10 +150,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		out.ToolChoice = chatToolChoiceToResp(req.ToolChoice, res)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	mt := req.MaxCompletionTokens
-	if mt == nil {
-		mt = req.MaxTokens
-	}
+	mt := cmp.Or(req.MaxCompletionTokens, req.MaxTokens)
 	if mt != nil {
 		n := *mt
 		if n < minOutputTokens {
@@ -199,9 +197,7 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 				res.note("dropped image_url part without a usable url")
 				continue
 			}
-			if detail == "" {
-				detail = "auto"
-			}
+			detail = cmp.Or(detail, "auto")
 			out = append(out, respPart{Type: "input_image", ImageURL: jsonString(u), Detail: detail})
 		case "file":
 			if f := p.File; f != nil && (f.FileData != "" || f.FileURL != "") {

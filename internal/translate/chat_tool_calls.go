@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -136,11 +137,8 @@ func (in *chatIn) Finish(err error) []sse.Frame {
 			return in.e.frames()
 		}
 	}
-	if err == nil {
-		err = errStreamTruncated
-	}
 	in.done = true
-	in.w.fail(err)
+	in.w.fail(cmp.Or(err, errStreamTruncated))
 	return in.e.frames()
 }
 
@@ -313,12 +311,8 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 		return ErrToolArguments
 	}
 	a.last = c
-	if c.id == "" {
-		c.id = tc.ID
-	}
-	if c.name == "" {
-		c.name = tc.Function.Name
-	}
+	c.id = cmp.Or(c.id, tc.ID)
+	c.name = cmp.Or(c.name, tc.Function.Name)
 	if c != a.active {
 		c.args = append(c.args, frag...)
 		return a.advance(w, false)

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
@@ -217,9 +218,7 @@ func (o *chunkOut) text(field, text string) {
 // toolHead sends a tool call's first chunk: index, id, type and name
 // (UnnamedToolName when the upstream gave none).
 func (o *chunkOut) toolHead(index int, id, name string) {
-	if name == "" {
-		name = UnnamedToolName
-	}
+	name = cmp.Or(name, UnnamedToolName)
 	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, ID: id, Type: "function",
 		Function: chatDeltaFunc{Name: name}}}}, "")
 }

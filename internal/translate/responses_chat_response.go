@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -37,9 +38,7 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 	}
 	out := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
 		PromptTokensDetails: &chatCachedTokens{}, CompletionTokensDetails: &chatReasonedTokens{}}
-	if out.TotalTokens == 0 {
-		out.TotalTokens = u.InputTokens + u.OutputTokens
-	}
+	out.TotalTokens = cmp.Or(out.TotalTokens, u.InputTokens+u.OutputTokens)
 	if u.InputTokensDetails != nil {
 		out.PromptTokensDetails.CachedTokens = u.InputTokensDetails.CachedTokens
 	}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 
@@ -201,10 +202,7 @@ func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
 	}
-	if err == nil {
-		err = errRespStreamTruncated
-	}
-	return s.fail(err)
+	return s.fail(cmp.Or(err, errRespStreamTruncated))
 }
 
 // find returns the item at output index idx (or with item id id).

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -111,9 +112,7 @@ func newRespObject(id, model string, created int64, status, reason string, err *
 	}
 	if err != nil {
 		r.Error = &respOutErr{Code: err.Code, Message: err.Message}
-		if r.Error.Code == "" {
-			r.Error.Code = "server_error"
-		}
+		r.Error.Code = cmp.Or(r.Error.Code, "server_error")
 	}
 	for _, it := range items {
 		if it.done {
@@ -141,10 +140,7 @@ func respUsageOf(u *chatUsage) *respUsageIn {
 	if u == nil {
 		return nil
 	}
-	total := u.TotalTokens
-	if total == 0 {
-		total = u.PromptTokens + u.CompletionTokens
-	}
+	total := cmp.Or(u.TotalTokens, u.PromptTokens+u.CompletionTokens)
 	return &respUsageIn{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: total,
 		InputTokensDetails:  &chatCachedTokens{u.cached()},
 		OutputTokensDetails: &chatReasonedTokens{u.reasoningTokens()}}

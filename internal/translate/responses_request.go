@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -39,10 +40,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 				out.Tools = append(out.Tools, respFuncTool(inner, names.add(t.Name, inner.Name)))
 			}
 		default:
-			n := t.Name
-			if n == "" {
-				n = t.Type
-			}
+			n := cmp.Or(t.Name, t.Type)
 			res.note("dropped tool " + n + " (type " + t.Type + "): not supported by a chat upstream")
 		}
 	}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 
@@ -335,9 +336,7 @@ func chatOutCall(id, name, args string) chatToolCall {
 	if id == "" {
 		id = newID("call_")
 	}
-	if name == "" {
-		name = UnnamedToolName
-	}
+	name = cmp.Or(name, UnnamedToolName)
 	if strings.TrimSpace(args) == "" {
 		args = "{}"
 	}
