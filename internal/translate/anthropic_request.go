@@ -323,14 +323,7 @@ func userID(raw json.RawMessage) string {
 			SessionID   string `json:"session_id"`
 		}
 		if unmarshal([]byte(s), &ids) == nil {
-			switch {
-			case ids.AccountUUID != "":
-				s = ids.AccountUUID
-			case ids.DeviceID != "":
-				s = ids.DeviceID
-			case ids.SessionID != "":
-				s = ids.SessionID
-			}
+			s = cmp.Or(ids.AccountUUID, ids.DeviceID, ids.SessionID, s)
 		}
 	}
 	return apierr.TruncateUTF8(s, maxUserLen)

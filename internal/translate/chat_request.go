@@ -98,10 +98,7 @@ type chatNamedChoice struct {
 }
 
 func (c *chatNamedChoice) name() string {
-	if c.Function.Name != "" {
-		return c.Function.Name
-	}
-	return c.Name
+	return cmp.Or(c.Function.Name, c.Name)
 }
 
 // chatFormat is a chat response_format.
@@ -131,10 +128,7 @@ func (f schemaFormat) named() *schemaFormat {
 // toolName is a chat function tool's name (a top-level "name" beside
 // "function", as Codex 0.94 sends, when function.name is empty).
 func (t *chatTool) toolName() string {
-	if t.Function.Name != "" {
-		return t.Function.Name
-	}
-	return t.Name
+	return cmp.Or(t.Function.Name, t.Name)
 }
 
 // callIDs gives id-less tool calls generated ids and hands them, in order,

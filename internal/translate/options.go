@@ -1,6 +1,9 @@
 package translate
 
-import "errors"
+import (
+	"cmp"
+	"errors"
+)
 
 // Options tune request translation. The zero value is the most compatible
 // choice for generic OpenAI-compatible upstreams.
@@ -37,10 +40,7 @@ type Options struct {
 
 // model is the upstream model: Model, or the client's when Model is "".
 func (o Options) model(client string) string {
-	if o.Model != "" {
-		return o.Model
-	}
-	return client
+	return cmp.Or(o.Model, client)
 }
 
 // Result is a translated request.

@@ -175,11 +175,8 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 // respCallID is a function_call item's call id (its item id, or a new id,
 // when the upstream left call_id out).
 func respCallID(it *respItem) string {
-	switch {
-	case it.CallID != "":
-		return it.CallID
-	case it.ID != "":
-		return it.ID
+	if id := cmp.Or(it.CallID, it.ID); id != "" {
+		return id
 	}
 	return newID("call_")
 }
