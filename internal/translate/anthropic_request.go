@@ -80,19 +80,16 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
-		switch tc.Type {
-		case "auto":
-			out.ToolChoice = json.RawMessage(`"auto"`)
-		case "any":
-			out.ToolChoice = json.RawMessage(`"required"`)
-		case "none":
-			out.ToolChoice = json.RawMessage(`"none"`)
-		case "tool":
+		for chat, anth := range anthChoiceOf {
+			if anth == tc.Type {
+				out.ToolChoice = jsonString(chat)
+			}
+		}
+		if tc.Type == "tool" {
 			out.ToolChoice = mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
 		}
 		if tc.DisableParallelToolUse {
-			f := false
-			out.ParallelToolCalls = &f
+			out.ParallelToolCalls = new(false)
 		}
 	}
 	if req.Metadata != nil {

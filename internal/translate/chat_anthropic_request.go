@@ -191,8 +191,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		topP = nil
 	}
 	if temp != nil && *temp > 1 {
-		one := 1.0
-		temp = &one
+		temp = new(1.0)
 		res.note("temperature clamped to 1 (Anthropic's maximum)")
 	}
 	stops, err := stopList(req.Stop)
@@ -375,6 +374,10 @@ func imageBlock(raw json.RawMessage) (aBlock, bool) {
 	return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "url", "url": u})}, true
 }
 
+// anthChoiceOf maps the chat tool_choice strings to Anthropic's
+// tool_choice types (and back, in AnthropicToChat).
+var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": "none"}
+
 // chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
 // an Anthropic tool_choice; forced reports any/tool.
 func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out []byte, forced bool) {
@@ -386,14 +389,8 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 	case raw[0] == '"':
-		switch s := rawText(raw); s {
-		case "auto":
-			typ = "auto"
-		case "required":
-			typ = "any"
-		case "none":
-			typ = "none"
-		default:
+		s := rawText(raw)
+		if typ = anthChoiceOf[s]; typ == "" {
 			res.note("ignored tool_choice " + strconv.Quote(s))
 		}
 	default:
