@@ -1,9 +1,12 @@
-// Package apierr is FlowGate's one table of error vocabulary: for an HTTP
-// status, the error type each client protocol names it with, and back from
-// a type or code an upstream sent inside a stream to the status it stands
-// for. The gateway and the translators both answer errors from this table,
-// so a failure gets the same type whichever path produced it. The table is
-// documented in docs/errors.md (a test keeps the two in step).
+// Package apierr is FlowGate's one place for errors: the table of error
+// vocabulary (for an HTTP status, the error type each client protocol names
+// it with, and back from a type or code an upstream sent inside a stream to
+// the status it stands for), and the error shapes (shapes.go): upstream
+// error bodies read into an UpstreamError, written back in the client's
+// shape as a body or an in-stream event. The gateway and the translators
+// both answer errors from here, so a failure gets the same type whichever
+// path produced it. The table is documented in docs/errors.md (a test
+// keeps the two in step).
 package apierr
 
 // Types is one row of the table: the error type each protocol uses for one

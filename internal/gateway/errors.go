@@ -8,7 +8,6 @@ import (
 
 	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/router"
-	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -56,7 +55,7 @@ func apiFromHeaders(r *http.Request) api {
 // redacted by value and shape and capped: error paths are where upstream
 // text and client input meet the outside.
 func errorBody(a api, status int, code, msg string) []byte {
-	return translate.ErrorJSON(a == apiAnthropic, &translate.UpstreamError{
+	return apierr.ErrorJSON(a == apiAnthropic, &apierr.UpstreamError{
 		Status: status, Type: errorType(a, status), Code: code, Message: redactMessage(msg)})
 }
 
@@ -173,11 +172,11 @@ func clientError(err error) error {
 		return err
 	}
 	if ue.Kind == upstream.FailStatus {
-		e := translate.ParseUpstreamError(failureStatus(ue), ue.Body)
+		e := apierr.ParseUpstreamError(failureStatus(ue), ue.Body)
 		e.Message = redactMessage(e.Message)
 		return e
 	}
-	return &translate.UpstreamError{Status: failureStatus(ue), Message: redactMessage(ue.Error())}
+	return &apierr.UpstreamError{Status: failureStatus(ue), Message: redactMessage(ue.Error())}
 }
 
 // bodyInShape reports whether an upstream error body already is a valid

@@ -14,7 +14,7 @@ import (
 	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/runtime"
-	"github.com/flowgate/flowgate/internal/translate"
+	"github.com/flowgate/flowgate/internal/tokens"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -425,8 +425,8 @@ func copyResponseHeaders(dst, src http.Header) {
 func (x *exchange) inputCounter() router.InputCounter {
 	var memo map[string]int
 	return func(d *router.Deployment) (int, string) {
-		enc := translate.EncodingFor(d.Target.Model)
-		how := translate.MethodEstimate
+		enc := tokens.EncodingFor(d.Target.Model)
+		how := tokens.MethodEstimate
 		if enc != "" {
 			how = "tokenizer=" + enc
 		}
@@ -436,7 +436,7 @@ func (x *exchange) inputCounter() router.InputCounter {
 		if n, ok := memo[how]; ok {
 			return n, how
 		}
-		n, how2, err := translate.CountTokens(x.body, d.Target.Model)
+		n, how2, err := tokens.CountTokens(x.body, d.Target.Model)
 		if err != nil {
 			return 0, how // the upstream reports what is wrong with the body
 		}
@@ -463,7 +463,7 @@ func (x *exchange) tryCountTokens(ctx context.Context, at *router.Attempt) error
 			return err
 		}
 	}
-	n, method, err := translate.CountTokens(x.body, t.Model)
+	n, method, err := tokens.CountTokens(x.body, t.Model)
 	if err != nil {
 		return &upstream.Error{Kind: upstream.FailStatus, Status: http.StatusBadRequest, Err: err}
 	}

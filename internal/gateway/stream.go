@@ -10,11 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
 	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/sse"
-	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -367,11 +367,11 @@ func streamErrorFrame(dst []byte, p upstream.Protocol, err error, seq int) []byt
 	var f sse.Frame
 	switch p {
 	case upstream.Messages:
-		f = translate.AnthropicErrorFrame(err)
+		f = apierr.AnthropicErrorFrame(err)
 	case upstream.Responses:
-		f = translate.ResponsesErrorFrame(err, seq)
+		f = apierr.ResponsesErrorFrame(err, seq)
 	default:
-		f = translate.ChatErrorFrame(err)
+		f = apierr.ChatErrorFrame(err)
 	}
 	return sse.AppendFrame(dst, f.Event, f.Data)
 }

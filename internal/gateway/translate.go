@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/flowgate/flowgate/internal/sse"
+	"github.com/flowgate/flowgate/internal/tokens"
 	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
@@ -86,7 +87,7 @@ func (translateAdapter) Request(from, to upstream.Protocol, body []byte, target 
 	case from == upstream.Messages && to == upstream.Chat:
 		c.Response = func(b []byte) ([]byte, error) { return translate.ChatResponseToAnthropic(b, alias) }
 		c.Stream = func() StreamTranslator {
-			n, _ := translate.EstimateTokens(body)
+			n, _ := tokens.EstimateTokens(body)
 			return translate.NewChatToAnthropicStream(alias, translate.StreamOptions{InputTokens: n})
 		}
 	case from == upstream.Responses && to == upstream.Chat:
@@ -108,7 +109,7 @@ func (translateAdapter) Request(from, to upstream.Protocol, body []byte, target 
 	case from == upstream.Messages && to == upstream.Responses:
 		c.Response = func(b []byte) ([]byte, error) { return translate.ResponsesResponseToAnthropic(b, alias) }
 		c.Stream = func() StreamTranslator {
-			n, _ := translate.EstimateTokens(body)
+			n, _ := tokens.EstimateTokens(body)
 			return translate.NewResponsesToAnthropicStream(alias, translate.StreamOptions{InputTokens: n})
 		}
 	}

@@ -4,21 +4,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
-// decodeAnthResponse parses a non-streaming Messages answer strictly: an
-// unparseable or truncated body, or one that is not a message, wraps
-// ErrUpstreamBody; an error object becomes an *UpstreamError.
+// decodeAnthResponse parses a Messages answer strictly: a body that is not
+// a whole message wraps ErrUpstreamBody; an error object is an
+// *apierr.UpstreamError.
 func decodeAnthResponse(body []byte) (*anthResponse, error) {
 	var r struct {
 		anthResponse
-		Error *wireError `json:"error"`
+		Error *apierr.Wire `json:"error"`
 	}
 	if err := unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
-		return nil, &UpstreamError{Status: 502, Type: r.Error.Type, Code: rawScalar(r.Error.Code), Message: r.Error.Message}
+		return nil, r.Error.Err(502)
 	}
 	if r.Type != "message" || r.Content == nil {
 		return nil, fmt.Errorf("%w: not an anthropic message (type %q)", ErrUpstreamBody, r.Type)
@@ -26,16 +28,22 @@ func decodeAnthResponse(body []byte) (*anthResponse, error) {
 	return &r.anthResponse, nil
 }
 
+// chatFinishOf maps the Anthropic stop_reasons that are not a plain stop
+// to a chat finish_reason.
+var chatFinishOf = map[string]string{"max_tokens": "length", "model_context_window_exceeded": "length",
+	"tool_use": "tool_calls", "refusal": "content_filter"}
+
 // chatFinish maps an Anthropic stop_reason to a chat finish_reason.
 func chatFinish(stop string, hasTools bool) string {
-	switch stop {
-	case "max_tokens", "model_context_window_exceeded":
-		return "length"
-	case "tool_use":
-		return "tool_calls"
-	case "refusal":
-		return "content_filter"
+	if f, ok := chatFinishOf[stop]; ok {
+		return f
 	}
+	return toolsOrStop(hasTools)
+}
+
+// toolsOrStop is the finish_reason of a plain end: tool_calls when the
+// answer has calls.
+func toolsOrStop(hasTools bool) string {
 	if hasTools {
 		return "tool_calls"
 	}
@@ -59,16 +67,11 @@ func compactInput(raw json.RawMessage) string {
 	return string(appendCompact(nil, raw))
 }
 
-// AnthropicResponseToChat converts a non-streaming Anthropic Messages answer
-// into a Chat Completions object. alias is reported as "model". Text
-// blocks are joined into content; thinking becomes reasoning_content (and
-// its signature reasoning_signature when there is exactly one thinking
-// block); tool_use blocks become tool_calls in order with their ids and
-// compact JSON arguments; stop_reason end_turn/stop_sequence -> stop,
-// max_tokens -> length, tool_use -> tool_calls, refusal -> content_filter;
-// usage prompt_tokens includes cached tokens. Server tool blocks and
-// redacted thinking are dropped. An unparseable, truncated or non-message
-// body is an ErrUpstreamBody error; an error body an *UpstreamError.
+// AnthropicResponseToChat converts a Messages answer into a Chat
+// Completions object reporting model alias: text joined into content,
+// thinking into reasoning_content (its signature as reasoning_signature
+// when there is exactly one thinking block), tool_use blocks tool_calls in
+// order. Server tool blocks and redacted thinking are dropped.
 func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	r, err := decodeAnthResponse(body)
 	if err != nil {
@@ -102,7 +105,7 @@ func AnthropicResponseToChat(body []byte, alias string) ([]byte, error) {
 	if r.StopReason != nil {
 		stop = *r.StopReason
 	}
-	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "msg_"), Object: "chat.completion", Created: nowUnix(), Model: alias,
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "msg_"), Object: "chat.completion", Created: unixOr(0), Model: alias,
 		Usage: chatUsageOf(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: chatFinish(stop, len(m.ToolCalls) > 0)}
 	return marshal(&out)

@@ -1,9 +1,11 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -24,7 +26,7 @@ type anthEvent struct {
 		StopSequence *string `json:"stop_sequence"`
 	} `json:"delta"`
 	Usage *anthUsageDelta `json:"usage"`
-	Error *wireError      `json:"error"`
+	Error *apierr.Wire    `json:"error"`
 }
 
 // anthUsageDelta is message_delta usage: cumulative counts, any field may
@@ -37,14 +39,10 @@ type anthUsageDelta struct {
 }
 
 // UnnamedToolName is the function name a Chat client gets for an upstream
-// tool_use block without a name (AnthropicToChatStream,
-// AnthropicResponseToChat and the Responses translations built on them).
-// Chat clients read a call's name from its first chunk and treat a call
-// without one as malformed, dropping it or failing the stream; with a
-// placeholder the call is kept in order, the client answers it as an
-// unknown tool (so the model learns of its mistake), and the conversation
-// stays replayable with a non-empty name. The arguments and the
-// (possibly generated) id are passed on unchanged.
+// tool call without a name. Chat clients drop a call without a name or
+// fail the stream; with a placeholder the call is kept in order, the
+// client answers it as an unknown tool (so the model learns of its
+// mistake), and the conversation stays replayable.
 const UnnamedToolName = "unnamed_tool"
 
 // aStreamBlock is the state of one upstream content block.
@@ -57,31 +55,16 @@ type aStreamBlock struct {
 	args    []byte // the input_json_delta text so far (tool blocks)
 }
 
-// AnthropicToChatStream turns an Anthropic Messages stream into Chat
-// Completions chunks (data-only frames, "chat.completion.chunk").
-//
-// Output: a first chunk with delta.role "assistant"; text_delta ->
-// delta.content; thinking_delta -> delta.reasoning_content and
-// signature_delta -> delta.reasoning_signature; each tool_use block gets
-// the next tool-call index (0, 1, ...): a header chunk {index, id, type,
-// function:{name, arguments:""}} (a block without id gets a generated
-// "call_..." id, one without name UnnamedToolName) then one chunk per
-// input_json_delta (a
-// block without input gets "{}", so the arguments are always complete
-// JSON); message_delta -> a chunk with finish_reason (end_turn /
-// stop_sequence -> stop, max_tokens -> length, tool_use -> tool_calls);
-// then a usage chunk (choices [], like include_usage: prompt_tokens with
-// cache, completion_tokens) and [DONE]. Blocks must be opened before their
-// deltas and each index started once; violations, garbage and error events
-// are errors (an error event as *UpstreamError), and so are streamed
-// arguments that are not valid JSON when their block stops
-// (ErrToolArguments: fragments already sent cannot be mended).
-//
-// Use it like ChatToAnthropicStream: Feed the data of every upstream event,
-// Finish(err) at the end or after a Feed error. Finish(nil) after
-// message_delta completes the stream even without message_stop; without
-// one it reports a truncated stream. Errors become a chat error frame
-// ({"error":{...}}, no [DONE]).
+// AnthropicToChatStream turns a Messages stream into Chat Completions
+// chunks: the role chunk; text, thinking and signature deltas as
+// content, reasoning_content and reasoning_signature; each tool_use block
+// the next tool-call index, a header chunk then one chunk per
+// input_json_delta ("{}" for a block without input); message_delta a
+// finish_reason chunk; then a usage chunk and [DONE]. Blocks must open
+// before their deltas, each index once; violations, garbage, error events
+// and streamed arguments that are not valid JSON when their block stops
+// (ErrToolArguments) end the stream with a chat error frame. Finish(nil)
+// after message_delta completes the stream even without message_stop.
 type AnthropicToChatStream struct {
 	chatWriter
 	ev anthEvent
@@ -95,8 +78,7 @@ type AnthropicToChatStream struct {
 	stop       string
 }
 
-// NewAnthropicToChatStream starts a translator; alias is the reported
-// model.
+// NewAnthropicToChatStream starts a translator reporting model alias.
 func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
 	s := &AnthropicToChatStream{}
 	s.init(alias, opts, "msg_")
@@ -196,16 +178,16 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	case "error":
 		we := ev.Error
 		if we == nil {
-			we = &wireError{}
+			we = &apierr.Wire{}
 		}
-		msg := we.Message
-		if msg == "" { // clients show the message; never send an empty one
-			msg = "upstream stream error"
-			if we.Type != "" {
-				msg += " (" + we.Type + ")"
+		e := we.Err(0)
+		if e.Message == "" { // clients show the message; never send an empty one
+			e.Message = "upstream stream error"
+			if e.Type != "" {
+				e.Message += " (" + e.Type + ")"
 			}
 		}
-		return s.e.frames(), &UpstreamError{Type: we.Type, Code: rawScalar(we.Code), Message: msg}
+		return s.e.frames(), e
 	case "ping":
 	case "":
 		return s.e.frames(), fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
@@ -215,9 +197,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	return s.e.frames(), nil
 }
 
-// Finish ends the stream: a clean end after message_delta completes it
-// (usage chunk, [DONE]); otherwise (truncated, broken, Feed error) it
-// produces a chat error frame. Calls after the end return nil.
+// Finish ends the stream (see AnthropicToChatStream).
 func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
@@ -227,10 +207,7 @@ func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
 		s.finalize()
 		return s.e.frames()
 	}
-	if err == nil {
-		err = errStreamTruncated
-	}
-	return s.fail(err)
+	return s.fail(cmp.Or(err, errStreamTruncated))
 }
 
 func setIf(dst *int, v *int) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -298,7 +299,7 @@ func TestAnthropicResponseToChatRejectsBadBodies(t *testing.T) {
 		}
 	}
 	_, err := AnthropicResponseToChat([]byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`), "a")
-	var ue *UpstreamError
+	var ue *apierr.UpstreamError
 	if !errors.As(err, &ue) || ue.Message != "Overloaded" || ue.Type != "overloaded_error" {
 		t.Fatalf("err = %v", err)
 	}
@@ -372,7 +373,7 @@ func checkChatStream(t testing.TB, frames []sse.Frame, alias string) gotChat {
 			t.Fatalf("frame %d invalid JSON %q: %v", i, f.Data, err)
 		}
 		if c.Error != nil {
-			var we wireError
+			var we apierr.Wire
 			if json.Unmarshal(*c.Error, &we) != nil || we.Message == "" {
 				t.Fatalf("bad error frame %s", f.Data)
 			}

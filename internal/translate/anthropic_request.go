@@ -2,10 +2,13 @@ package translate
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // billingHeaderPrefix starts the attribution text block Claude Code puts
@@ -13,16 +16,13 @@ import (
 // understands and that breaks an upstream's prefix cache, so it is dropped.
 const billingHeaderPrefix = "x-anthropic-billing-header:"
 
-// AnthropicToChat translates an Anthropic Messages request (Claude Code's
-// POST /v1/messages body) into a Chat Completions request.
-//
-// system (string or blocks) and role:"system" messages become system
-// messages in place; text and images map to content parts; tool_use becomes
-// assistant tool_calls and tool_result becomes role:"tool" messages with ids
-// and order kept; thinking config becomes reasoning_effort; stream requests
-// ask for usage (stream_options.include_usage). Fields a chat upstream cannot
-// take (cache_control, context_management, top_k, server tools,
-// defer_loading tools) are dropped and listed in Result.Notes.
+// AnthropicToChat translates a Messages request (Claude Code's) into a Chat
+// Completions request: system blocks and messages become system messages
+// in place, tool_use assistant tool_calls, tool_result role:"tool"
+// messages (ids and order kept), the thinking config reasoning_effort.
+// What a chat upstream cannot take (cache_control, top_k, server tools,
+// defer_loading tools) is dropped with a note; what it must not silently
+// lose (web search, PDFs it cannot read) is refused.
 func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	var req anthRequest
 	if err := unmarshal(body, &req); err != nil {
@@ -80,19 +80,16 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
-		switch tc.Type {
-		case "auto":
-			out.ToolChoice = json.RawMessage(`"auto"`)
-		case "any":
-			out.ToolChoice = json.RawMessage(`"required"`)
-		case "none":
-			out.ToolChoice = json.RawMessage(`"none"`)
-		case "tool":
+		for chat, anth := range anthChoiceOf {
+			if anth == tc.Type {
+				out.ToolChoice = jsonString(chat)
+			}
+		}
+		if tc.Type == "tool" {
 			out.ToolChoice = mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
 		}
 		if tc.DisableParallelToolUse {
-			f := false
-			out.ParallelToolCalls = &f
+			out.ParallelToolCalls = new(false)
 		}
 	}
 	if req.Metadata != nil {
@@ -239,9 +236,9 @@ func imagePart(src *anthSource) (chatPart, bool) {
 	}
 	switch src.Type {
 	case "base64":
-		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data}}, true
+		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data})}, true
 	case "url":
-		return chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: src.URL}}, true
+		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: src.URL})}, true
 	}
 	return chatPart{}, false
 }
@@ -255,10 +252,7 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	if src == nil {
 		return chatPart{}, &refusal{what: "without a source", fix: "give the block a source"}
 	}
-	name := b.Title
-	if name == "" {
-		name = "document.pdf"
-	}
+	name := cmp.Or(b.Title, "document.pdf")
 	files := opts.responses || opts.FileInput
 	switch {
 	case src.Type == "text":
@@ -298,10 +292,7 @@ func (r *refusal) Error() string { return r.what }
 
 // at names where the part is (prefix + what) and the alias it was sent to.
 func (r *refusal) at(prefix, alias string) error {
-	route := r.route
-	if route == "" {
-		route = "an anthropic/ or openai_responses/ deployment"
-	}
+	route := cmp.Or(r.route, "an anthropic/ or openai_responses/ deployment")
 	return fmt.Errorf("%s%s that model %q cannot take through its deployment; route %q to %s, or %s",
 		prefix, r.what, alias, alias, route, r.fix)
 }
@@ -329,27 +320,10 @@ func userID(raw json.RawMessage) string {
 			SessionID   string `json:"session_id"`
 		}
 		if unmarshal([]byte(s), &ids) == nil {
-			switch {
-			case ids.AccountUUID != "":
-				s = ids.AccountUUID
-			case ids.DeviceID != "":
-				s = ids.DeviceID
-			case ids.SessionID != "":
-				s = ids.SessionID
-			}
+			s = cmp.Or(ids.AccountUUID, ids.DeviceID, ids.SessionID, s)
 		}
 	}
-	return truncateUTF8(s, maxUserLen)
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return apierr.TruncateUTF8(s, maxUserLen)
 }
 
 // anthropicEffort maps Anthropic thinking settings to a chat
@@ -389,18 +363,10 @@ func anthFormatToChat(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil
 	}
-	var f struct {
-		Type   string          `json:"type"`
-		Schema json.RawMessage `json:"schema"`
-		Name   string          `json:"name"`
-	}
+	var f schemaFormat
 	if unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
 		return nil
 	}
-	name := f.Name
-	if name == "" {
-		name = "output"
-	}
-	return mustJSON(map[string]any{"type": "json_schema", "json_schema": map[string]any{
-		"name": name, "schema": f.Schema, "strict": true}})
+	js := schemaFormat{Name: f.Name, Schema: f.Schema, Strict: new(true)}
+	return mustJSON(chatFormat{Type: "json_schema", JSONSchema: js.named()})
 }

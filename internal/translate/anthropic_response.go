@@ -6,16 +6,16 @@ import (
 	"strings"
 )
 
-// decodeChatResponse parses a non-streaming chat completion strictly: an
-// unparseable or truncated body, an error object or a body without choices
-// is an error wrapping ErrUpstreamBody (or an *UpstreamError).
+// decodeChatResponse parses a chat completion strictly: a body that is not
+// a whole completion with choices[0].message wraps ErrUpstreamBody; an
+// error object is an *apierr.UpstreamError.
 func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 	var r chatResponse
 	if err := unmarshal(body, &r); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil {
-		return nil, nil, &UpstreamError{Status: 502, Type: r.Error.Type, Code: rawScalar(r.Error.Code), Message: r.Error.Message}
+		return nil, nil, r.Error.Err(502)
 	}
 	for i := range r.Choices {
 		if r.Choices[i].Index == 0 && r.Choices[i].Message != nil {
@@ -25,10 +25,9 @@ func decodeChatResponse(body []byte) (*chatResponse, *chatChoice, error) {
 	return nil, nil, fmt.Errorf("%w: no choices[0].message in chat completion", ErrUpstreamBody)
 }
 
-// ChatResponseToAnthropic converts a non-streaming Chat Completions answer
-// into an Anthropic message. alias is the model name the client asked for
-// and is reported as "model". Content order is thinking, text,
-// tool_use; a reasoning signature from the upstream is kept byte-exact.
+// ChatResponseToAnthropic converts a Chat Completions answer into a
+// Messages answer reporting model alias: thinking, text, tool_use, a
+// reasoning signature from the upstream kept byte-exact.
 func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	r, ch, err := decodeChatResponse(body)
 	if err != nil {
@@ -89,19 +88,18 @@ func argsObject(args string) json.RawMessage {
 	return append(b, '}')
 }
 
-// anthropicStop maps a chat finish_reason to an Anthropic stop_reason.
-// stop -> end_turn, or stop_sequence when the upstream names the matched
-// stop string (vLLM stop_reason, SGLang matched_stop); length -> max_tokens;
-// tool_calls / function_call (or any finish with tool calls) -> tool_use;
-// content_filter -> refusal.
+// anthropicStopOf maps the chat finish_reasons that are not a plain stop
+// to an Anthropic stop_reason.
+var anthropicStopOf = map[string]string{"length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
+	"content_filter": "refusal"}
+
+// anthropicStop maps a chat finish_reason to an Anthropic stop_reason: a
+// plain stop with tool calls is tool_use, else end_turn, or stop_sequence
+// when the upstream names the matched stop string (vLLM stop_reason,
+// SGLang matched_stop).
 func anthropicStop(finish string, hasTools bool, stopReason, matched json.RawMessage) (string, *string) {
-	switch finish {
-	case "length":
-		return "max_tokens", nil
-	case "tool_calls", "function_call":
-		return "tool_use", nil
-	case "content_filter":
-		return "refusal", nil
+	if s, ok := anthropicStopOf[finish]; ok {
+		return s, nil
 	}
 	if hasTools {
 		return "tool_use", nil

@@ -3,6 +3,8 @@ package translate
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 type blockKind uint8
@@ -14,8 +16,8 @@ const (
 	blockTool
 )
 
-// anthOutEvent is a Messages stream event ChatToAnthropicStream writes
-// (content_block_delta, the most frequent, is written by delta).
+// anthOutEvent is a Messages stream event ChatToAnthropicStream writes,
+// but for content_block_delta (delta).
 type anthOutEvent struct {
 	Type         string          `json:"type"`
 	Index        *int            `json:"index,omitempty"`
@@ -31,28 +33,14 @@ type anthStopDelta struct {
 }
 
 // ChatToAnthropicStream turns a Chat Completions stream into Anthropic
-// Messages SSE frames (every frame has event: and data:).
-//
-// Output: message_start (usage: estimated input, updated in message_delta),
-// then blocks strictly one at a time — content_block_start, deltas,
-// content_block_stop — thinking (thinking_delta, then signature_delta),
-// text (text_delta), tool_use (one block per upstream call, whole: see
-// chatCalls for interleaved parallel calls; input_json_delta streamed as
-// the arguments arrive when they start with '{', else held and sent at the
-// end: "" or null as no input, another JSON value wrapped as
-// {"_raw_arguments":"<the arguments>"}, so the client gets an object it can
-// check against the tool's schema); then message_delta (stop_reason, real
-// usage) and message_stop. Arguments that are not valid JSON when their
-// call ends fail the stream with ErrToolArguments (an error event, no
-// content_block_stop for that call). A tool call whose name never comes
-// gets its block with an empty name at the end. Text or thinking that
-// arrives while a tool call is being sent is held and emitted after it, so
-// order is kept and no block is reopened.
-//
-// Use: for every upstream data payload call Feed (also for "[DONE]"); write
-// the frames. When Feed returns an error, call Finish(err) and write its
-// frames. When the upstream body ends, call Finish(nil) (or Finish(err) for
-// a read error). Not safe for concurrent use.
+// Messages SSE frames: message_start (usage: estimated input, updated in
+// message_delta), then blocks strictly one at a time, thinking
+// (thinking_delta, then signature_delta), text (text_delta), tool_use (one
+// block per upstream call, whole; arguments as chatCalls hands them, held
+// ones made an object by heldArgs); then message_delta (stop_reason, real
+// usage) and message_stop. Broken arguments end the stream with an error
+// event (ErrToolArguments) and no content_block_stop for that call. Feed
+// and Finish are chatIn's.
 type ChatToAnthropicStream struct {
 	alias string
 	opts  StreamOptions
@@ -68,8 +56,7 @@ type ChatToAnthropicStream struct {
 	outputChars int
 }
 
-// NewChatToAnthropicStream starts a translator; alias is reported as the
-// message model.
+// NewChatToAnthropicStream starts a translator reporting model alias.
 func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropicStream {
 	s := &ChatToAnthropicStream{alias: alias, opts: opts}
 	s.w = s
@@ -82,7 +69,7 @@ func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
 }
 
 // fail sends the Anthropic error event (chatSink).
-func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(AnthropicErrorFrame(err)) }
+func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(apierr.AnthropicErrorFrame(err)) }
 
 func (s *ChatToAnthropicStream) start(upstreamID string) {
 	if s.started {
@@ -136,8 +123,7 @@ func (s *ChatToAnthropicStream) text(text string) {
 	s.delta("text_delta", "text", text)
 }
 
-// delta writes a content_block_delta of the open block: {"type":kind,
-// field:text}.
+// delta writes a content_block_delta of the open block.
 func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e := &s.e
 	e.begin("content_block_delta")
@@ -171,12 +157,8 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// closeCall stops the tool_use block (callSink).
-func (s *ChatToAnthropicStream) closeCall(*chatCall) { s.closeOpen() }
-
-// heldArgs makes an input object of arguments that are not one: none for
-// empty arguments (the block started with input {}), else argsObject's
-// (callSink).
+// heldArgs: nothing for empty arguments (the block started with input {}),
+// else argsObject's (callSink).
 func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
@@ -198,7 +180,7 @@ func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMess
 	s.e.event("content_block_start", &anthOutEvent{Type: "content_block_start", Index: &s.index, ContentBlock: contentBlock})
 }
 
-// closeBlock closes the open block (a thinking block gets its
+// closeOpen closes the open block (a thinking block gets its
 // signature_delta first).
 func (s *ChatToAnthropicStream) closeOpen() {
 	if s.open == blockNone {
@@ -217,8 +199,7 @@ func (s *ChatToAnthropicStream) closeOpen() {
 	s.open = blockNone
 }
 
-// complete sends message_delta (stop reason, usage) and message_stop
-// (chatSink).
+// complete sends message_delta and message_stop (chatSink).
 func (s *ChatToAnthropicStream) complete() {
 	if !s.finishSeen {
 		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.calls.any(), nil, nil)

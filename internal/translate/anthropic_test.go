@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 func decodeChatReq(t *testing.T, b []byte) map[string]any {
@@ -215,7 +217,7 @@ func TestChatResponseToAnthropicRejectsBadBodies(t *testing.T) {
 		}
 	}
 	_, err := ChatResponseToAnthropic([]byte(`{"error":{"message":"nope","type":"server_error"}}`), "a")
-	var ue *UpstreamError
+	var ue *apierr.UpstreamError
 	if !errors.As(err, &ue) || ue.Message != "nope" {
 		t.Fatalf("err = %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/tokens"
 )
 
 // bigAnthropicRequest builds a ~200 KB Claude Code style request: system
@@ -50,7 +52,7 @@ func BenchmarkEstimateTokens200KB(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := EstimateTokens(body); err != nil {
+		if _, err := tokens.EstimateTokens(body); err != nil {
 			b.Fatal(err)
 		}
 	}

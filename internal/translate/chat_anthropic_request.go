@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // defaultAnthropicMaxTokens is sent as max_tokens when neither the client
@@ -71,31 +73,18 @@ type aTurn struct {
 	Content []aBlock `json:"content"`
 }
 
-// ChatToAnthropic translates an OpenAI Chat Completions request (an OpenAI
-// SDK, Codex 0.94 wire_api=chat) into an Anthropic Messages request.
-//
-// system and developer messages become "system" text blocks, in order,
-// wherever they appear; user text and image_url parts become text / image
-// blocks (data: URLs as base64 sources); assistant text and tool_calls
-// become text and tool_use blocks (arguments parsed into "input"; invalid
-// JSON is kept as {"_raw_arguments":...}); role "tool" messages become
-// tool_result blocks with their ids, consecutive results merged into one
-// user turn ahead of any user text, a repeated id merged into its first
-// result. Consecutive turns of one role are merged, empty ones dropped.
-// Assistant reasoning_content is replayed as a thinking block only with a
-// real reasoning_signature (else dropped with a note).
-//
-// tools (function.parameters -> input_schema; a top-level "name" beside
-// "function", as Codex 0.94 sends, is accepted), tool_choice and
-// parallel_tool_calls, stop -> stop_sequences, max_tokens /
-// max_completion_tokens -> max_tokens (default Options.DefaultMaxTokens, or
-// 8192), temperature (clamped to 1) / top_p, reasoning_effort -> thinking
-// budget, response_format json_schema -> output_config.format, user ->
-// metadata.user_id, stream. cache_control (with its ttl) on content parts,
-// messages and tools stays on the block or tool it marks. Anything else (n, seed, penalties, logprobs,
-// json_object) is dropped with a note. Thinking is left off (with a note)
-// where Anthropic would reject it: a forced tool_choice, or a tool loop
-// whose last assistant turn carries no signed thinking.
+// ChatToAnthropic translates a Chat Completions request (an OpenAI SDK,
+// Codex 0.94 wire_api=chat) into a Messages request. system and developer
+// messages become "system" blocks wherever they appear; role "tool"
+// messages become tool_result blocks leading one user turn, a repeated id
+// merged into its first result; turns of one role are merged (Anthropic
+// wants them alternating). Assistant reasoning_content is replayed as
+// thinking only with a real reasoning_signature. cache_control (with its
+// ttl) stays on the part, message or tool it marks. Thinking is left off
+// (with a note) where Anthropic would reject it: a forced tool_choice, or a
+// tool loop whose last assistant turn has no signed thinking. What has no
+// Anthropic equivalent (n, seed, penalties, logprobs, json_object) is
+// dropped with a note.
 func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	var req chatInRequest
 	if err := unmarshal(body, &req); err != nil {
@@ -202,8 +191,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		topP = nil
 	}
 	if temp != nil && *temp > 1 {
-		one := 1.0
-		temp = &one
+		temp = new(1.0)
 		res.note("temperature clamped to 1 (Anthropic's maximum)")
 	}
 	stops, err := stopList(req.Stop)
@@ -238,7 +226,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		out.OutputConfig = &anthOutConfig{Format: format}
 	}
 	if req.User != "" {
-		out.Metadata = &anthMetadata{UserID: truncateUTF8(req.User, maxUserLen)}
+		out.Metadata = &anthMetadata{UserID: apierr.TruncateUTF8(req.User, maxUserLen)}
 	}
 	if res.Body, err = appendJSON(make([]byte, 0, len(body)+256), &out); err != nil {
 		return nil, fmt.Errorf("encoding anthropic request: %w", err)
@@ -296,7 +284,7 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 
 // appendToolResult adds a tool message's text as a tool_result, marked
 // with the cache_control of its parts (the last one that has one).
-func appendToolResult(turns []aTurn, id string, parts []chatInPart, res *Result) []aTurn {
+func appendToolResult(turns []aTurn, id string, parts []chatPart, res *Result) []aTurn {
 	text := chatText(parts, res)
 	r := aBlock{Type: "tool_result", ToolUseID: &id, Content: &text}
 	for _, p := range parts {
@@ -331,7 +319,7 @@ func lastToolTurnUnsigned(turns []aTurn) bool {
 // textBlocks flattens system or assistant parts to text blocks (chatText),
 // ending a block at every part that carries cache_control so the marker
 // stays where the client put it; without markers that is one block.
-func textBlocks(parts []chatInPart, res *Result) []aBlock {
+func textBlocks(parts []chatPart, res *Result) []aBlock {
 	var bs []aBlock
 	start := 0
 	for i, p := range parts {
@@ -346,7 +334,7 @@ func textBlocks(parts []chatInPart, res *Result) []aBlock {
 }
 
 // chatUserBlocks converts user content into text and image blocks.
-func chatUserBlocks(parts []chatInPart, res *Result) []aBlock {
+func chatUserBlocks(parts []chatPart, res *Result) []aBlock {
 	var bs []aBlock
 	for _, p := range parts {
 		switch p.Type {
@@ -386,6 +374,10 @@ func imageBlock(raw json.RawMessage) (aBlock, bool) {
 	return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "url", "url": u})}, true
 }
 
+// anthChoiceOf maps the chat tool_choice strings to Anthropic's
+// tool_choice types (and back, in AnthropicToChat).
+var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": "none"}
+
 // chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
 // an Anthropic tool_choice; forced reports any/tool.
 func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out []byte, forced bool) {
@@ -397,14 +389,8 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 	case raw[0] == '"':
-		switch s := rawText(raw); s {
-		case "auto":
-			typ = "auto"
-		case "required":
-			typ = "any"
-		case "none":
-			typ = "none"
-		default:
+		s := rawText(raw)
+		if typ = anthChoiceOf[s]; typ == "" {
 			res.note("ignored tool_choice " + strconv.Quote(s))
 		}
 	default:
@@ -452,13 +438,6 @@ func stopList(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-func schemaOf(f chatFormat) []byte {
-	if f.JSONSchema == nil {
-		return nil
-	}
-	return trimSpace(f.JSONSchema.Schema)
-}
-
 // chatFormatToAnth maps response_format json_schema to Anthropic's
 // structured output format {"type":"json_schema","schema":...}.
 func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
@@ -474,7 +453,11 @@ func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
 	case "", "text":
 		return nil
 	case "json_schema":
-		if s := schemaOf(f); len(s) > 0 && s[0] == '{' {
+		var s []byte
+		if f.JSONSchema != nil {
+			s = trimSpace(f.JSONSchema.Schema)
+		}
+		if len(s) > 0 && s[0] == '{' {
 			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
 			b = appendCompact(b, s)
 			return append(b, '}')

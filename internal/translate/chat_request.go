@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 )
@@ -20,19 +21,6 @@ type chatInRequest struct {
 	LogitBias        json.RawMessage `json:"logit_bias"`
 }
 
-// chatInPart is a content part of a chat message (text, image_url,
-// refusal, file; input_audio is dropped).
-type chatInPart struct {
-	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	Refusal  string          `json:"refusal"`
-	ImageURL json.RawMessage `json:"image_url"` // {"url":..} or a bare string
-	File     *chatFile       `json:"file"`
-	// CacheControl is Anthropic's prompt caching marker, kept only for an
-	// anthropic upstream (ChatToAnthropic).
-	CacheControl cacheMark `json:"cache_control"`
-}
-
 // cacheMark is a cache_control object (with its ttl) as the client sent
 // it; null reads as absent, so it is never sent on as null.
 type cacheMark json.RawMessage
@@ -48,23 +36,23 @@ func (c cacheMark) MarshalJSON() ([]byte, error) { return c, nil }
 
 // chatParts reads chat message content: a string is one text part, null
 // none, an array its parts.
-func chatParts(raw json.RawMessage) ([]chatInPart, error) {
+func chatParts(raw json.RawMessage) ([]chatPart, error) {
 	if raw = trimSpace(raw); isNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
 		var s string
 		err := unmarshal(raw, &s)
-		return []chatInPart{{Type: "text", Text: s}}, err
+		return []chatPart{{Type: "text", Text: s}}, err
 	}
-	var parts []chatInPart
+	var parts []chatPart
 	err := unmarshal(raw, &parts)
 	return parts, err
 }
 
 // chatText flattens content parts to text, one line per part; parts other
 // than text and refusal are dropped with a note.
-func chatText(parts []chatInPart, res *Result) string {
+func chatText(parts []chatPart, res *Result) string {
 	var sb strings.Builder
 	for _, p := range parts {
 		t := p.Text
@@ -110,30 +98,37 @@ type chatNamedChoice struct {
 }
 
 func (c *chatNamedChoice) name() string {
-	if c.Function.Name != "" {
-		return c.Function.Name
-	}
-	return c.Name
+	return cmp.Or(c.Function.Name, c.Name)
 }
 
 // chatFormat is a chat response_format.
 type chatFormat struct {
-	Type       string `json:"type"`
-	JSONSchema *struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description"`
-		Schema      json.RawMessage `json:"schema"`
-		Strict      *bool           `json:"strict"`
-	} `json:"json_schema"`
+	Type       string        `json:"type"`
+	JSONSchema *schemaFormat `json:"json_schema,omitempty"`
+}
+
+// schemaFormat is a structured output format: flat in Responses
+// text.format and Anthropic output_config.format, a chat response_format's
+// json_schema (without the type).
+type schemaFormat struct {
+	Type        string          `json:"type,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// named returns f with name "output" when it has none (Chat and Responses
+// require one).
+func (f schemaFormat) named() *schemaFormat {
+	f.Name = cmp.Or(f.Name, "output")
+	return &f
 }
 
 // toolName is a chat function tool's name (a top-level "name" beside
 // "function", as Codex 0.94 sends, when function.name is empty).
 func (t *chatTool) toolName() string {
-	if t.Function.Name != "" {
-		return t.Function.Name
-	}
-	return t.Name
+	return cmp.Or(t.Function.Name, t.Name)
 }
 
 // callIDs gives id-less tool calls generated ids and hands them, in order,
@@ -153,12 +148,6 @@ func (g *callIDs) result(id string) string {
 		id, *g = (*g)[0], (*g)[1:]
 	}
 	return id
-}
-
-// isNull reports whether raw is absent or JSON null.
-func isNull(raw []byte) bool {
-	raw = trimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
 }
 
 // emptySchema is the parameters schema of a tool that declares none.

@@ -1,9 +1,12 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // respOutRequest is the Responses request FlowGate sends to a
@@ -12,7 +15,7 @@ type respOutRequest struct {
 	Model             string          `json:"model"`
 	Instructions      string          `json:"instructions,omitempty"`
 	Input             []respOutItem   `json:"input"`
-	Tools             []respOutTool   `json:"tools,omitempty"`
+	Tools             []respTool      `json:"tools,omitempty"`
 	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
 	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
 	MaxOutputTokens   *int            `json:"max_output_tokens,omitempty"`
@@ -34,57 +37,29 @@ type respOutText struct {
 	Format json.RawMessage `json:"format"`
 }
 
-type respOutTool struct {
-	Type        string          `json:"type"`
-	Name        string          `json:"name,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Parameters  json.RawMessage `json:"parameters,omitempty"`
-	Strict      *bool           `json:"strict,omitempty"`
-}
-
 // respOutItem is one input item: a message, a function_call or a
 // function_call_output (only the fields of its type are set).
 type respOutItem struct {
-	Type      string        `json:"type"`
-	Role      string        `json:"role,omitempty"`
-	Content   []respOutPart `json:"content,omitempty"`
-	CallID    string        `json:"call_id,omitempty"`
-	Name      string        `json:"name,omitempty"`
-	Arguments *string       `json:"arguments,omitempty"`
-	Output    *string       `json:"output,omitempty"`
-}
-
-type respOutPart struct {
-	Type     string `json:"type"`
-	Text     string `json:"text,omitempty"`
-	ImageURL string `json:"image_url,omitempty"`
-	Detail   string `json:"detail,omitempty"`
-	Filename string `json:"filename,omitempty"`
-	FileData string `json:"file_data,omitempty"`
-	FileURL  string `json:"file_url,omitempty"`
+	Type      string     `json:"type"`
+	Role      string     `json:"role,omitempty"`
+	Content   []respPart `json:"content,omitempty"`
+	CallID    string     `json:"call_id,omitempty"`
+	Name      string     `json:"name,omitempty"`
+	Arguments *string    `json:"arguments,omitempty"`
+	Output    *string    `json:"output,omitempty"`
 }
 
 // minOutputTokens is the smallest max_output_tokens the OpenAI Responses
 // API accepts.
 const minOutputTokens = 16
 
-// ChatToResponses translates an OpenAI Chat Completions request (an OpenAI
-// SDK, or the chat form of a Messages request) into an OpenAI Responses
-// request for a Responses-only upstream (OpenAI's codex models).
-//
-// Leading system/developer messages become "instructions"; later ones
-// stay in place as role "developer" input messages (never user). User
-// text and image_url parts become input_text / input_image parts,
-// assistant text an output_text message; assistant tool_calls become
-// function_call items and role "tool" messages function_call_output items,
-// call ids and order kept (id-less calls get generated ids that id-less
-// results reuse in order). Function tools become Responses function tools,
-// tool_choice is mapped ({"type":"function","name":...}), max_tokens /
-// max_completion_tokens -> max_output_tokens (at least 16, the API's
-// minimum), reasoning_effort -> reasoning.effort, response_format
-// json_schema / json_object -> text.format, prompt_cache_key and stream
-// kept (cache_control markers are not part of it: dropped), store always false
-// (the gateway is stateless). Earlier assistant reasoning_content cannot be
+// ChatToResponses translates a Chat Completions request (an OpenAI SDK, or
+// the chat form of a Messages request) into a Responses request for a
+// Responses-only upstream. Leading system/developer messages become
+// "instructions", later ones "developer" input messages (never user);
+// tool_calls and tool messages become function_call and
+// function_call_output items, call ids and order kept. store is always
+// false (the gateway is stateless). Earlier reasoning_content cannot be
 // replayed (a Responses upstream needs its own reasoning items) and is
 // dropped with a note, as are stop, n and other chat-only fields.
 func ChatToResponses(body []byte, opts Options) (*Result, error) {
@@ -121,7 +96,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 				instructions = append(instructions, s)
 			} else {
 				out.Input = append(out.Input, respOutItem{Type: "message", Role: "developer",
-					Content: []respOutPart{{Type: "input_text", Text: s}}})
+					Content: []respPart{{Type: "input_text", Text: s}}})
 			}
 			continue
 		case "assistant":
@@ -134,7 +109,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			}
 			if s != "" {
 				out.Input = append(out.Input, respOutItem{Type: "message", Role: "assistant",
-					Content: []respOutPart{{Type: "output_text", Text: s}}})
+					Content: []respPart{{Type: "output_text", Text: s}}})
 			}
 			for _, tc := range m.ToolCalls {
 				args := tc.Function.Arguments
@@ -161,24 +136,21 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 
 	for _, t := range req.Tools {
 		if t.Type == "web_search" {
-			out.Tools = append(out.Tools, respOutTool{Type: "web_search"})
+			out.Tools = append(out.Tools, respTool{Type: "web_search"})
 			continue
 		}
 		if t.Type != "function" && t.Type != "" {
 			res.note("dropped tool of type " + t.Type + ": not a function tool")
 			continue
 		}
-		out.Tools = append(out.Tools, respOutTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
+		out.Tools = append(out.Tools, respTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
 			Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
 	}
 	if len(out.Tools) > 0 {
 		out.ToolChoice = chatToolChoiceToResp(req.ToolChoice, res)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	mt := req.MaxCompletionTokens
-	if mt == nil {
-		mt = req.MaxTokens
-	}
+	mt := cmp.Or(req.MaxCompletionTokens, req.MaxTokens)
 	if mt != nil {
 		n := *mt
 		if n < minOutputTokens {
@@ -187,7 +159,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		}
 		out.MaxOutputTokens = &n
 	}
-	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
 	out.PromptCacheKey = req.PromptCacheKey
 	if req.ReasoningEffort != "" {
 		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}
@@ -211,13 +183,13 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 
 // chatUserParts converts user content into input_text / input_image /
 // input_file parts.
-func chatUserParts(parts []chatInPart, res *Result) []respOutPart {
-	var out []respOutPart
+func chatUserParts(parts []chatPart, res *Result) []respPart {
+	var out []respPart
 	for _, p := range parts {
 		switch p.Type {
 		case "text", "input_text":
 			if p.Text != "" {
-				out = append(out, respOutPart{Type: "input_text", Text: p.Text})
+				out = append(out, respPart{Type: "input_text", Text: p.Text})
 			}
 		case "image_url", "input_image":
 			u, detail := imageURL(p.ImageURL)
@@ -225,13 +197,11 @@ func chatUserParts(parts []chatInPart, res *Result) []respOutPart {
 				res.note("dropped image_url part without a usable url")
 				continue
 			}
-			if detail == "" {
-				detail = "auto"
-			}
-			out = append(out, respOutPart{Type: "input_image", ImageURL: u, Detail: detail})
+			detail = cmp.Or(detail, "auto")
+			out = append(out, respPart{Type: "input_image", ImageURL: jsonString(u), Detail: detail})
 		case "file":
 			if f := p.File; f != nil && (f.FileData != "" || f.FileURL != "") {
-				out = append(out, respOutPart{Type: "input_file", Filename: f.Filename, FileData: f.FileData, FileURL: f.FileURL})
+				out = append(out, respPart{Type: "input_file", Filename: f.Filename, FileData: f.FileData, FileURL: f.FileURL})
 			} else {
 				res.note("dropped file part without file_data or file_url")
 			}
@@ -285,22 +255,9 @@ func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
 			res.note("dropped response_format json_schema without a schema")
 			return nil
 		}
-		js := f.JSONSchema
-		name := js.Name
-		if name == "" {
-			name = "output"
-		}
-		m := map[string]any{"type": "json_schema", "name": name}
-		if len(js.Schema) > 0 {
-			m["schema"] = js.Schema
-		}
-		if js.Strict != nil {
-			m["strict"] = *js.Strict
-		}
-		if js.Description != "" {
-			m["description"] = js.Description
-		}
-		return mustJSON(m)
+		js := f.JSONSchema.named()
+		js.Type = "json_schema"
+		return mustJSON(js)
 	}
 	return nil // "text" is the default
 }

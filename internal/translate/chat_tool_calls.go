@@ -1,48 +1,42 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
-// ErrToolArguments is returned when a tool call's arguments are not valid
-// JSON when the call ends, or a fragment arrives for a call that already
-// ended: the stream fails (an error event, the call never completed)
-// rather than hand the client arguments it did not receive whole.
+// ErrToolArguments: a tool call's arguments are not valid JSON when the
+// call ends, or a fragment came for an ended call. The stream fails rather
+// than hand the client arguments it did not receive whole.
 var ErrToolArguments = fmt.Errorf("%w: tool call arguments are not valid JSON", ErrUpstreamBody)
 
-// How a call's arguments reach the client (chatCall.mode). Arguments that
-// start (after whitespace) with '{' are streamed as they arrive and checked
-// once at the end; anything else cannot become an object by appending, so
-// it is held and sent at the end as the sink's heldArgs makes it.
+// How a call's arguments reach the client (chatCall.mode): arguments that
+// start with '{' are streamed and checked at the end; anything else cannot
+// become an object by appending, so it is held and sent as heldArgs makes
+// it.
 const (
 	argsUndecided uint8 = iota // only whitespace so far: held
 	argsStreaming              // began with '{': streamed, checked at the end
 	argsHeld                   // began with anything else: held, sent at the end
 )
 
-// chatCalls reassembles the tool calls of a Chat Completions stream for the
-// machines that turn it into another protocol (ChatToAnthropicStream,
-// ChatToResponsesStream), whose clients need each call in one run: a
-// tool_use block or function_call item is started, given its arguments
-// and ended before the next one starts.
+// chatCalls reassembles the tool calls of a Chat stream for the machines
+// that turn it into another protocol, whose clients need each call in one
+// run (a tool_use block or function_call item started, given its arguments
+// and ended before the next).
 //
-// Chat upstreams may stream parallel calls interleaved: every call's header
-// ({index, id, name}) first, then argument pieces of call 0 and call 1
-// alternating, in any order. Fragments are matched to their call by
-// tool-call index (by id, or the latest call, when an upstream sends no
-// index). The first call is "active": it reaches the client as it arrives.
-// Any other call, and text or reasoning that arrives meanwhile, is held in
-// arrival order. The active call ends once its arguments are a complete
-// JSON object and something else is waiting (no later piece can extend a
-// complete object), or at the end of the stream; then what was held is
-// sent in order, each held call whole, and the next held call becomes
-// active. So sequential calls still stream live, and interleaved ones reach
-// the client one complete call after another.
-//
-// Arguments: the client receives exactly what the upstream sent (see the
-// args* modes); empty arguments mean a call without arguments.
+// Chat upstreams may interleave parallel calls: all headers first, then
+// argument pieces of each call in any order. Fragments are matched to their
+// call by tool-call index (else by id, or the latest call). The first call
+// is "active" and reaches the client as it arrives; other calls, and text
+// or reasoning arriving meanwhile, are held in order. The active call ends
+// once its arguments are a complete JSON object and something waits (no
+// later piece can extend a complete object), or at the end; then what was
+// held is sent in order, each held call whole. So sequential calls still
+// stream live and interleaved ones arrive one whole call after another,
+// with exactly the arguments the upstream sent.
 type chatCalls struct {
 	calls  []*chatCall // every call, in order of first appearance
 	queue  []heldEntry // calls and text waiting for the active call to end
@@ -68,32 +62,27 @@ type heldEntry struct {
 	seg  segment
 }
 
-// callSink is the protocol side of a machine: what chatCalls asks it to
-// send.
+// callSink is what chatCalls asks a machine to send.
 type callSink interface {
 	// openCall starts the call's block or item (ending any open text or
 	// reasoning block first); c.id and c.name are final.
 	openCall(c *chatCall)
 	// callArgs sends an arguments fragment of the open call.
 	callArgs(c *chatCall, frag string)
-	// closeCall ends the open call.
-	closeCall(c *chatCall)
-	// heldArgs returns what to send at the end for arguments that did not
-	// start with '{' (empty or whitespace for a call without arguments;
-	// otherwise valid JSON): "" sends nothing.
+	// closeOpen ends the open block or item (the call's, when one is open).
+	closeOpen()
+	// heldArgs returns what to send for arguments that did not start with
+	// '{' (blank for none, else valid JSON); "" sends nothing.
 	heldArgs(args []byte) string
 	// segment sends held text or reasoning.
 	segment(seg segment)
 }
 
-// chatIn reads a Chat Completions stream for the machines that turn it
-// into another protocol (ChatToAnthropicStream, ChatToResponsesStream):
-// chunks, usage, the finish_reason, and text, reasoning and tool calls in
-// the order the client must get them (calls). It runs the machine's life:
-// Feed for every upstream data payload (including "[DONE]"), Finish once
-// the upstream body ended (err == nil: after a finish_reason the answer is
-// completed even without [DONE], without one it was truncated) or broke;
-// the machine (w) writes the events.
+// chatIn reads a Chat stream for the machines that turn it into another
+// protocol: chunks, usage, the finish_reason, and text, reasoning and tool
+// calls in the order the client must get them. It runs the machine's life
+// (Feed, Finish: after a finish_reason a clean end completes the answer
+// even without [DONE]); the machine (w) writes the events.
 type chatIn struct {
 	w          chatSink
 	e          emitter
@@ -117,15 +106,12 @@ type chatSink interface {
 	text(text string)
 	// finished sees the choice that carried a finish_reason.
 	finished(ch *chatChoice)
-	// closeOpen ends the open block or item.
-	closeOpen()
 	// complete sends the events that end a finished answer.
 	complete()
 	// fail sends the events that end a failed stream.
 	fail(err error)
 }
 
-// Feed consumes one upstream SSE data payload.
 func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
 	if in.done {
 		return nil, nil
@@ -140,8 +126,7 @@ func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
 	return in.e.frames(), err
 }
 
-// Finish ends the stream: err == nil means the upstream body ended, else
-// it broke (or a Feed call failed). Calls after the end return nil.
+// Finish ends the stream; calls after the end return nil.
 func (in *chatIn) Finish(err error) []sse.Frame {
 	if in.done {
 		return nil
@@ -152,11 +137,8 @@ func (in *chatIn) Finish(err error) []sse.Frame {
 			return in.e.frames()
 		}
 	}
-	if err == nil {
-		err = errStreamTruncated
-	}
 	in.done = true
-	in.w.fail(err)
+	in.w.fail(cmp.Or(err, errStreamTruncated))
 	return in.e.frames()
 }
 
@@ -186,19 +168,18 @@ func (in *chatIn) takeDone() error {
 	return in.finalize()
 }
 
-// closeAll ends every tool call and the open block or item; its error is
-// ErrToolArguments when a call's arguments are broken (that call stays
-// open: the stream ends with an error).
+// closeAll ends every tool call and the open block or item (a call with
+// broken arguments stays open: ErrToolArguments).
 func (in *chatIn) closeAll() error {
-	if err := in.calls.end(in.w); err != nil {
+	if err := in.calls.advance(in.w, true); err != nil {
 		return err
 	}
 	in.w.closeOpen()
 	return nil
 }
 
-// finalize closes everything and completes the answer; on a closeAll error
-// it sends nothing more and returns it (Finish(err) follows).
+// finalize closes everything and completes the answer, or returns
+// closeAll's error (Finish(err) follows).
 func (in *chatIn) finalize() error {
 	if err := in.closeAll(); err != nil {
 		return err
@@ -227,11 +208,10 @@ func (c *chatChain) done() {
 	}
 }
 
-// read takes one chunk and returns its first choice, if any. Errors: an
-// error chunk, ErrToolArguments.
+// read takes one chunk and returns its first choice, if any.
 func (in *chatIn) read(c *chatResponse, w chatSink) (*chatChoice, error) {
 	if c.Error != nil {
-		return nil, &UpstreamError{Type: c.Error.Type, Code: rawScalar(c.Error.Code), Message: c.Error.Message}
+		return nil, c.Error.Err(0)
 	}
 	if c.Usage != nil {
 		in.usage = c.Usage
@@ -278,8 +258,8 @@ func (in *chatIn) delta(d *chatRespMsg, w chatSink) error {
 	return nil
 }
 
-// busy reports whether a call is being sent: text and reasoning must then
-// be held (hold) to keep the client's blocks in order.
+// busy reports whether a call is being sent (text and reasoning are then
+// held).
 func (a *chatCalls) busy() bool { return a.active != nil }
 
 // any reports whether the stream had a tool call.
@@ -325,18 +305,14 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 			a.queue = append(a.queue, heldEntry{call: c})
 		}
 	} else if c.ended {
-		if isBlank([]byte(frag)) {
+		if len(trimSpace([]byte(frag))) == 0 {
 			return nil // a repeated header or trailing whitespace
 		}
 		return ErrToolArguments
 	}
 	a.last = c
-	if c.id == "" {
-		c.id = tc.ID
-	}
-	if c.name == "" {
-		c.name = tc.Function.Name
-	}
+	c.id = cmp.Or(c.id, tc.ID)
+	c.name = cmp.Or(c.name, tc.Function.Name)
 	if c != a.active {
 		c.args = append(c.args, frag...)
 		return a.advance(w, false)
@@ -358,15 +334,9 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 	return a.advance(w, false)
 }
 
-// end sends everything still held: the active call ends, then each held
-// segment and call in order. Errors: ErrToolArguments.
-func (a *chatCalls) end(w callSink) error {
-	return a.advance(w, true)
-}
-
 // advance ends the active call when it is complete and something waits
-// (or, with final, always) and sends what waited, until a call that is
-// still arriving is active or nothing is left.
+// (with final: always) and sends what waited, until a call still arriving
+// is active or nothing is left.
 func (a *chatCalls) advance(w callSink, final bool) error {
 	for a.active != nil {
 		c := a.active
@@ -405,8 +375,7 @@ func (a *chatCalls) open(c *chatCall, w callSink) {
 	a.decide(c, w)
 }
 
-// decide picks the arguments mode from the first non-whitespace byte and,
-// for an object, sends what was held.
+// decide picks the arguments mode and, for an object, sends what was held.
 func (a *chatCalls) decide(c *chatCall, w callSink) {
 	if c.mode != argsUndecided {
 		return
@@ -422,30 +391,20 @@ func (a *chatCalls) decide(c *chatCall, w callSink) {
 	}
 }
 
-// close ends the active call c (starting it first if its name never came):
-// its arguments must be valid JSON, or empty.
+// close ends the active call c (started first if its name never came).
 func (a *chatCalls) close(c *chatCall, w callSink) error {
 	if !c.opened {
 		a.open(c, w)
 	}
-	switch c.mode {
-	case argsStreaming:
-		if !validJSON(c.args) {
-			return ErrToolArguments
-		}
-	case argsHeld:
-		if !validJSON(c.args) {
-			return ErrToolArguments
-		}
+	if c.mode != argsUndecided && !validJSON(c.args) {
+		return ErrToolArguments
+	}
+	if c.mode != argsStreaming {
 		if s := w.heldArgs(c.args); s != "" {
 			w.callArgs(c, s)
 		}
-	default:
-		if s := w.heldArgs(nil); s != "" {
-			w.callArgs(c, s)
-		}
 	}
-	w.closeCall(c)
+	w.closeOpen()
 	c.ended = true
 	a.active = nil
 	a.spare, c.args = c.args[:0], nil

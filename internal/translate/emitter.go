@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -13,8 +15,8 @@ type StreamOptions struct {
 	ID string
 	// InputTokens is reported as input_tokens in Anthropic message_start
 	// before the upstream's real usage arrives at the end of a chat stream
-	// (the real numbers follow in message_delta). Pass EstimateTokens of the
-	// request. Default 0.
+	// (the real numbers follow in message_delta). Pass
+	// tokens.EstimateTokens of the request. Default 0.
 	InputTokens int
 	// Tools maps flattened upstream function names back to the client's
 	// (namespace, name); from Result.Tools. Default nil: names unchanged.
@@ -23,9 +25,9 @@ type StreamOptions struct {
 	CreatedAt int64
 }
 
-// emitter collects the frames produced by one Feed/Finish call into a
-// single byte arena (one allocation per call, not per frame). Frames
-// returned to the caller are never reused afterwards.
+// emitter collects the frames of one Feed/Finish call in one byte arena
+// (one allocation per call, not per frame); returned frames are never
+// reused.
 type emitter struct {
 	buf   []byte
 	marks []mark
@@ -49,8 +51,8 @@ func (e *emitter) begin(event string) {
 
 func (e *emitter) end() { e.marks[len(e.marks)-1].end = len(e.buf) }
 
-// event writes a frame holding v (only this package's types: encoding
-// never fails).
+// event writes a frame holding v (this package's types: encoding never
+// fails).
 func (e *emitter) event(name string, v any) {
 	e.begin(name)
 	e.buf, _ = appendJSON(e.buf, v)
@@ -75,10 +77,9 @@ func (e *emitter) frames() []sse.Frame {
 	return out
 }
 
-// decodeChunk parses one chat stream chunk.
+// decodeChunk parses one chat stream chunk, reusing the choices array of
+// the previous one (zeroed): chunks then cost no slice allocation.
 func decodeChunk(data []byte, c *chatResponse) error {
-	// Reuse the choices array of the previous chunk, zeroed: one chunk
-	// after another then costs no slice allocation.
 	choices := c.Choices[:0]
 	clear(choices[:cap(choices)])
 	*c = chatResponse{Choices: choices}
@@ -98,16 +99,15 @@ func choiceZero(c *chatResponse) *chatChoice {
 	return nil
 }
 
-// toolKey identifies a streamed tool call: its tool-call index when the
-// upstream sends one (never the choice index); otherwise calls are told
-// apart by id, and id-less fragments continue the current call.
+// toolKey identifies a streamed tool call: its tool-call index (never the
+// choice index), else its id.
 type toolKey struct {
 	index int
 	id    string
 }
 
-// streamEnded is the error reported when a chat stream ends (EOF) without a
-// finish_reason or [DONE]: the answer is truncated.
+// errStreamTruncated: a chat stream ended without a finish_reason or
+// [DONE].
 var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
 
 // segment is text or thinking that arrived while a tool call was being
@@ -117,9 +117,9 @@ type segment struct {
 	text     string
 }
 
-// chunkSink takes the chunks a machine that ends in Chat produces: a Chat
-// client's encoder (chatEncoder), or, in a chained translation, the machine
-// that reads them (chatChain), so no JSON is written and read in between.
+// chunkSink takes the chunks a machine that ends in Chat produces: the
+// client's encoder (chatEncoder), or in a chained translation the next
+// machine (chatChain), so no JSON is written and read in between.
 type chunkSink interface {
 	chunk(c *chatResponse)
 	done() // [DONE]
@@ -130,15 +130,10 @@ type chatEncoder struct{ e *emitter }
 
 func (w chatEncoder) chunk(c *chatResponse) { w.e.event("", c) }
 
-func (w chatEncoder) done() {
-	w.e.begin("")
-	w.e.buf = append(w.e.buf, sse.Done...)
-	w.e.end()
-}
+func (w chatEncoder) done() { w.e.frame(sse.Frame{Data: sse.Done}) }
 
-// chatWriter is what the machines that end in Chat (AnthropicToChatStream,
-// ResponsesToChatStream) share: their frames, the chunk stream and the end
-// of a broken stream.
+// chatWriter is what the machines that end in Chat share: their frames,
+// the chunk stream and the end of a broken stream.
 type chatWriter struct {
 	e       emitter
 	out     chunkOut
@@ -149,9 +144,7 @@ type chatWriter struct {
 }
 
 func (w *chatWriter) init(alias string, opts StreamOptions, idFrom string) {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
+	opts.CreatedAt = unixOr(opts.CreatedAt)
 	w.opts, w.idFrom = opts, idFrom
 	w.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&w.e}}
 }
@@ -176,13 +169,12 @@ func (w *chatWriter) start() {
 func (w *chatWriter) fail(err error) []sse.Frame {
 	w.done = true
 	w.e.reset()
-	w.e.frame(ChatErrorFrame(err))
+	w.e.frame(apierr.ChatErrorFrame(err))
 	return w.e.frames()
 }
 
 // chunkOut builds the chat.completion.chunk stream of the machines that end
-// in Chat (AnthropicToChatStream, ResponsesToChatStream). The chunk handed
-// to the sink is reused for the next one.
+// in Chat; the chunk handed to the sink is reused for the next one.
 type chunkOut struct {
 	id, alias string
 	created   int64
@@ -193,8 +185,7 @@ type chunkOut struct {
 	d      chatRespMsg
 }
 
-// delta sends a chunk whose one choice has delta d and finish_reason
-// finish (null when "").
+// delta sends a chunk with delta d and finish_reason finish (null when "").
 func (o *chunkOut) delta(d chatRespMsg, finish string) {
 	o.d = d
 	o.choice[0] = chatChoice{Delta: &o.d, FinishReason: finishReason(finish)}
@@ -205,8 +196,7 @@ func (o *chunkOut) delta(d chatRespMsg, finish string) {
 // role sends the first chunk: the assistant role, empty content.
 func (o *chunkOut) role() { o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "") }
 
-// text sends text as the delta member field: content, refusal,
-// reasoning_content or reasoning_signature (nothing for "").
+// text sends text (if any) as the delta member field.
 func (o *chunkOut) text(field, text string) {
 	if text == "" {
 		return
@@ -226,11 +216,9 @@ func (o *chunkOut) text(field, text string) {
 }
 
 // toolHead sends a tool call's first chunk: index, id, type and name
-// (UnnamedToolName when the upstream gave none), empty arguments.
+// (UnnamedToolName when the upstream gave none).
 func (o *chunkOut) toolHead(index int, id, name string) {
-	if name == "" {
-		name = UnnamedToolName
-	}
+	name = cmp.Or(name, UnnamedToolName)
 	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, ID: id, Type: "function",
 		Function: chatDeltaFunc{Name: name}}}}, "")
 }
@@ -243,8 +231,8 @@ func (o *chunkOut) toolArgs(index int, args string) {
 // finish sends the finish_reason.
 func (o *chunkOut) finish(reason string) { o.delta(chatRespMsg{}, reason) }
 
-// end sends the usage chunk (choices [], as include_usage does; none when
-// usage is nil) and [DONE].
+// end sends the usage chunk (choices [], as include_usage does) and
+// [DONE].
 func (o *chunkOut) end(usage *chatUsage) {
 	if usage != nil {
 		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias,

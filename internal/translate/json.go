@@ -9,15 +9,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/segmentio/encoding/json"
 )
 
 // Every JSON value this package reads or writes goes through the helpers
-// below, and they use one library: github.com/segmentio/encoding/json, a
-// drop-in for encoding/json (same struct tags, same results: see
-// FuzzJSONLibraryMatchesEncodingJSON) that translates the 200 KB Claude
-// Code turn and the long streams two to four times faster, within the
-// translation budgets encoding/json misses (docs/performance.md).
+// below and one library, github.com/segmentio/encoding/json: a drop-in for
+// encoding/json (see FuzzJSONLibraryMatchesEncodingJSON) two to four times
+// faster on long requests and streams (docs/performance.md).
 
 // unmarshal decodes one JSON value into v like json.Unmarshal. A syntax
 // error is reported in encoding/json's words: the library's own message
@@ -54,9 +53,9 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// appendString appends s as a JSON string literal (invalid UTF-8 becomes
-// U+FFFD; U+2028 and U+2029 are escaped; no HTML escaping).
-func appendString(dst []byte, s string) []byte { return json.AppendEscape(dst, s, 0) }
+// appendString appends s as a JSON string literal (jsonscan's, the one
+// string encoder).
+var appendString = jsonscan.AppendString
 
 // jsonString returns s as a JSON string literal.
 func jsonString(s string) json.RawMessage {
@@ -87,12 +86,6 @@ func convertID(upstream, prefix, from string) string {
 	return prefix + strings.TrimPrefix(upstream, from)
 }
 
-// validObject reports whether raw is a JSON object.
-func validObject(raw []byte) bool {
-	raw = trimSpace(raw)
-	return len(raw) > 1 && raw[0] == '{' && validJSON(raw)
-}
-
 // appendCompact appends the valid JSON text raw without insignificant
 // whitespace.
 func appendCompact(dst, raw []byte) []byte {
@@ -103,5 +96,36 @@ func appendCompact(dst, raw []byte) []byte {
 	return buf.Bytes()
 }
 
-// isBlank reports whether b is empty or only JSON whitespace.
-func isBlank(b []byte) bool { return len(trimSpace(b)) == 0 }
+// validObject reports whether raw is a JSON object.
+func validObject(raw []byte) bool {
+	raw = trimSpace(raw)
+	return len(raw) > 1 && raw[0] == '{' && validJSON(raw)
+}
+
+// trimSpace trims JSON whitespace.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// isNull reports whether raw is absent or JSON null.
+func isNull(raw []byte) bool {
+	raw = trimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// rawText decodes a JSON string; anything else gives "".
+func rawText(raw json.RawMessage) string {
+	raw = trimSpace(raw)
+	if len(raw) == 0 || raw[0] != '"' {
+		return ""
+	}
+	var s string
+	_ = unmarshal(raw, &s)
+	return s
+}

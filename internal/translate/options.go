@@ -1,5 +1,10 @@
 package translate
 
+import (
+	"cmp"
+	"errors"
+)
+
 // Options tune request translation. The zero value is the most compatible
 // choice for generic OpenAI-compatible upstreams.
 type Options struct {
@@ -40,10 +45,7 @@ type Options struct {
 
 // model is the upstream model: Model, or the client's when Model is "".
 func (o Options) model(client string) string {
-	if o.Model != "" {
-		return o.Model
-	}
-	return client
+	return cmp.Or(o.Model, client)
 }
 
 // Result is a translated request.
@@ -67,3 +69,8 @@ type Result struct {
 }
 
 func (r *Result) note(s string) { r.Notes = append(r.Notes, s) }
+
+// ErrUpstreamBody marks an upstream body that could not be parsed or was
+// truncated. The gateway answers it with 502 (or an in-stream error event
+// once the stream has started); it is never turned into an empty success.
+var ErrUpstreamBody = errors.New("invalid upstream response")

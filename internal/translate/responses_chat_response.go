@@ -1,23 +1,24 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // respResponse is a Responses "response" object as an upstream sends it
 // (the non-streaming body, or the "response" of a stream's terminal event).
 type respResponse struct {
-	ID                string     `json:"id"`
-	Object            string     `json:"object"`
-	CreatedAt         int64      `json:"created_at"`
-	Status            string     `json:"status"`
-	Error             *wireError `json:"error"`
-	IncompleteDetails *struct {
-		Reason string `json:"reason"`
-	} `json:"incomplete_details"`
-	Output []respItem   `json:"output"`
-	Usage  *respUsageIn `json:"usage"`
+	ID                string       `json:"id"`
+	Object            string       `json:"object"`
+	CreatedAt         int64        `json:"created_at"`
+	Status            string       `json:"status"`
+	Error             *apierr.Wire `json:"error"`
+	IncompleteDetails *respReason  `json:"incomplete_details"`
+	Output            []respItem   `json:"output"`
+	Usage             *respUsageIn `json:"usage"`
 }
 
 // respUsageIn is Responses usage as read from an upstream.
@@ -37,9 +38,7 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 	}
 	out := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
 		PromptTokensDetails: &chatCachedTokens{}, CompletionTokensDetails: &chatReasonedTokens{}}
-	if out.TotalTokens == 0 {
-		out.TotalTokens = u.InputTokens + u.OutputTokens
-	}
+	out.TotalTokens = cmp.Or(out.TotalTokens, u.InputTokens+u.OutputTokens)
 	if u.InputTokensDetails != nil {
 		out.PromptTokensDetails.CachedTokens = u.InputTokensDetails.CachedTokens
 	}
@@ -51,13 +50,14 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 
 // respFailure turns a failed response (or an error object) into an
 // *UpstreamError with a non-empty message.
-func respFailure(status int, we *wireError, fallback string) *UpstreamError {
-	e := &UpstreamError{Status: status, Message: fallback}
-	if we != nil {
-		e.Type, e.Code = we.Type, rawScalar(we.Code)
-		if we.Message != "" {
-			e.Message = we.Message
-		} else if e.Code != "" {
+func respFailure(status int, we *apierr.Wire, fallback string) *apierr.UpstreamError {
+	if we == nil {
+		return &apierr.UpstreamError{Status: status, Message: fallback}
+	}
+	e := we.Err(status)
+	if e.Message == "" {
+		e.Message = fallback
+		if e.Code != "" {
 			e.Message += " (" + e.Code + ")"
 		}
 	}
@@ -72,10 +72,7 @@ func respChatFinish(r *respResponse, hasTools bool) string {
 		}
 		return "length"
 	}
-	if hasTools {
-		return "tool_calls"
-	}
-	return "stop"
+	return toolsOrStop(hasTools)
 }
 
 // respItemText joins the text of a message item (output_text and refusal
@@ -132,17 +129,12 @@ func decodeRespResponse(body []byte) (*respResponse, error) {
 	return &r, nil
 }
 
-// ResponsesResponseToChat converts a non-streaming OpenAI Responses answer
-// into a Chat Completions object. alias is reported as "model".
-// Message items' output_text is joined into content (a refusal-only
-// message becomes refusal); function_call items become tool_calls in order
-// with their call ids, names and arguments (empty arguments as "{}");
-// reasoning items (summary, or reasoning_text content) become
-// reasoning_content; usage keeps cached and reasoning tokens. finish_reason:
-// status incomplete -> length (content_filter when that was the reason),
-// else tool_calls when there are calls, else stop. An unparseable,
-// truncated or non-response body is an ErrUpstreamBody error; a failed
-// response or an error body an *UpstreamError.
+// ResponsesResponseToChat converts a Responses answer into a Chat
+// Completions object reporting model alias: message text joined into
+// content (a refusal-only message becomes refusal), function_call items
+// tool_calls in order, reasoning items reasoning_content. A body that is
+// not a response is an ErrUpstreamBody error, a failed response an
+// *apierr.UpstreamError.
 func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 	r, err := decodeRespResponse(body)
 	if err != nil {
@@ -174,11 +166,8 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 	if reasoning.Len() > 0 {
 		m.ReasoningContent = new(reasoning.String())
 	}
-	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "resp_"), Object: "chat.completion", Created: r.CreatedAt, Model: alias,
-		Usage: chatUsageFromResp(r.Usage)}
-	if out.Created == 0 {
-		out.Created = nowUnix()
-	}
+	out := chatCompletion{ID: convertID(r.ID, "chatcmpl-", "resp_"), Object: "chat.completion", Created: unixOr(r.CreatedAt),
+		Model: alias, Usage: chatUsageFromResp(r.Usage)}
 	out.Choices[0] = chatOutChoice{Message: m, FinishReason: respChatFinish(r, len(m.ToolCalls) > 0)}
 	return marshal(&out)
 }
@@ -186,11 +175,8 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 // respCallID is a function_call item's call id (its item id, or a new id,
 // when the upstream left call_id out).
 func respCallID(it *respItem) string {
-	switch {
-	case it.CallID != "":
-		return it.CallID
-	case it.ID != "":
-		return it.ID
+	if id := cmp.Or(it.CallID, it.ID); id != "" {
+		return id
 	}
 	return newID("call_")
 }

@@ -2,9 +2,11 @@ package translate
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/sse"
 )
 
@@ -21,7 +23,7 @@ type respEvent struct {
 	Response     *respResponse   `json:"response"`
 	Code         json.RawMessage `json:"code"`
 	Message      string          `json:"message"`
-	Error        *wireError      `json:"error"`
+	Error        *apierr.Wire    `json:"error"`
 
 	delta string // Delta decoded when it is a string
 }
@@ -47,34 +49,17 @@ var (
 	errRespStreamOrder     = fmt.Errorf("%w: responses stream event for an unknown or finished item", ErrUpstreamBody)
 )
 
-// ResponsesToChatStream turns an OpenAI Responses stream (a Responses-only
-// upstream) into Chat Completions chunks (data-only frames,
-// "chat.completion.chunk").
-//
-// Output: a first chunk with delta.role "assistant"; output_text.delta ->
-// delta.content (refusal.delta -> delta.refusal); reasoning summary and
-// reasoning text deltas -> delta.reasoning_content (summary parts separated
-// by a blank line); each function_call item gets the next tool-call index
-// (0, 1, ... in the order the items are added, i.e. of output_index): a
-// header chunk {index, id: call_id, type, function:{name, arguments:""}}
-// at output_item.added, then one chunk per function_call_arguments.delta,
-// matched by output_index (or item_id), so interleaved parallel calls keep
-// their own index; arguments that only arrive in
-// function_call_arguments.done or output_item.done are sent then, and a
-// call without arguments gets "{}". A function_call that appears only in
-// output_item.done or in the final response's output still gets its chunks
-// (never lost). response.completed / response.incomplete -> a chunk with
-// finish_reason (incomplete -> length, or content_filter; else tool_calls
-// when there was a call, else stop), a usage chunk (choices [], cached and
-// reasoning tokens kept) and [DONE]. response.failed and error events are
-// *UpstreamError errors; garbage, deltas for unknown items and arguments
-// that are not valid JSON when their call ends (ErrToolArguments) are
-// ErrUpstreamBody errors.
-//
-// Use it like the other machines: Feed the data of every upstream event,
-// Finish(err) at the end or after a Feed error. Finish(nil) after the
-// terminal event adds nothing; without one the stream was truncated and
-// Finish produces a chat error frame ({"error":{...}}, no [DONE]).
+// ResponsesToChatStream turns a Responses stream into Chat Completions
+// chunks: the role chunk; text and refusal deltas as content and refusal;
+// reasoning summary and text deltas as reasoning_content (summary parts a
+// blank line apart); each function_call item the next tool-call index, in
+// the order the items are added, its arguments matched by output_index (or
+// item_id) and sent one call after another (advance); arguments that only
+// come in a .done event or the final output are sent then ("{}" for none),
+// so no call is lost. The terminal response gives the finish_reason, the
+// usage chunk and [DONE]. Failures, garbage, deltas for unknown items and
+// arguments that are not valid JSON (ErrToolArguments) end the stream with
+// a chat error frame.
 type ResponsesToChatStream struct {
 	chatWriter
 	ev respEvent
@@ -86,8 +71,7 @@ type ResponsesToChatStream struct {
 	anyText bool
 }
 
-// NewResponsesToChatStream starts a translator; alias is the reported
-// model.
+// NewResponsesToChatStream starts a translator reporting model alias.
 func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
 	s := &ResponsesToChatStream{active: -1}
 	s.init(alias, opts, "resp_")
@@ -195,7 +179,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		return s.complete(ev.Response)
 	case "response.failed":
-		var we *wireError
+		var we *apierr.Wire
 		if ev.Response != nil {
 			we = ev.Response.Error
 		}
@@ -203,7 +187,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 	case "error":
 		we := ev.Error
 		if we == nil {
-			we = &wireError{Message: ev.Message, Code: ev.Code}
+			we = &apierr.Wire{Message: ev.Message, Code: ev.Code}
 		}
 		return respFailure(0, we, "upstream stream error")
 	case "":
@@ -212,17 +196,13 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 	return nil // other events (content_part.*, *.done for text) carry nothing new
 }
 
-// Finish ends the stream: nothing more after the terminal event; otherwise
-// (truncated, broken, Feed error) a chat error frame. Calls after the end
-// return nil.
+// Finish ends the stream: nothing more after the terminal event, else a
+// chat error frame.
 func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
 	if s.done {
 		return nil
 	}
-	if err == nil {
-		err = errRespStreamTruncated
-	}
-	return s.fail(err)
+	return s.fail(cmp.Or(err, errRespStreamTruncated))
 }
 
 // find returns the item at output index idx (or with item id id).
@@ -269,11 +249,10 @@ func (s *ResponsesToChatStream) callArgs(it *rcItem, frag string) {
 	}
 }
 
-// advance sends calls strictly one after another (Responses upstreams may
-// interleave parallel calls; chat clients and the Messages translation
-// need each call's header and arguments in one run): the active call's
-// held arguments are sent; once the upstream finished it, it is completed
-// and the next queued call becomes active. Errors: ErrToolArguments.
+// advance sends calls strictly one after another (upstreams may interleave
+// parallel calls; chat clients and the Messages translation need each call
+// in one run): the active call's held arguments are sent and, once the
+// upstream finished it, the next queued call becomes active.
 func (s *ResponsesToChatStream) advance() error {
 	for {
 		if s.active < 0 {

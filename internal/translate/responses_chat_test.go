@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // ---- Chat / Messages -> Responses requests ----
@@ -203,7 +205,7 @@ func TestResponsesResponseToChat(t *testing.T) {
 			t.Fatalf("%q: err = %v", bad, err)
 		}
 	}
-	var ue *UpstreamError
+	var ue *apierr.UpstreamError
 	_, err = ResponsesResponseToChat([]byte(`{"object":"response","status":"failed","error":{"code":"server_error","message":"boom"},"output":[]}`), "a")
 	if !errors.As(err, &ue) || ue.Message != "boom" || ue.Code != "server_error" {
 		t.Fatalf("err = %v", err)

@@ -1,8 +1,11 @@
 package translate
 
 import (
+	"cmp"
 	"strings"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // rItem is one Responses output item being built.
@@ -106,7 +109,7 @@ type respReason struct {
 
 // newRespObject builds a response object with status (and, for incomplete,
 // the reason; for failed, the error), the completed items and usage.
-func newRespObject(id, model string, created int64, status, reason string, err *UpstreamError, items []*rItem, u *chatUsage) *respObject {
+func newRespObject(id, model string, created int64, status, reason string, err *apierr.UpstreamError, items []*rItem, u *chatUsage) *respObject {
 	r := &respObject{ID: id, Object: "response", CreatedAt: created, Status: status, Model: model, Output: []any{},
 		Usage: respUsageOf(u)}
 	if reason != "" {
@@ -114,9 +117,7 @@ func newRespObject(id, model string, created int64, status, reason string, err *
 	}
 	if err != nil {
 		r.Error = &respOutErr{Code: err.Code, Message: err.Message}
-		if r.Error.Code == "" {
-			r.Error.Code = "server_error"
-		}
+		r.Error.Code = cmp.Or(r.Error.Code, "server_error")
 	}
 	for _, it := range items {
 		if it.done {
@@ -144,10 +145,7 @@ func respUsageOf(u *chatUsage) *respUsageIn {
 	if u == nil {
 		return nil
 	}
-	total := u.TotalTokens
-	if total == 0 {
-		total = u.PromptTokens + u.CompletionTokens
-	}
+	total := cmp.Or(u.TotalTokens, u.PromptTokens+u.CompletionTokens)
 	return &respUsageIn{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: total,
 		InputTokensDetails:  &chatCachedTokens{u.cached()},
 		OutputTokensDetails: &chatReasonedTokens{u.reasoningTokens()}}
@@ -157,4 +155,10 @@ func itemID(prefix, resp string, n int) string {
 	return prefix + strings.TrimPrefix(resp, "resp_") + "_" + itoa(n)
 }
 
-func nowUnix() int64 { return time.Now().Unix() }
+// unixOr returns t, or the time now in unix seconds when t is 0.
+func unixOr(t int64) int64 {
+	if t == 0 {
+		return time.Now().Unix()
+	}
+	return t
+}

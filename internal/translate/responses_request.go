@@ -1,26 +1,23 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
-// ResponsesToChat translates an OpenAI Responses request (Codex's POST
-// /v1/responses body) into a Chat Completions request.
-//
-// instructions and developer/system input messages stay system messages
-// (or "developer" with Options.DeveloperRole; never "user"); message
-// items keep their text and images; function_call items become assistant
-// tool_calls (consecutive calls in one assistant message) and
-// function_call_output items become role:"tool" messages, ids and order
-// kept. Function tools pass through; namespace tools are flattened into
-// "<namespace>__<name>" functions (mapping in Result.Tools); custom,
-// web_search and other hosted tools are dropped with a note in
-// Result.Notes. reasoning.effort -> reasoning_effort, max_output_tokens ->
-// max_tokens, text.format json_schema -> response_format; store and
-// include are ignored (the gateway is stateless); prompt_cache_key is kept
-// (OpenAI routes on it to hit its prompt cache); streams ask for usage.
+// ResponsesToChat translates a Responses request (Codex's) into a Chat
+// Completions request. instructions and developer/system messages stay
+// system messages (never "user"); function_call items become assistant
+// tool_calls (consecutive calls in one message), function_call_output
+// items role:"tool" messages, ids and order kept. Namespace tools are
+// flattened into "<namespace>__<name>" functions (mapping in
+// Result.Tools); hosted tools are dropped with a note. store and include
+// are ignored (the gateway is stateless); prompt_cache_key is kept (OpenAI
+// routes on it to hit its prompt cache).
 func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	var req respRequest
 	if err := unmarshal(body, &req); err != nil {
@@ -43,10 +40,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 				out.Tools = append(out.Tools, respFuncTool(inner, names.add(t.Name, inner.Name)))
 			}
 		default:
-			n := t.Name
-			if n == "" {
-				n = t.Type
-			}
+			n := cmp.Or(t.Name, t.Type)
 			res.note("dropped tool " + n + " (type " + t.Type + "): not supported by a chat upstream")
 		}
 	}
@@ -72,27 +66,19 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		out.ToolChoice = respToolChoice(req.ToolChoice, res)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, truncateUTF8(req.User, maxUserLen)
+	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
 	out.PromptCacheKey = req.PromptCacheKey
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort
 	}
 	if req.Text != nil && req.Text.Format != nil {
-		f := req.Text.Format
-		switch f.Type {
+		switch f := *req.Text.Format; f.Type {
 		case "json_schema":
-			name := f.Name
-			if name == "" {
-				name = "output"
+			f.Type = ""
+			if f.Schema == nil {
+				f.Schema = json.RawMessage("null") // sent on as the client had it
 			}
-			js := map[string]any{"name": name, "schema": f.Schema}
-			if f.Strict != nil {
-				js["strict"] = *f.Strict
-			}
-			if f.Description != "" {
-				js["description"] = f.Description
-			}
-			out.ResponseFormat = mustJSON(map[string]any{"type": "json_schema", "json_schema": js})
+			out.ResponseFormat = mustJSON(chatFormat{Type: "json_schema", JSONSchema: f.named()})
 		case "json_object":
 			out.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
 		}
@@ -135,17 +121,6 @@ func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
 	}
 	res.note("tool_choice " + c.Type + " approximated as auto")
 	return json.RawMessage(`"auto"`)
-}
-
-// rawText decodes a JSON string; anything else gives "".
-func rawText(raw json.RawMessage) string {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || raw[0] != '"' {
-		return ""
-	}
-	var s string
-	_ = unmarshal(raw, &s)
-	return s
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
@@ -260,7 +235,7 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 			out = append(out, chatPart{Type: "text", Text: p.Refusal})
 		case "input_image":
 			if u := rawText(p.ImageURL); u != "" && role == "user" {
-				out = append(out, chatPart{Type: "image_url", ImageURL: &chatImageURL{URL: u, Detail: p.Detail}})
+				out = append(out, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
 				hasImage = true
 			}
 		}

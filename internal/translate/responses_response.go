@@ -1,11 +1,10 @@
 package translate
 
-// ChatResponseToResponses converts a non-streaming Chat Completions answer
-// into a Responses "response" object: output items in order reasoning,
-// message, function calls (one item per tool call, never merged); usage with
-// cached and reasoning tokens; model = alias; finish_reason length ->
-// status "incomplete" (max_output_tokens). tools restores namespaced names
-// (Result.Tools of the request; nil is fine).
+// ChatResponseToResponses converts a Chat Completions answer into a
+// Responses "response" object reporting model alias: items reasoning,
+// message, one function_call per tool call; finish_reason length makes it
+// "incomplete". tools (the request's Result.Tools, or nil) restores
+// namespaced names.
 func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byte, error) {
 	r, ch, err := decodeChatResponse(body)
 	if err != nil {
@@ -38,9 +37,5 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 		it.text.WriteString(tc.Function.Arguments)
 	}
 	status, reason := respStatusOf(string(ch.FinishReason))
-	created := r.Created
-	if created == 0 {
-		created = nowUnix()
-	}
-	return marshal(newRespObject(id, alias, created, status, reason, nil, items, r.Usage))
+	return marshal(newRespObject(id, alias, unixOr(r.Created), status, reason, nil, items, r.Usage))
 }

@@ -1,24 +1,15 @@
 package translate
 
-// ChatToResponsesStream turns a Chat Completions stream into OpenAI
-// Responses SSE events (event: + data:, every data with "type" and an
-// increasing "sequence_number").
-//
-// Output: response.created, response.in_progress; then items one at a
-// time, each with its own output_index: reasoning (summary_part /
-// reasoning_summary_text events), message (content_part.added,
-// output_text.delta*, output_text.done, content_part.done) and one
-// function_call item per upstream tool call, keyed by tool-call index
-// (function_call_arguments.delta* / .done) — parallel calls are never
-// merged, and interleaved ones are sent one whole item after another (see
-// chatCalls); each item ends with response.output_item.done. Arguments are
-// what the upstream sent ("{}" for a call without any); arguments that are
-// not valid JSON when their call ends fail the stream (ErrToolArguments).
-// Finally response.completed (or response.incomplete for finish_reason
-// length) with the full output and usage; a broken stream ends with
-// response.failed.
-//
-// Feed and Finish are chatIn's.
+import "github.com/flowgate/flowgate/internal/apierr"
+
+// ChatToResponsesStream turns a Chat Completions stream into Responses
+// events (every data with "type" and an increasing "sequence_number"):
+// response.created and .in_progress; items one at a time, each with its
+// own output_index: reasoning, message, and one function_call per upstream
+// tool call (arguments as chatCalls hands them, "{}" for none); then
+// response.completed (or .incomplete for finish_reason length) with the
+// full output and usage. A broken stream ends with response.failed. Feed
+// and Finish are chatIn's.
 type ChatToResponsesStream struct {
 	alias string
 	opts  StreamOptions
@@ -31,11 +22,10 @@ type ChatToResponsesStream struct {
 	cur   *rItem // the open item
 }
 
-// NewChatToResponsesStream starts a translator; alias is the reported model.
+// NewChatToResponsesStream starts a translator reporting model alias;
+// opts.Tools restores namespaced tool names.
 func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponsesStream {
-	if opts.CreatedAt == 0 {
-		opts.CreatedAt = nowUnix()
-	}
+	opts.CreatedAt = unixOr(opts.CreatedAt)
 	s := &ChatToResponsesStream{alias: alias, opts: opts}
 	s.w = s
 	return s
@@ -46,10 +36,10 @@ func (s *ChatToResponsesStream) finished(*chatChoice) {}
 // fail sends response.failed with the error (chatSink).
 func (s *ChatToResponsesStream) fail(err error) {
 	s.start("")
-	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", asUpstreamError(err), s.items, s.usage))
+	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
 }
 
-// begin opens an event: {"type":...,"sequence_number":N ... ; endEv closes it.
+// begin opens an event {"type":...,"sequence_number":N; endEv closes it.
 func (s *ChatToResponsesStream) begin(typ string) {
 	e := &s.e
 	e.begin(typ)
@@ -182,11 +172,7 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// closeCall ends the open call's item (callSink).
-func (s *ChatToResponsesStream) closeCall(*chatCall) { s.closeOpen() }
-
-// heldArgs: a call without arguments gets "{}", other JSON is sent as it
-// came (callSink).
+// heldArgs: "{}" for none, else as they came (callSink).
 func (s *ChatToResponsesStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return "{}"
@@ -203,7 +189,7 @@ func (s *ChatToResponsesStream) segment(seg segment) {
 	}
 }
 
-// closeItem finishes the open item, if any.
+// closeOpen finishes the open item, if any.
 func (s *ChatToResponsesStream) closeOpen() {
 	it := s.cur
 	if it == nil {

@@ -43,7 +43,7 @@ func (t *ToolNames) Upstream(namespace, name string) string {
 		if u, ok := t.toUpstream[ToolRef{namespace, name}]; ok {
 			return u
 		}
-		if namespace == "" && !t.hasPlain(name) {
+		if _, plain := t.toUpstream[ToolRef{Name: name}]; namespace == "" && !plain {
 			// A client may send a namespaced call back without its
 			// namespace; map it when exactly one namespace has that name.
 			found, n := "", 0
@@ -61,11 +61,6 @@ func (t *ToolNames) Upstream(namespace, name string) string {
 		return flatName(namespace, name)
 	}
 	return name
-}
-
-func (t *ToolNames) hasPlain(name string) bool {
-	_, ok := t.toUpstream[ToolRef{Name: name}]
-	return ok
 }
 
 // add registers a namespaced function and returns its upstream name.

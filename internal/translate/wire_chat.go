@@ -1,30 +1,32 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/apierr"
 )
 
 // Chat Completions wire types (the subset FlowGate reads and writes).
 
 type chatRequest struct {
-	Model               string            `json:"model"`
-	Messages            []chatMessage     `json:"messages"`
-	MaxTokens           *int              `json:"max_tokens,omitempty"`
-	MaxCompletionTokens *int              `json:"max_completion_tokens,omitempty"`
-	Temperature         *float64          `json:"temperature,omitempty"`
-	TopP                *float64          `json:"top_p,omitempty"`
-	Stop                json.RawMessage   `json:"stop,omitempty"`
-	Stream              bool              `json:"stream,omitempty"`
-	StreamOptions       *chatStreamOpts   `json:"stream_options,omitempty"`
-	Tools               []chatTool        `json:"tools,omitempty"`
-	ToolChoice          json.RawMessage   `json:"tool_choice,omitempty"`
-	ParallelToolCalls   *bool             `json:"parallel_tool_calls,omitempty"`
-	User                string            `json:"user,omitempty"`
-	ReasoningEffort     string            `json:"reasoning_effort,omitempty"`
-	ResponseFormat      json.RawMessage   `json:"response_format,omitempty"`
-	PromptCacheKey      string            `json:"prompt_cache_key,omitempty"`
-	Metadata            map[string]string `json:"-"`
+	Model               string          `json:"model"`
+	Messages            []chatMessage   `json:"messages"`
+	MaxTokens           *int            `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
+	Temperature         *float64        `json:"temperature,omitempty"`
+	TopP                *float64        `json:"top_p,omitempty"`
+	Stop                json.RawMessage `json:"stop,omitempty"`
+	Stream              bool            `json:"stream,omitempty"`
+	StreamOptions       *chatStreamOpts `json:"stream_options,omitempty"`
+	Tools               []chatTool      `json:"tools,omitempty"`
+	ToolChoice          json.RawMessage `json:"tool_choice,omitempty"`
+	ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
+	User                string          `json:"user,omitempty"`
+	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
+	ResponseFormat      json.RawMessage `json:"response_format,omitempty"`
+	PromptCacheKey      string          `json:"prompt_cache_key,omitempty"`
 }
 
 // newChatRequest starts the Chat request AnthropicToChat and
@@ -64,11 +66,17 @@ type chatMessage struct {
 	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
+// chatPart is a content part of a chat message (text, image_url, refusal,
+// file; input_audio is dropped).
 type chatPart struct {
-	Type     string        `json:"type"`
-	Text     string        `json:"text,omitempty"`
-	ImageURL *chatImageURL `json:"image_url,omitempty"`
-	File     *chatFile     `json:"file,omitempty"`
+	Type     string          `json:"type"`
+	Text     string          `json:"text,omitempty"`
+	Refusal  string          `json:"refusal,omitempty"`
+	ImageURL json.RawMessage `json:"image_url,omitempty"` // {"url":..} or a bare string
+	File     *chatFile       `json:"file,omitempty"`
+	// CacheControl is Anthropic's prompt caching marker, read for an
+	// anthropic upstream (ChatToAnthropic); never written.
+	CacheControl cacheMark `json:"cache_control,omitempty"`
 }
 
 // chatFile is a chat "file" part's file: inline data (a data: URL) and a
@@ -140,7 +148,7 @@ type chatResponse struct {
 	Model   string       `json:"model"`
 	Choices []chatChoice `json:"choices"`
 	Usage   *chatUsage   `json:"usage,omitempty"`
-	Error   *wireError   `json:"error,omitempty"`
+	Error   *apierr.Wire `json:"error,omitempty"`
 }
 
 type chatChoice struct {
@@ -295,13 +303,6 @@ func (u *chatUsage) reasoningTokens() int {
 	return u.CompletionTokensDetails.ReasoningTokens
 }
 
-// wireError is the "error" object of OpenAI and Anthropic error bodies.
-type wireError struct {
-	Message string          `json:"message"`
-	Type    string          `json:"type"`
-	Code    json.RawMessage `json:"code"`
-}
-
 // chatCompletion is the non-streaming Chat Completions answer FlowGate
 // writes for a client (AnthropicResponseToChat, ResponsesResponseToChat).
 type chatCompletion struct {
@@ -336,9 +337,7 @@ func chatOutCall(id, name, args string) chatToolCall {
 	if id == "" {
 		id = newID("call_")
 	}
-	if name == "" {
-		name = UnnamedToolName
-	}
+	name = cmp.Or(name, UnnamedToolName)
 	if strings.TrimSpace(args) == "" {
 		args = "{}"
 	}

@@ -15,34 +15,27 @@ type respRequest struct {
 		Effort  string `json:"effort"`
 		Summary string `json:"summary"`
 	} `json:"reasoning"`
-	Stream             bool            `json:"stream"`
-	MaxOutputTokens    *int            `json:"max_output_tokens"`
-	Temperature        *float64        `json:"temperature"`
-	TopP               *float64        `json:"top_p"`
-	Text               *respText       `json:"text"`
-	User               string          `json:"user"`
-	PreviousResponseID string          `json:"previous_response_id"`
-	PromptCacheKey     string          `json:"prompt_cache_key"`
-	Metadata           json.RawMessage `json:"metadata"`
+	Stream             bool      `json:"stream"`
+	MaxOutputTokens    *int      `json:"max_output_tokens"`
+	Temperature        *float64  `json:"temperature"`
+	TopP               *float64  `json:"top_p"`
+	Text               *respText `json:"text"`
+	User               string    `json:"user"`
+	PreviousResponseID string    `json:"previous_response_id"`
+	PromptCacheKey     string    `json:"prompt_cache_key"`
 }
 
 type respText struct {
-	Format *struct {
-		Type        string          `json:"type"`
-		Name        string          `json:"name"`
-		Schema      json.RawMessage `json:"schema"`
-		Strict      *bool           `json:"strict"`
-		Description string          `json:"description"`
-	} `json:"format"`
+	Format *schemaFormat `json:"format"`
 }
 
 type respTool struct {
 	Type        string          `json:"type"`
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Parameters  json.RawMessage `json:"parameters"`
-	Strict      *bool           `json:"strict"`
-	Tools       []respTool      `json:"tools"` // namespace
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+	Tools       []respTool      `json:"tools,omitempty"` // namespace
 }
 
 // respItem is one input item (or output item of a response).
@@ -63,10 +56,15 @@ type respItem struct {
 	EncryptedContent string `json:"encrypted_content"` // reasoning
 }
 
+// respPart is a content part of a message item (and the file parts
+// FlowGate writes).
 type respPart struct {
 	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	ImageURL json.RawMessage `json:"image_url"` // string in Responses
-	Detail   string          `json:"detail"`
-	Refusal  string          `json:"refusal"`
+	Text     string          `json:"text,omitempty"`
+	ImageURL json.RawMessage `json:"image_url,omitempty"` // a string
+	Detail   string          `json:"detail,omitempty"`
+	Refusal  string          `json:"refusal,omitempty"`
+	Filename string          `json:"filename,omitempty"`
+	FileData string          `json:"file_data,omitempty"`
+	FileURL  string          `json:"file_url,omitempty"`
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/apierr"
 	"github.com/flowgate/flowgate/internal/runtime"
-	"github.com/flowgate/flowgate/internal/translate"
 )
 
 // FailKind says how a call failed. The router's classification table maps
@@ -154,11 +154,11 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 
 // ErrorMessage extracts the message of an upstream error body in either
 // dialect ({"error":{"message"}}, {"message"}, {"detail"}), or returns the
-// raw text capped at 500 bytes: translate.ParseUpstreamError, the one
+// raw text capped at 500 bytes: apierr.ParseUpstreamError, the one
 // reader of upstream error bodies.
 func ErrorMessage(body []byte) string {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return ""
 	}
-	return translate.ParseUpstreamError(0, body).Message
+	return apierr.ParseUpstreamError(0, body).Message
 }

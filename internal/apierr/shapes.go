@@ -1,20 +1,17 @@
-package translate
+package apierr
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
-	"github.com/flowgate/flowgate/internal/apierr"
+	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/sse"
 )
-
-// ErrUpstreamBody marks an upstream body that could not be parsed or was
-// truncated. The gateway answers it with 502 (or an in-stream error event
-// once the stream has started); it is never turned into an empty success.
-var ErrUpstreamBody = errors.New("invalid upstream response")
 
 // UpstreamError is an upstream failure in protocol-neutral form.
 type UpstreamError struct {
@@ -35,6 +32,20 @@ func (e *UpstreamError) Error() string {
 	return "upstream error: " + e.Message
 }
 
+// Wire is the "error" object of OpenAI and Anthropic error bodies and
+// stream events.
+type Wire struct {
+	Message string          `json:"message"`
+	Type    string          `json:"type"`
+	Code    json.RawMessage `json:"code"`
+}
+
+// Err is w as an UpstreamError with status (a code that is a number or a
+// string becomes its text).
+func (w *Wire) Err(status int) *UpstreamError {
+	return &UpstreamError{Status: status, Type: w.Type, Code: scalar(w.Code), Message: w.Message}
+}
+
 // ParseUpstreamError reads an upstream error body in OpenAI shape
 // ({"error":{message,type,code}}), Anthropic shape ({"type":"error",
 // "error":{type,message}}), or anything else (the text, shortened, becomes
@@ -46,22 +57,22 @@ func ParseUpstreamError(status int, body []byte) *UpstreamError {
 		Message string          `json:"message"`
 		Detail  json.RawMessage `json:"detail"`
 	}
-	if unmarshal(body, &w) == nil {
-		var we wireError
+	if json.Unmarshal(body, &w) == nil {
+		var we Wire
 		var s string
 		switch {
-		case len(w.Error) > 0 && unmarshal(w.Error, &we) == nil:
-			e.Message, e.Type, e.Code = we.Message, we.Type, rawScalar(we.Code)
-		case len(w.Error) > 0 && unmarshal(w.Error, &s) == nil:
+		case len(w.Error) > 0 && json.Unmarshal(w.Error, &we) == nil:
+			e = we.Err(status)
+		case len(w.Error) > 0 && json.Unmarshal(w.Error, &s) == nil:
 			e.Message = s
 		case w.Message != "":
 			e.Message = w.Message
 		case len(w.Detail) > 0:
-			e.Message = rawScalar(w.Detail)
+			e.Message = scalar(w.Detail)
 		}
 	}
 	if e.Message == "" {
-		e.Message = strings.TrimSpace(truncateUTF8(string(body), 500))
+		e.Message = strings.TrimSpace(TruncateUTF8(string(body), 500))
 	}
 	if e.Message == "" {
 		e.Message = "upstream returned status " + strconv.Itoa(status)
@@ -69,20 +80,34 @@ func ParseUpstreamError(status int, body []byte) *UpstreamError {
 	return e
 }
 
-func rawScalar(raw json.RawMessage) string {
-	raw = trimSpace(raw)
+// scalar is a JSON string's text, another value's JSON text, or "" for
+// none or null.
+func scalar(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
 	var s string
-	if unmarshal(raw, &s) == nil {
+	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
 	return string(raw)
 }
 
-// asUpstreamError converts any error into an UpstreamError.
-func asUpstreamError(err error) *UpstreamError {
+// TruncateUTF8 shortens s to at most n bytes without splitting a
+// character.
+func TruncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// AsUpstreamError converts any error into an UpstreamError.
+func AsUpstreamError(err error) *UpstreamError {
 	var ue *UpstreamError
 	if errors.As(err, &ue) {
 		return ue
@@ -93,94 +118,72 @@ func asUpstreamError(err error) *UpstreamError {
 	return &UpstreamError{Status: 502, Message: err.Error()}
 }
 
-func anthropicErrorJSON(e *UpstreamError) []byte {
-	t := e.Type
-	if !apierr.IsAnthropic(t) {
-		t = apierr.For(e.Status).Anthropic
+// ErrorJSON is e as an error body in the client's shape: Anthropic's
+// {"type":"error","error":{type,message}} when anthropic, else OpenAI's
+// {"error":{message,type,param,code}} (Chat and Responses clients; code is
+// the upstream's, else the status). A type that is not the shape's own
+// comes from the error table.
+func ErrorJSON(anthropic bool, e *UpstreamError) []byte {
+	if anthropic {
+		t := e.Type
+		if !IsAnthropic(t) {
+			t = For(e.Status).Anthropic
+		}
+		b := append([]byte(nil), `{"type":"error","error":{"type":`...)
+		b = jsonscan.AppendString(b, t)
+		b = append(b, `,"message":`...)
+		b = jsonscan.AppendString(b, e.Message)
+		return append(b, "}}"...)
 	}
-	b := append([]byte(nil), `{"type":"error","error":{"type":`...)
-	b = appendString(b, t)
-	b = append(b, `,"message":`...)
-	b = appendString(b, e.Message)
-	return append(b, "}}"...)
-}
-
-func openAIErrorJSON(e *UpstreamError) []byte {
 	t := e.Type
 	if t == "" {
-		t = apierr.For(e.Status).Chat
+		t = For(e.Status).Chat
 	}
 	code := e.Code
 	if code == "" && e.Status != 0 {
 		code = strconv.Itoa(e.Status)
 	}
 	b := append([]byte(nil), `{"error":{"message":`...)
-	b = appendString(b, e.Message)
+	b = jsonscan.AppendString(b, e.Message)
 	b = append(b, `,"type":`...)
-	b = appendString(b, t)
+	b = jsonscan.AppendString(b, t)
 	b = append(b, `,"param":null,"code":`...)
 	if code == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, code)
+		b = jsonscan.AppendString(b, code)
 	}
 	return append(b, "}}"...)
-}
-
-// ErrorJSON is e as an error body in the client's shape: Anthropic's
-// {"type":"error","error":{type,message}} when anthropic, else OpenAI's
-// {"error":{message,type,param,code}} (Chat and Responses clients). A type
-// that is not the shape's own comes from the error table.
-func ErrorJSON(anthropic bool, e *UpstreamError) []byte {
-	if anthropic {
-		return anthropicErrorJSON(e)
-	}
-	return openAIErrorJSON(e)
-}
-
-// AnthropicErrorBody converts an upstream error (status + body, any shape)
-// into an Anthropic error body {"type":"error","error":{type,message}}.
-// The gateway sends it with the same status.
-func AnthropicErrorBody(status int, body []byte) []byte {
-	return anthropicErrorJSON(ParseUpstreamError(status, body))
-}
-
-// OpenAIErrorBody converts an upstream error into an OpenAI error body
-// {"error":{message,type,param,code}} for Chat and Responses clients; code
-// is the upstream's code or else the status as a string.
-func OpenAIErrorBody(status int, body []byte) []byte {
-	return openAIErrorJSON(ParseUpstreamError(status, body))
 }
 
 // AnthropicErrorFrame is the in-stream error event for Messages clients:
 // "event: error" with {"type":"error","error":{type,message}}.
 func AnthropicErrorFrame(err error) sse.Frame {
-	return sse.Frame{Event: "error", Data: anthropicErrorJSON(asUpstreamError(err))}
+	return sse.Frame{Event: "error", Data: ErrorJSON(true, AsUpstreamError(err))}
 }
 
 // ChatErrorFrame is the in-stream error for Chat clients: a data-only frame
 // {"error":{...}} (the OpenAI convention); the gateway then ends the stream
 // without [DONE].
 func ChatErrorFrame(err error) sse.Frame {
-	return sse.Frame{Data: openAIErrorJSON(asUpstreamError(err))}
+	return sse.Frame{Data: ErrorJSON(false, AsUpstreamError(err))}
 }
 
 // ResponsesErrorFrame is a standalone Responses "error" event
 // ({"type":"error","code","message","param","sequence_number"}) for a
 // failure before any response.created was sent. Streams that already
-// started end with response.failed instead (see ChatToResponsesStream).
+// started end with response.failed instead.
 func ResponsesErrorFrame(err error, seq int) sse.Frame {
-	e := asUpstreamError(err)
+	e := AsUpstreamError(err)
 	code := e.Code
 	if code == "" {
-		code = apierr.For(e.Status).Responses
+		code = For(e.Status).Responses
 	}
 	b := append([]byte(nil), `{"type":"error","code":`...)
-	b = appendString(b, code)
+	b = jsonscan.AppendString(b, code)
 	b = append(b, `,"message":`...)
-	b = appendString(b, e.Message)
+	b = jsonscan.AppendString(b, e.Message)
 	b = append(b, `,"param":null,"sequence_number":`...)
-	b = appendInt(b, seq)
-	b = append(b, '}')
-	return sse.Frame{Event: "error", Data: b}
+	b = strconv.AppendInt(b, int64(seq), 10)
+	return sse.Frame{Event: "error", Data: append(b, '}')}
 }

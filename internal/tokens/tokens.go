@@ -1,8 +1,13 @@
-package translate
+// Package tokens counts the input tokens of a request body (Messages, Chat
+// or Responses): with the upstream model's own tokenizer when FlowGate has
+// it, else with an estimate that errs high. The gateway answers
+// count_tokens with it and the router checks context windows with it.
+package tokens
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -43,8 +48,8 @@ const (
 // It allocates nothing and returns an error only for a body that is not a
 // JSON object (or has an unterminated string).
 func EstimateTokens(body []byte) (int, error) {
-	if t := trimSpace(body); len(t) == 0 || t[0] != '{' {
-		return 0, fmt.Errorf("estimating tokens: %w: body is not a JSON object", ErrUpstreamBody)
+	if !isObject(body) {
+		return 0, fmt.Errorf("estimating tokens: %w", jsonscan.ErrNotObject)
 	}
 	var bytesN, nstr, fixed int
 	var prevKey []byte // the key the current value belongs to
@@ -65,7 +70,7 @@ func EstimateTokens(body []byte) (int, error) {
 		prevKey = nil
 	})
 	if !ok {
-		return 0, fmt.Errorf("estimating tokens: %w: unterminated string", ErrUpstreamBody)
+		return 0, errors.New("estimating tokens: request body has an unterminated string")
 	}
 	return baseTokens + fixed + (bytesN+nstr*perStringTokens*bytesPerToken+bytesPerToken-1)/bytesPerToken, nil
 }
@@ -143,8 +148,8 @@ func CountTokens(body []byte, model string) (n int, method string, err error) {
 		n, err = EstimateTokens(body)
 		return n, MethodEstimate, err
 	}
-	if t := trimSpace(body); len(t) == 0 || t[0] != '{' {
-		return 0, "", fmt.Errorf("counting tokens: %w: body is not a JSON object", ErrUpstreamBody)
+	if !isObject(body) {
+		return 0, "", fmt.Errorf("counting tokens: %w", jsonscan.ErrNotObject)
 	}
 	c := codecs[enc]()
 	if c == nil {
@@ -186,10 +191,16 @@ func CountTokens(body []byte, model string) (n int, method string, err error) {
 		n += m
 	})
 	if !ok {
-		return 0, "", fmt.Errorf("counting tokens: %w: unterminated string", ErrUpstreamBody)
+		return 0, "", errors.New("counting tokens: request body has an unterminated string")
 	}
 	if bad != nil {
 		return 0, "", fmt.Errorf("counting tokens with %s: %w", enc, bad)
 	}
 	return n, "tokenizer=" + enc, nil
+}
+
+// isObject reports whether body starts (after whitespace) with '{'.
+func isObject(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
 }

@@ -1,9 +1,12 @@
-package translate
+package apierr
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 )
+
+var errReset = errors.New("connection reset by peer")
 
 func TestErrorShapes(t *testing.T) {
 	cases := []struct {
@@ -22,7 +25,7 @@ func TestErrorShapes(t *testing.T) {
 			Type  string
 			Error struct{ Type, Message string }
 		}
-		if err := json.Unmarshal(AnthropicErrorBody(tc.status, []byte(tc.body)), &a); err != nil {
+		if err := json.Unmarshal(ErrorJSON(true, ParseUpstreamError(tc.status, []byte(tc.body))), &a); err != nil {
 			t.Fatal(err)
 		}
 		if a.Type != "error" || a.Error.Type != tc.anthType || a.Error.Message != tc.message {
@@ -35,7 +38,7 @@ func TestErrorShapes(t *testing.T) {
 				Code          string
 			}
 		}
-		if err := json.Unmarshal(OpenAIErrorBody(tc.status, []byte(tc.body)), &o); err != nil {
+		if err := json.Unmarshal(ErrorJSON(false, ParseUpstreamError(tc.status, []byte(tc.body))), &o); err != nil {
 			t.Fatal(err)
 		}
 		if o.Error.Type != tc.oaiType || o.Error.Message != tc.message || o.Error.Code != tc.oaiCodeStr {
