@@ -5,7 +5,6 @@ import (
 
 	"github.com/flowgate/flowgate/internal/jsonscan"
 	"github.com/flowgate/flowgate/internal/router"
-	"github.com/flowgate/flowgate/internal/translate"
 	"github.com/flowgate/flowgate/internal/upstream"
 )
 
@@ -18,21 +17,21 @@ const hdrReasoning = "X-Flowgate-Reasoning"
 
 // reasoningFor is the body and scan to pass through to at's deployment:
 // the client's own, or a copy without the signed thinking or encrypted
-// reasoning that deployment would reject (translate.MessagesReasoning,
-// translate.ResponsesReasoning). It records what was removed for the
+// reasoning that deployment would reject (messagesReasoning,
+// responsesReasoning). It records what was removed for the
 // response header and the request log. A body without reasoning state
 // costs a substring search.
 func (x *exchange) reasoningFor(at *router.Attempt) ([]byte, jsonscan.BodyInfo) {
 	foreign := !sameReasoningProvider(at.Origin, at.Deployment)
 	var (
 		body []byte
-		ch   translate.ReasoningChange
+		ch   reasoningChange
 	)
 	switch x.proto {
 	case upstream.Messages:
-		body, ch = translate.MessagesReasoning(x.body, foreign)
+		body, ch = messagesReasoning(x.body, foreign)
 	case upstream.Responses:
-		body, ch = translate.ResponsesReasoning(x.body, foreign)
+		body, ch = responsesReasoning(x.body, foreign)
 	}
 	if ch.Dropped == 0 {
 		return x.body, x.info

@@ -8,6 +8,12 @@ import (
 	"github.com/flowgate/flowgate/internal/apierr"
 )
 
+// AnthropicSignaturePrefix starts the encrypted_content of a Responses
+// reasoning item FlowGate built from Anthropic thinking; the Anthropic
+// signature follows it. ResponsesToAnthropic turns such an item back into
+// the thinking block; a Responses upstream never gets it.
+const AnthropicSignaturePrefix = "flowgate-anthropic-signature:"
+
 // rItem is one Responses output item being built.
 type rItem struct {
 	kind   blockKind // blockText = message, blockThinking = reasoning, blockTool = function_call

@@ -1,4 +1,4 @@
-package translate
+package gateway
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+
+	"github.com/flowgate/flowgate/internal/translate"
 )
 
 // Reasoning continuity. Signed thinking (Anthropic) and encrypted reasoning
@@ -16,14 +18,8 @@ import (
 // byte stays as the client sent it (signatures are echoed byte-exact, and
 // prompt caches key on the bytes).
 
-// AnthropicSignaturePrefix starts the encrypted_content of a Responses
-// reasoning item FlowGate built from Anthropic thinking; the Anthropic
-// signature follows it. ResponsesToAnthropic turns such an item back into
-// the thinking block; a Responses upstream never gets it.
-const AnthropicSignaturePrefix = "flowgate-anthropic-signature:"
-
-// ReasoningChange is what MessagesReasoning or ResponsesReasoning removed.
-type ReasoningChange struct {
+// reasoningChange is what messagesReasoning or responsesReasoning removed.
+type reasoningChange struct {
 	// Dropped counts the thinking blocks or reasoning items removed.
 	Dropped int
 	// ThinkingDisabled: the request's "thinking" setting was removed, since
@@ -31,9 +27,9 @@ type ReasoningChange struct {
 	ThinkingDisabled bool
 }
 
-// MessagesReasoning prepares an Anthropic Messages request for a deployment
+// messagesReasoning prepares an Anthropic Messages request for a deployment
 // that serves Messages natively. Thinking blocks signed
-// UnsignedThinkingSignature (FlowGate made them from another provider's
+// translate.UnsignedThinkingSignature (FlowGate made them from another provider's
 // reasoning) are always removed; with foreignOrigin (the session's
 // reasoning was made by a provider other than Anthropic) every thinking and
 // redacted_thinking block is. When blocks were removed and the last
@@ -41,9 +37,9 @@ type ReasoningChange struct {
 // turned off for the request, as Anthropic refuses that combination. The
 // body is returned unchanged, and not parsed, when it holds nothing to
 // remove.
-func MessagesReasoning(body []byte, foreignOrigin bool) ([]byte, ReasoningChange) {
-	var ch ReasoningChange
-	if !bytes.Contains(body, []byte(UnsignedThinkingSignature)) &&
+func messagesReasoning(body []byte, foreignOrigin bool) ([]byte, reasoningChange) {
+	var ch reasoningChange
+	if !bytes.Contains(body, []byte(translate.UnsignedThinkingSignature)) &&
 		(!foreignOrigin || !bytes.Contains(body, []byte(`"signature"`)) && !bytes.Contains(body, []byte("redacted_thinking"))) {
 		return body, ch
 	}
@@ -59,7 +55,7 @@ func MessagesReasoning(body []byte, foreignOrigin bool) ([]byte, ReasoningChange
 		lastTool = false
 		m.Get("content").ForEach(func(bi, b gjson.Result) bool {
 			t := b.Get("type").String()
-			if (t == "thinking" || t == "redacted_thinking") && (foreignOrigin || b.Get("signature").String() == UnsignedThinkingSignature) {
+			if (t == "thinking" || t == "redacted_thinking") && (foreignOrigin || b.Get("signature").String() == translate.UnsignedThinkingSignature) {
 				drop = append(drop, elem(elem("messages", mi)+".content", bi))
 				removed++
 				return true
@@ -100,22 +96,22 @@ func MessagesReasoning(body []byte, foreignOrigin bool) ([]byte, ReasoningChange
 	return deletePaths(body, drop), ch
 }
 
-// ResponsesReasoning prepares an OpenAI Responses request for a deployment
+// responsesReasoning prepares an OpenAI Responses request for a deployment
 // that serves Responses natively. Reasoning input items carrying an
-// Anthropic signature (AnthropicSignaturePrefix) are always removed; with
+// Anthropic signature (translate.AnthropicSignaturePrefix) are always removed; with
 // foreignOrigin (the session's reasoning was made by another provider or
 // account) every reasoning item with encrypted_content is, since the target
 // cannot decrypt it. The body is returned unchanged, and not parsed, when
 // it holds nothing to remove.
-func ResponsesReasoning(body []byte, foreignOrigin bool) ([]byte, ReasoningChange) {
-	var ch ReasoningChange
-	if !bytes.Contains(body, []byte(AnthropicSignaturePrefix)) && (!foreignOrigin || !bytes.Contains(body, []byte(`"encrypted_content"`))) {
+func responsesReasoning(body []byte, foreignOrigin bool) ([]byte, reasoningChange) {
+	var ch reasoningChange
+	if !bytes.Contains(body, []byte(translate.AnthropicSignaturePrefix)) && (!foreignOrigin || !bytes.Contains(body, []byte(`"encrypted_content"`))) {
 		return body, ch
 	}
 	var drop []string
 	gjson.GetBytes(body, "input").ForEach(func(i, it gjson.Result) bool {
 		enc := it.Get("encrypted_content").String()
-		if it.Get("type").String() == "reasoning" && enc != "" && (foreignOrigin || strings.HasPrefix(enc, AnthropicSignaturePrefix)) {
+		if it.Get("type").String() == "reasoning" && enc != "" && (foreignOrigin || strings.HasPrefix(enc, translate.AnthropicSignaturePrefix)) {
 			drop = append(drop, elem("input", i))
 		}
 		return true
