@@ -40,7 +40,10 @@ features; each is checked streaming and not unless its note says otherwise.
 
 ✅ every check passed; ❌ a check failed; "refused" the upstream cannot serve
 the feature and the gateway answers the clear error instead (the footnote
-says which); "n/a" the feature does not exist in the client's protocol.`
+says which); "dropped" the client sends an optional part with every request
+that the upstream cannot serve, so the gateway removes it and the turn
+succeeds without it; "n/a" the feature does not exist in the client's
+protocol.`
 
 func columns() []string {
 	var out []string

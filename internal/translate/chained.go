@@ -91,7 +91,8 @@ func ResponsesToAnthropic(body []byte, opts Options) (*Result, error) {
 	o.DeveloperRole = false
 	o.MaxCompletionTokens = false
 	o.ReasoningInHistory = false
-	o.signedThinking = true
+	o.anthropic = true
+	o.FileInput = true // Anthropic reads PDFs
 	mid, err := ResponsesToChat(body, o)
 	if err != nil {
 		return nil, err

@@ -58,7 +58,8 @@ type aBlock struct {
 	Text      string          `json:"text,omitempty"`     // text (never empty)
 	Thinking  *string         `json:"thinking,omitempty"` // thinking, with Signature
 	Signature string          `json:"signature,omitempty"`
-	Source    json.RawMessage `json:"source,omitempty"` // image
+	Source    json.RawMessage `json:"source,omitempty"` // image, document
+	Title     string          `json:"title,omitempty"`  // document
 	ID        string          `json:"id,omitempty"`     // tool_use, with Name and Input
 	Name      *string         `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
@@ -349,11 +350,34 @@ func chatUserBlocks(parts []chatPart, res *Result) []aBlock {
 			} else {
 				res.note("dropped image_url part without a usable url")
 			}
+		case "file":
+			if blk, ok := documentBlock(p.File); ok {
+				blk.CacheControl = p.CacheControl
+				bs = append(bs, blk)
+			} else {
+				res.note("dropped file part: only a PDF (a base64 data: URL or a URL) becomes an anthropic document")
+			}
 		default:
 			res.note("dropped " + p.Type + " content part: not supported by an anthropic upstream")
 		}
 	}
 	return bs
+}
+
+// documentBlock turns a chat file part holding a PDF (an inline data: URL,
+// or a URL carried from a Responses input_file) into a document block.
+func documentBlock(f *chatFile) (aBlock, bool) {
+	if f == nil {
+		return aBlock{}, false
+	}
+	title := f.Filename
+	if data, ok := strings.CutPrefix(f.FileData, "data:application/pdf;base64,"); ok {
+		return aBlock{Type: "document", Title: title, Source: mustJSON(map[string]string{"type": "base64", "media_type": "application/pdf", "data": data})}, true
+	}
+	if f.FileData == "" && f.FileURL != "" {
+		return aBlock{Type: "document", Title: title, Source: mustJSON(map[string]string{"type": "url", "url": f.FileURL})}, true
+	}
+	return aBlock{}, false
 }
 
 // imageBlock turns an image_url ({"url":...} or a string) into an image

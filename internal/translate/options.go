@@ -36,11 +36,12 @@ type Options struct {
 	// upstream (AnthropicToResponses), which can carry web search and
 	// documents by URL.
 	responses bool
-	// signedThinking marks the chat form made on the way to an Anthropic
+	// anthropic marks the chat form made on the way to an Anthropic
 	// upstream (ResponsesToAnthropic): reasoning items that carry an
 	// Anthropic signature (AnthropicSignaturePrefix) come back as signed
-	// reasoning on the next assistant message, so they become thinking.
-	signedThinking bool
+	// reasoning on the next assistant message, so they become thinking, and
+	// input_file parts by URL are kept (they become document blocks).
+	anthropic bool
 }
 
 // model is the upstream model: Model, or the client's when Model is "".

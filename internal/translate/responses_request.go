@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -138,8 +139,9 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 	msgs := make([]chatMessage, len(out.Messages), len(out.Messages)+len(items))
 	copy(msgs, out.Messages)
 	var (
-		reasoning strings.Builder
-		sig       string // Anthropic signature of the pending reasoning
+		reasoning  strings.Builder
+		sig        string     // Anthropic signature of the pending reasoning
+		toolImages []chatPart // images returned by the current run of tool outputs
 	)
 	// attach hands the pending reasoning to the assistant message m.
 	attach := func(m *chatMessage) {
@@ -156,7 +158,11 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 		}
 		switch typ {
 		case "message":
-			m, err := respMessage(it, sysRole)
+			m, err := respMessage(it, sysRole, opts)
+			var refused *refusal
+			if errors.As(err, &refused) {
+				return refused.at(fmt.Sprintf("input[%d].", i), res.ClientModel)
+			}
 			if err != nil {
 				return fmt.Errorf("decoding responses input[%d]: %w", i, err)
 			}
@@ -187,9 +193,17 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 				msgs = append(msgs, m)
 			}
 		case "function_call_output", "custom_tool_call_output":
-			msgs = append(msgs, chatMessage{Role: "tool", ToolCallID: it.CallID, Content: jsonString(outputText(it.Output))})
+			text, images := toolOutput(it.Output)
+			msgs = append(msgs, chatMessage{Role: "tool", ToolCallID: it.CallID, Content: jsonString(text)})
+			toolImages = append(toolImages, images...)
+			if len(toolImages) > 0 && (i+1 == len(items) || !strings.HasSuffix(items[i+1].Type, "_call_output")) {
+				// Chat tool messages carry text only: the images the tools
+				// returned follow the run of tool messages as one user message.
+				msgs = append(msgs, chatMessage{Role: "user", Content: chatContent(toolImages, true)})
+				toolImages = nil
+			}
 		case "reasoning":
-			if s, ok := strings.CutPrefix(it.EncryptedContent, AnthropicSignaturePrefix); ok && opts.signedThinking {
+			if s, ok := strings.CutPrefix(it.EncryptedContent, AnthropicSignaturePrefix); ok && opts.anthropic {
 				sig = s
 			}
 			for _, s := range it.Summary {
@@ -205,7 +219,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 
 // respMessage converts a message item. developer and system stay
 // instructions (sysRole), never user.
-func respMessage(it respItem, sysRole string) (chatMessage, error) {
+func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error) {
 	role := it.Role
 	switch role {
 	case "developer", "system":
@@ -227,7 +241,7 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 	}
 	var out []chatPart
 	hasImage := false
-	for _, p := range parts {
+	for j, p := range parts {
 		switch p.Type {
 		case "input_text", "output_text", "text", "summary_text":
 			out = append(out, chatPart{Type: "text", Text: p.Text})
@@ -238,32 +252,47 @@ func respMessage(it respItem, sysRole string) (chatMessage, error) {
 				out = append(out, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
 				hasImage = true
 			}
+		case "input_file":
+			// A file dropped here would be answered as if it had been read.
+			if !opts.FileInput || p.FileData == "" && !opts.anthropic {
+				return chatMessage{}, &refusal{what: fmt.Sprintf("content[%d] is an input_file (%s)", j, cmp.Or(p.Filename, "a file")),
+					fix: "send the document's text instead"}
+			}
+			out = append(out, chatPart{Type: "file", File: &chatFile{Filename: p.Filename, FileData: p.FileData, FileURL: p.FileURL}})
+			hasImage = true
 		}
 	}
 	return chatMessage{Role: role, Content: chatContent(out, hasImage)}, nil
 }
 
-// outputText flattens a function_call_output "output" (a string, or a list
-// of input_text / input_image parts) into the tool message text.
-func outputText(raw json.RawMessage) string {
+// toolOutput splits a function_call_output "output" (a string, or a list
+// of input_text / input_image parts) into the tool message text and the
+// images it holds.
+func toolOutput(raw json.RawMessage) (string, []chatPart) {
 	if raw = trimSpace(raw); isNull(raw) {
-		return ""
+		return "", nil
 	}
 	if raw[0] == '"' {
-		return rawText(raw)
+		return rawText(raw), nil
 	}
 	var parts []respPart
-	if unmarshal(raw, &parts) == nil {
-		var sb strings.Builder
-		for _, p := range parts {
-			if p.Text != "" {
-				if sb.Len() > 0 {
-					sb.WriteByte('\n')
-				}
-				sb.WriteString(p.Text)
-			}
-		}
-		return sb.String()
+	if unmarshal(raw, &parts) != nil {
+		return string(raw), nil
 	}
-	return string(raw)
+	var (
+		sb     strings.Builder
+		images []chatPart
+	)
+	for _, p := range parts {
+		if u := rawText(p.ImageURL); p.Type == "input_image" && u != "" {
+			images = append(images, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
+		}
+		if p.Text != "" {
+			if sb.Len() > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(p.Text)
+		}
+	}
+	return sb.String(), images
 }
