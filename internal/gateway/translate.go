@@ -57,7 +57,8 @@ func unsupported(from, to upstream.Protocol) error {
 type translateAdapter struct{}
 
 func (translateAdapter) Request(from, to upstream.Protocol, body []byte, target *upstream.Target, alias string) (*Conversion, error) {
-	opts := translate.Options{Model: target.Model, FileInput: target.FileInput}
+	opts := translate.Options{Model: target.Model, FileInput: target.FileInput, MaxCompletionTokens: target.ReasoningModel,
+		DeveloperRole: target.ReasoningModel, ReasoningInHistory: target.ReasoningInHistory, DefaultMaxTokens: target.MaxOutputTokens}
 	var (
 		res *translate.Result
 		err error

@@ -418,13 +418,20 @@ func (p *parser) modelList(doc map[string]any, c *Config) {
 			}
 			if v, ok := mi["max_output_tokens"]; ok && v != nil {
 				d.MaxOutputTokens = p.intRange(path+".model_info.max_output_tokens", v, 1, 1<<40, 0)
+				d.Target.MaxOutputTokens = d.MaxOutputTokens
 			}
-			if v, ok := mi["supports_pdf_input"]; ok && v != nil {
-				b, isBool := v.(bool)
-				if !isBool {
-					p.add(path+".model_info.supports_pdf_input", "must be true or false, got %v", v)
+			for _, f := range []struct {
+				k   string
+				dst *bool
+			}{{"supports_pdf_input", &d.Target.FileInput}, {"reasoning_in_history", &d.Target.ReasoningInHistory}} {
+				k, dst := f.k, f.dst
+				if v, ok := mi[k]; ok && v != nil {
+					b, isBool := v.(bool)
+					if !isBool {
+						p.add(path+".model_info."+k, "must be true or false, got %v", v)
+					}
+					*dst = b
 				}
-				d.Target.FileInput = b
 			}
 		}
 		if v, ok := lp["timeout"]; ok && v != nil {

@@ -121,7 +121,19 @@ type Target struct {
 	// FileInput: the model reads PDF files sent inline in Chat requests
 	// (model_info.supports_pdf_input). Default: false.
 	FileInput bool
-	urls      [numOps]string
+	// ReasoningModel: an OpenAI reasoning model (o1, o3, o4-mini, gpt-5...),
+	// which takes the token limit only as max_completion_tokens and wants
+	// instructions in the "developer" role. Set by NewTarget from the model
+	// name, as LiteLLM does.
+	ReasoningModel bool
+	// ReasoningInHistory: the upstream needs earlier assistant reasoning
+	// sent back as reasoning_content (DeepSeek and Kimi thinking models on
+	// tool turns; model_info.reasoning_in_history). Default: false.
+	ReasoningInHistory bool
+	// MaxOutputTokens is model_info.max_output_tokens, the limit sent to an
+	// Anthropic upstream when a translated request sets none (0: 8192).
+	MaxOutputTokens int
+	urls            [numOps]string
 	// parsed are urls parsed once; nil when a URL does not parse or
 	// carries user info (the call then goes through http.Client, which
 	// reports the error or adds basic auth).
@@ -138,7 +150,8 @@ func NewTarget(kind Kind, model, base, apiKey string, extra []string) *Target {
 		base = kind.DefaultBase()
 	}
 	base = strings.TrimRight(base, "/")
-	t := &Target{Kind: kind, Model: model, ModelJSON: jsonscan.AppendString(nil, model), Base: base, APIKey: apiKey}
+	t := &Target{Kind: kind, Model: model, ModelJSON: jsonscan.AppendString(nil, model), Base: base, APIKey: apiKey,
+		ReasoningModel: kind != KindAnthropic && isOpenAIReasoningModel(model)}
 	switch kind {
 	case KindAnthropic:
 		t.Native[Messages] = true
@@ -195,4 +208,16 @@ func (t *Target) PreferredNative() Protocol {
 		}
 	}
 	return Chat
+}
+
+// isOpenAIReasoningModel reports whether model (without a provider prefix,
+// possibly with an org path such as "openai/gpt-5") names an OpenAI
+// reasoning model: the o-series (o1, o3, o4-mini...) and gpt-5 and later.
+func isOpenAIReasoningModel(model string) bool {
+	m := strings.ToLower(model[strings.LastIndexByte(model, '/')+1:])
+	if len(m) >= 2 && m[0] == 'o' && m[1] >= '1' && m[1] <= '9' {
+		return true
+	}
+	v, ok := strings.CutPrefix(m, "gpt-")
+	return ok && len(v) > 0 && v[0] >= '5' && v[0] <= '9'
 }
