@@ -43,7 +43,14 @@ the feature and the gateway answers the clear error instead (the footnote
 says which); "dropped" the client sends an optional part with every request
 that the upstream cannot serve, so the gateway removes it and the turn
 succeeds without it; "n/a" the feature does not exist in the client's
-protocol.`
+protocol.
+
+The real clients drive the rows they can in e2e/ (run by .ci/run with
+FLOWGATE_E2E=1): Claude Code 2.1.197 and Codex 0.169.0, through the gateway
+to a Chat and an Anthropic upstream, with text, one tool, parallel tools
+streamed interleaved (both calls run), an image read from a file, a
+two-turn session with thinking, and a session whose second turn falls back
+to another provider that rejects reasoning it did not issue.`
 
 func columns() []string {
 	var out []string
