@@ -107,9 +107,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	switch ev.Type {
 	case "message_start":
 		if ev.Message != nil {
-			if s.out.id == "" && s.opts.ID == "" {
-				s.out.id = convertID(ev.Message.ID, "chatcmpl-", "msg_")
-			}
+			s.upstream = ev.Message.ID
 			s.usage = ev.Message.Usage
 		}
 		s.start()
@@ -229,12 +227,12 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 	case "text":
 		b.kind = blockText
 		s.blocks = append(s.blocks, b)
-		s.out.text("content", cb.Text)
+		s.out.textDelta("content", cb.Text)
 	case "thinking":
 		b.kind = blockThinking
 		s.blocks = append(s.blocks, b)
-		s.out.text("reasoning_content", cb.Thinking)
-		s.out.text("reasoning_signature", cb.Signature)
+		s.out.textDelta("reasoning_content", cb.Thinking)
+		s.out.textDelta("reasoning_signature", cb.Signature)
 	case "tool_use":
 		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
 		s.spare = nil
@@ -244,7 +242,7 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		if id == "" {
 			id = newID("call_")
 		}
-		s.out.toolHead(b.tool, id, cb.Name)
+		s.out.toolHead(b.tool, id, cmp.Or(cb.Name, UnnamedToolName))
 	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 		s.blocks = append(s.blocks, b)
 	}
@@ -254,11 +252,11 @@ func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	d := s.ev.Delta
 	switch {
 	case d.Type == "text_delta" && b.kind == blockText:
-		s.out.text("content", d.Text)
+		s.out.textDelta("content", d.Text)
 	case d.Type == "thinking_delta" && b.kind == blockThinking:
-		s.out.text("reasoning_content", d.Thinking)
+		s.out.textDelta("reasoning_content", d.Thinking)
 	case d.Type == "signature_delta" && b.kind == blockThinking:
-		s.out.text("reasoning_signature", d.Signature)
+		s.out.textDelta("reasoning_signature", d.Signature)
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true

@@ -202,7 +202,7 @@ func (s *ChatToAnthropicStream) closeOpen() {
 // complete sends message_delta and message_stop (chatSink).
 func (s *ChatToAnthropicStream) complete() {
 	if !s.finishSeen {
-		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.calls.any(), nil, nil)
+		s.stopReason, s.stopSeq = anthropicStop(s.reason, s.calls.any(), nil, nil)
 	}
 	u := anthropicUsage(s.usage)
 	if s.usage == nil {

@@ -9,8 +9,9 @@ import (
 
 // The directions between Messages and Responses go through the chat form:
 // the request is translated twice, the answer and the stream chained
-// through the two machines (a chatChain hands each chunk over as a value),
-// so each inherits the guarantees and notes of both halves.
+// through the two machines (the first one's events go straight to the
+// second's chatIn), so each inherits the guarantees and notes of both
+// halves.
 
 // AnthropicToResponses translates a Messages request for a Responses-only
 // upstream: AnthropicToChat (in the form that keeps web_search server tools
@@ -44,9 +45,8 @@ func ResponsesResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 // ChatToAnthropicStream. Errors, a failed response and a truncated stream
 // end with the Anthropic error event.
 type ResponsesToAnthropicStream struct {
-	r     *ResponsesToChatStream
-	c     *ChatToAnthropicStream
-	chain chatChain
+	r *ResponsesToChatStream
+	c *ChatToAnthropicStream
 }
 
 // NewResponsesToAnthropicStream starts a translator reporting model alias
@@ -55,18 +55,17 @@ func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesT
 	opts.CreatedAt = unixOr(opts.CreatedAt)
 	s := &ResponsesToAnthropicStream{r: NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}),
 		c: NewChatToAnthropicStream(alias, opts)}
-	s.chain.next = s.c
-	s.r.out.sink = &s.chain
+	s.r.out = &s.c.chatIn
 	return s
 }
 
 // Feed consumes one upstream event's data.
 func (s *ResponsesToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
 	s.c.e.reset()
-	s.chain.err = nil
+	s.c.err = nil
 	_, err := s.r.Feed(data)
-	if s.chain.err != nil {
-		err = s.chain.err // the Messages side failed on what it was handed: report that
+	if s.c.err != nil {
+		err = s.c.err // the Messages side failed on what it was handed: report that
 	}
 	return s.c.e.frames(), err
 }
@@ -127,31 +126,26 @@ func AnthropicResponseToResponses(body []byte, alias string, tools *ToolNames) (
 // AnthropicToResponsesStream chains an AnthropicToChatStream into a
 // ChatToResponsesStream.
 type AnthropicToResponsesStream struct {
-	a     *AnthropicToChatStream
-	r     *ChatToResponsesStream
-	chain chatChain
+	a *AnthropicToChatStream
+	r *ChatToResponsesStream
 }
 
 // NewAnthropicToResponsesStream starts a translator reporting model alias
 // (opts as for NewChatToResponsesStream).
 func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
 	opts.CreatedAt = unixOr(opts.CreatedAt)
-	ao := StreamOptions{CreatedAt: opts.CreatedAt}
-	if opts.ID != "" {
-		ao.ID = "chatcmpl-" + opts.ID
-	}
-	s := &AnthropicToResponsesStream{a: NewAnthropicToChatStream(alias, ao), r: NewChatToResponsesStream(alias, opts)}
-	s.chain.next = s.r
-	s.a.out.sink = &s.chain
+	s := &AnthropicToResponsesStream{a: NewAnthropicToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}),
+		r: NewChatToResponsesStream(alias, opts)}
+	s.a.out = &s.r.chatIn
 	return s
 }
 
 // Feed consumes one upstream event's data.
 func (s *AnthropicToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
 	s.r.e.reset()
-	s.chain.err = nil
+	s.r.err = nil
 	_, err := s.a.Feed(data)
-	return s.r.e.frames(), cmp.Or(err, s.chain.err)
+	return s.r.e.frames(), cmp.Or(err, s.r.err)
 }
 
 // Finish ends the stream (see ChatToResponsesStream.Finish).
@@ -159,9 +153,9 @@ func (s *AnthropicToResponsesStream) Finish(err error) []sse.Frame {
 	var out []sse.Frame
 	if err == nil && !s.a.done && s.a.finishSeen {
 		s.r.e.reset()
-		s.chain.err = nil
-		s.a.finalize() // usage chunk and [DONE]
-		out, err = s.r.e.frames(), s.chain.err
+		s.r.err = nil
+		s.a.finalize() // usage and the end
+		out, err = s.r.e.frames(), s.r.err
 	}
 	s.a.done = true
 	return append(out, s.r.Finish(err)...)

@@ -79,17 +79,19 @@ type callSink interface {
 }
 
 // chatIn reads a Chat stream for the machines that turn it into another
-// protocol: chunks, usage, the finish_reason, and text, reasoning and tool
-// calls in the order the client must get them. It runs the machine's life
-// (Feed, Finish: after a finish_reason a clean end completes the answer
-// even without [DONE]); the machine (w) writes the events.
+// protocol: chunks (Feed) or, chained behind a parser, its events
+// (chatEvents), giving the machine (w) text, reasoning and tool calls in
+// the order the client must get them, the usage and the finish_reason. It
+// runs the machine's life (Feed, Finish: after a finish_reason a clean end
+// completes the answer even without [DONE]).
 type chatIn struct {
 	w          chatSink
 	e          emitter
+	err        error // the first error of this Feed
 	done       bool
 	chunk      chatResponse
 	calls      chatCalls
-	finish     string
+	reason     string // the finish_reason
 	finishSeen bool
 	usage      *chatUsage
 }
@@ -117,13 +119,15 @@ func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
 		return nil, nil
 	}
 	in.e.reset()
-	var err error
+	in.err = nil
 	if sse.IsDone(data) {
-		err = in.takeDone()
-	} else if err = decodeChunk(data, &in.chunk); err == nil {
-		err = in.take(&in.chunk)
+		in.end(nil)
+	} else if err := decodeChunk(data, &in.chunk); err != nil {
+		in.err = err
+	} else {
+		in.take(&in.chunk)
 	}
-	return in.e.frames(), err
+	return in.e.frames(), in.err
 }
 
 // Finish ends the stream; calls after the end return nil.
@@ -142,30 +146,106 @@ func (in *chatIn) Finish(err error) []sse.Frame {
 	return in.e.frames()
 }
 
-// chatReader is a machine that reads a Chat stream, as chatChain feeds it.
-type chatReader interface {
-	take(c *chatResponse) error // one chunk
-	takeDone() error            // [DONE]
+// take reads one chunk.
+func (in *chatIn) take(c *chatResponse) {
+	if c.Error != nil {
+		in.err = c.Error.Err(0)
+		return
+	}
+	if c.Usage != nil {
+		in.usage = c.Usage
+	}
+	in.head(c.ID)
+	ch := choiceZero(c)
+	if ch == nil {
+		return
+	}
+	if d := ch.Delta; d != nil {
+		in.think(d.reasoning())
+		in.textDelta("content", d.text())
+		if d.FunctionCall != nil {
+			d.ToolCalls = append(d.ToolCalls, chatDeltaCall{Index: new(0), Function: *d.FunctionCall})
+		}
+		for i := range d.ToolCalls {
+			in.tool(&d.ToolCalls[i])
+		}
+	}
+	if ch.FinishReason != "" {
+		in.finished(ch)
+	}
 }
 
-func (in *chatIn) take(c *chatResponse) error {
-	if in.done {
-		return nil
+// reading reports whether events are still taken: not after the end or
+// an error.
+func (in *chatIn) reading() bool { return !in.done && in.err == nil }
+
+func (in *chatIn) head(id string) {
+	if in.reading() {
+		in.w.start(id)
 	}
-	ch, err := in.read(c, in.w)
-	if err == nil && ch != nil && ch.FinishReason != "" {
+}
+
+func (in *chatIn) textDelta(field, text string) {
+	switch {
+	case !in.reading() || text == "":
+	case field == "reasoning_content":
+		in.think(text, "")
+	case field == "reasoning_signature":
+		in.think("", text)
+	case in.calls.busy():
+		in.calls.hold(false, text)
+	default:
+		in.w.text(text)
+	}
+}
+
+// think takes reasoning text and its signature.
+func (in *chatIn) think(text, sig string) {
+	if !in.reading() || text == "" && sig == "" {
+		return
+	}
+	held := in.calls.busy()
+	if held {
+		in.calls.hold(true, text)
+	}
+	in.w.reasoning(text, sig, held)
+}
+
+func (in *chatIn) toolHead(index int, id, name string) {
+	in.tool(&chatDeltaCall{Index: &index, ID: id, Function: chatDeltaFunc{Name: name}})
+}
+
+func (in *chatIn) toolArgs(index int, args string) {
+	in.tool(&chatDeltaCall{Index: &index, Function: chatDeltaFunc{Arguments: args}})
+}
+
+func (in *chatIn) tool(tc *chatDeltaCall) {
+	if in.reading() {
+		in.err = in.calls.fragment(tc, in.w)
+	}
+}
+
+func (in *chatIn) finish(reason string) { in.finished(&chatChoice{FinishReason: finishReason(reason)}) }
+
+// finished takes the choice that carried a finish_reason: every call and
+// the open block or item end.
+func (in *chatIn) finished(ch *chatChoice) {
+	if in.reading() {
+		in.finishSeen, in.reason = true, string(ch.FinishReason)
 		in.w.finished(ch)
-		err = in.closeAll()
+		in.err = in.closeAll()
 	}
-	return err
 }
 
-func (in *chatIn) takeDone() error {
-	if in.done {
-		return nil
+// end takes the usage (nil: none) and completes the answer.
+func (in *chatIn) end(usage *chatUsage) {
+	if in.reading() {
+		if usage != nil {
+			in.usage = usage
+		}
+		in.w.start("")
+		in.err = in.finalize()
 	}
-	in.w.start("")
-	return in.finalize()
 }
 
 // closeAll ends every tool call and the open block or item (a call with
@@ -186,75 +266,6 @@ func (in *chatIn) finalize() error {
 	}
 	in.done = true
 	in.w.complete()
-	return nil
-}
-
-// chatChain feeds the chunks of a machine that ends in Chat straight to a
-// machine that reads Chat, keeping the first error.
-type chatChain struct {
-	next chatReader
-	err  error
-}
-
-func (c *chatChain) chunk(ch *chatResponse) {
-	if c.err == nil {
-		c.err = c.next.take(ch)
-	}
-}
-
-func (c *chatChain) done() {
-	if c.err == nil {
-		c.err = c.next.takeDone()
-	}
-}
-
-// read takes one chunk and returns its first choice, if any.
-func (in *chatIn) read(c *chatResponse, w chatSink) (*chatChoice, error) {
-	if c.Error != nil {
-		return nil, c.Error.Err(0)
-	}
-	if c.Usage != nil {
-		in.usage = c.Usage
-	}
-	w.start(c.ID)
-	ch := choiceZero(c)
-	if ch == nil {
-		return nil, nil
-	}
-	if d := ch.Delta; d != nil {
-		if err := in.delta(d, w); err != nil {
-			return nil, err
-		}
-	}
-	if ch.FinishReason != "" {
-		in.finishSeen, in.finish = true, string(ch.FinishReason)
-	}
-	return ch, nil
-}
-
-func (in *chatIn) delta(d *chatRespMsg, w chatSink) error {
-	if text, sig := d.reasoning(); text != "" || sig != "" {
-		held := in.calls.busy()
-		if held {
-			in.calls.hold(true, text)
-		}
-		w.reasoning(text, sig, held)
-	}
-	if text := d.text(); text != "" {
-		if in.calls.busy() {
-			in.calls.hold(false, text)
-		} else {
-			w.text(text)
-		}
-	}
-	if d.FunctionCall != nil {
-		d.ToolCalls = append(d.ToolCalls, chatDeltaCall{Index: new(0), Function: *d.FunctionCall})
-	}
-	for i := range d.ToolCalls {
-		if err := in.calls.fragment(&d.ToolCalls[i], w); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

@@ -100,8 +100,8 @@ func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 func (s *ResponsesToChatStream) event(ev *respEvent) error {
 	switch ev.Type {
 	case "response.created", "response.in_progress", "response.queued":
-		if ev.Response != nil && s.out.id == "" {
-			s.out.id = ev.Response.ID
+		if ev.Response != nil && s.upstream == "" {
+			s.upstream = ev.Response.ID
 		}
 		s.start()
 	case "response.output_item.added":
@@ -125,7 +125,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if d := ev.delta; d != "" {
 			it.sawText, s.anyText = true, true
-			s.out.text(field, d)
+			s.out.textDelta(field, d)
 		}
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		s.start()
@@ -139,12 +139,12 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if ev.SummaryIndex != nil && *ev.SummaryIndex != it.summary {
 			if it.sawText {
-				s.out.text("reasoning_content", "\n\n")
+				s.out.textDelta("reasoning_content", "\n\n")
 			}
 			it.summary = *ev.SummaryIndex
 		}
 		it.sawText = true
-		s.out.text("reasoning_content", d)
+		s.out.textDelta("reasoning_content", d)
 	case "response.function_call_arguments.delta":
 		s.start()
 		it := s.find(ev.OutputIndex, ev.ItemID)
@@ -261,7 +261,7 @@ func (s *ResponsesToChatStream) advance() error {
 			}
 			s.active, s.queue = s.queue[0], s.queue[1:]
 			it := &s.items[s.active]
-			s.out.toolHead(it.call, it.callID, it.name)
+			s.out.toolHead(it.call, it.callID, cmp.Or(it.name, UnnamedToolName))
 		}
 		it := &s.items[s.active]
 		if it.sent < len(it.args) {
@@ -310,13 +310,13 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 		it.sawText = true
 		switch {
 		case it.typ == "reasoning":
-			s.out.text("reasoning_content", text)
+			s.out.textDelta("reasoning_content", text)
 		case refusal:
 			s.anyText = true
-			s.out.text("refusal", text)
+			s.out.textDelta("refusal", text)
 		default:
 			s.anyText = true
-			s.out.text("content", text)
+			s.out.textDelta("content", text)
 		}
 	}
 	return nil
@@ -362,7 +362,7 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 					if refusal {
 						field = "refusal"
 					}
-					s.out.text(field, text)
+					s.out.textDelta(field, text)
 				}
 			}
 		}

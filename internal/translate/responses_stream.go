@@ -213,6 +213,6 @@ func (s *ChatToResponsesStream) closeOpen() {
 
 // complete sends response.completed or response.incomplete (chatSink).
 func (s *ChatToResponsesStream) complete() {
-	status, reason := respStatusOf(s.finish)
+	status, reason := respStatusOf(s.reason)
 	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
 }
