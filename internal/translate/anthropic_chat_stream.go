@@ -196,16 +196,20 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 }
 
 // Finish ends the stream (see AnthropicToChatStream).
-func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
+func (s *AnthropicToChatStream) Finish(err error) []sse.Frame { return s.finish(err, s.close) }
+
+// close ends the events once the upstream body ended: after message_delta
+// a clean end completes the answer, else it returns why the stream failed.
+func (s *AnthropicToChatStream) close(err error) error {
 	if s.done {
-		return nil
+		return err
 	}
 	if err == nil && s.finishSeen {
-		s.e.reset()
 		s.finalize()
-		return s.e.frames()
+		return nil
 	}
-	return s.fail(cmp.Or(err, errStreamTruncated))
+	s.done = true
+	return cmp.Or(err, errStreamTruncated)
 }
 
 func setIf(dst *int, v *int) {

@@ -163,6 +163,19 @@ func (w *chatWriter) start() {
 	w.out.head(id)
 }
 
+// finish is a parser's Finish: nothing after the end, else close's events,
+// or a chat error frame when close says the stream failed.
+func (w *chatWriter) finish(err error, close func(error) error) []sse.Frame {
+	if w.done {
+		return nil
+	}
+	w.e.reset()
+	if err = close(err); err != nil {
+		return w.fail(err)
+	}
+	return w.e.frames()
+}
+
 // fail ends the stream with a chat error frame ({"error":{...}}, no
 // [DONE]).
 func (w *chatWriter) fail(err error) []sse.Frame {

@@ -198,11 +198,16 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 
 // Finish ends the stream: nothing more after the terminal event, else a
 // chat error frame.
-func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
+func (s *ResponsesToChatStream) Finish(err error) []sse.Frame { return s.finish(err, s.close) }
+
+// close ends the events once the upstream body ended: the stream failed
+// unless the terminal event came.
+func (s *ResponsesToChatStream) close(err error) error {
 	if s.done {
-		return nil
+		return err
 	}
-	return s.fail(cmp.Or(err, errRespStreamTruncated))
+	s.done = true
+	return cmp.Or(err, errRespStreamTruncated)
 }
 
 // find returns the item at output index idx (or with item id id).
