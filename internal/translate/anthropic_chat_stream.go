@@ -242,11 +242,7 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		s.spare = nil
 		s.tools++
 		s.blocks = append(s.blocks, b)
-		id := cb.ID
-		if id == "" {
-			id = newID("call_")
-		}
-		s.out.toolHead(b.tool, id, cmp.Or(cb.Name, UnnamedToolName))
+		s.out.toolHead(b.tool, idOr(cb.ID, "call_"), cmp.Or(cb.Name, UnnamedToolName))
 	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 		s.blocks = append(s.blocks, b)
 	}

@@ -142,11 +142,7 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 // openCall starts a tool_use block (callSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
 	s.closeOpen()
-	id := c.id
-	if id == "" {
-		id = newID("toolu_")
-	}
-	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: id, Name: &c.name, Input: json.RawMessage("{}")}))
+	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: idOr(c.id, "toolu_"), Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
 // callArgs sends an input_json_delta (callSink).

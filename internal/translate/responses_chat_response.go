@@ -174,9 +174,4 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 
 // respCallID is a function_call item's call id (its item id, or a new id,
 // when the upstream left call_id out).
-func respCallID(it *respItem) string {
-	if id := cmp.Or(it.CallID, it.ID); id != "" {
-		return id
-	}
-	return newID("call_")
-}
+func respCallID(it *respItem) string { return idOr(cmp.Or(it.CallID, it.ID), "call_") }

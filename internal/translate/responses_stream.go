@@ -157,11 +157,7 @@ func (s *ChatToResponsesStream) text(text string) {
 
 // openCall adds a function_call item (callSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
-	it := &rItem{kind: blockTool, callID: c.id, ref: s.opts.Tools.Client(c.name)}
-	if it.callID == "" {
-		it.callID = newID("call_")
-	}
-	s.add(it, "fc_")
+	s.add(&rItem{kind: blockTool, callID: idOr(c.id, "call_"), ref: s.opts.Tools.Client(c.name)}, "fc_")
 }
 
 // callArgs sends an arguments delta of the open call (callSink).
