@@ -139,13 +139,13 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e.end()
 }
 
-// openCall starts a tool_use block (callSink).
+// openCall starts a tool_use block (chatSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
 	s.closeOpen()
 	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: idOr(c.id, "toolu_"), Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
-// callArgs sends an input_json_delta (callSink).
+// callArgs sends an input_json_delta (chatSink).
 func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.outputChars += len(frag)
@@ -154,21 +154,12 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 }
 
 // heldArgs: nothing for empty arguments (the block started with input {}),
-// else argsObject's (callSink).
+// else argsObject's (chatSink).
 func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
 	}
 	return string(argsObject(string(args)))
-}
-
-// segment sends held text or thinking (callSink).
-func (s *ChatToAnthropicStream) segment(seg segment) {
-	if seg.thinking {
-		s.thinking(seg.text)
-	} else {
-		s.text(seg.text)
-	}
 }
 
 func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMessage) {

@@ -56,26 +56,12 @@ type chatCall struct {
 	ended  bool
 }
 
-// heldEntry is a call or a text/reasoning segment waiting its turn.
+// heldEntry is a call, or text or reasoning that arrived while a call was
+// being sent, waiting its turn.
 type heldEntry struct {
-	call *chatCall
-	seg  segment
-}
-
-// callSink is what chatCalls asks a machine to send.
-type callSink interface {
-	// openCall starts the call's block or item (ending any open text or
-	// reasoning block first); c.id and c.name are final.
-	openCall(c *chatCall)
-	// callArgs sends an arguments fragment of the open call.
-	callArgs(c *chatCall, frag string)
-	// closeOpen ends the open block or item (the call's, when one is open).
-	closeOpen()
-	// heldArgs returns what to send for arguments that did not start with
-	// '{' (blank for none, else valid JSON); "" sends nothing.
-	heldArgs(args []byte) string
-	// segment sends held text or reasoning.
-	segment(seg segment)
+	call     *chatCall
+	thinking bool
+	text     string
 }
 
 // chatIn reads a Chat stream for the machines that turn it into another
@@ -96,16 +82,26 @@ type chatIn struct {
 	usage      *chatUsage
 }
 
-// chatSink is a machine's side of chatIn.
+// chatSink is a machine's side of chatIn and chatCalls.
 type chatSink interface {
-	callSink
 	// start sends the message or response head, once.
 	start(upstreamID string)
 	// reasoning takes reasoning text and its signature; held means a call
-	// is being sent and chatIn holds the text until it ends.
+	// is being sent and chatIn holds the text until it ends (it comes back
+	// without a signature).
 	reasoning(text, sig string, held bool)
 	// text sends answer text.
 	text(text string)
+	// openCall starts the call's block or item (ending any open text or
+	// reasoning block first); c.id and c.name are final.
+	openCall(c *chatCall)
+	// callArgs sends an arguments fragment of the open call.
+	callArgs(c *chatCall, frag string)
+	// heldArgs returns what to send for arguments that did not start with
+	// '{' (blank for none, else valid JSON); "" sends nothing.
+	heldArgs(args []byte) string
+	// closeOpen ends the open block or item (the call's, when one is open).
+	closeOpen()
 	// finished sees the choice that carried a finish_reason.
 	finished(ch *chatChoice)
 	// complete sends the events that end a finished answer.
@@ -278,15 +274,15 @@ func (a *chatCalls) any() bool { return len(a.calls) > 0 }
 
 // hold queues text or reasoning that arrived while a call is being sent.
 func (a *chatCalls) hold(thinking bool, text string) {
-	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].seg.thinking == thinking {
-		a.queue[n-1].seg.text += text
+	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].thinking == thinking {
+		a.queue[n-1].text += text
 		return
 	}
-	a.queue = append(a.queue, heldEntry{seg: segment{thinking, text}})
+	a.queue = append(a.queue, heldEntry{thinking: thinking, text: text})
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
-func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
+func (a *chatCalls) fragment(tc *chatDeltaCall, w chatSink) error {
 	key := toolKey{index: -1}
 	switch {
 	case tc.Index != nil:
@@ -348,7 +344,7 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 // advance ends the active call when it is complete and something waits
 // (with final: always) and sends what waited, until a call still arriving
 // is active or nothing is left.
-func (a *chatCalls) advance(w callSink, final bool) error {
+func (a *chatCalls) advance(w chatSink, final bool) error {
 	for a.active != nil {
 		c := a.active
 		if !final && (len(a.queue) == 0 || !c.opened || !argsComplete(c)) {
@@ -360,13 +356,16 @@ func (a *chatCalls) advance(w callSink, final bool) error {
 		for a.active == nil && len(a.queue) > 0 {
 			h := a.queue[0]
 			a.queue = a.queue[1:]
-			if h.call == nil {
-				w.segment(h.seg)
-				continue
-			}
-			a.active = h.call
-			if h.call.name != "" {
-				a.open(h.call, w)
+			switch {
+			case h.call != nil:
+				a.active = h.call
+				if h.call.name != "" {
+					a.open(h.call, w)
+				}
+			case h.thinking:
+				w.reasoning(h.text, "", false)
+			default:
+				w.text(h.text)
 			}
 		}
 	}
@@ -380,14 +379,14 @@ func argsComplete(c *chatCall) bool {
 }
 
 // open starts c and sends the arguments it already has.
-func (a *chatCalls) open(c *chatCall, w callSink) {
+func (a *chatCalls) open(c *chatCall, w chatSink) {
 	c.opened = true
 	w.openCall(c)
 	a.decide(c, w)
 }
 
 // decide picks the arguments mode and, for an object, sends what was held.
-func (a *chatCalls) decide(c *chatCall, w callSink) {
+func (a *chatCalls) decide(c *chatCall, w chatSink) {
 	if c.mode != argsUndecided {
 		return
 	}
@@ -403,7 +402,7 @@ func (a *chatCalls) decide(c *chatCall, w callSink) {
 }
 
 // close ends the active call c (started first if its name never came).
-func (a *chatCalls) close(c *chatCall, w callSink) error {
+func (a *chatCalls) close(c *chatCall, w chatSink) error {
 	if !c.opened {
 		a.open(c, w)
 	}

@@ -109,13 +109,6 @@ type toolKey struct {
 // [DONE].
 var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
 
-// segment is text or thinking that arrived while a tool call was being
-// sent; it is emitted after that call ends, keeping arrival order.
-type segment struct {
-	thinking bool
-	text     string
-}
-
 // chatEvents is the neutral event stream between the stream machines: the
 // parser of an Anthropic or Responses upstream produces it; chunkOut writes
 // it as Chat chunks for a Chat client, and in a chained translation chatIn

@@ -105,8 +105,7 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	}
 }
 
-// reasoning takes reasoning text and its signature (chatSink); held
-// text comes back through segment, without a signature.
+// reasoning takes reasoning text and its signature (chatSink).
 func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
 	if !held {
 		s.summary(text, sig)
@@ -155,12 +154,12 @@ func (s *ChatToResponsesStream) text(text string) {
 	s.itemEvent("response.output_text.delta", it, `,"content_index":0,"delta":`, text, `,"logprobs":[]`)
 }
 
-// openCall adds a function_call item (callSink).
+// openCall adds a function_call item (chatSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
 	s.add(&rItem{kind: blockTool, callID: idOr(c.id, "call_"), ref: s.opts.Tools.Client(c.name)}, "fc_")
 }
 
-// callArgs sends an arguments delta of the open call (callSink).
+// callArgs sends an arguments delta of the open call (chatSink).
 func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.cur.text.WriteString(frag)
@@ -168,21 +167,12 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// heldArgs: "{}" for none, else as they came (callSink).
+// heldArgs: "{}" for none, else as they came (chatSink).
 func (s *ChatToResponsesStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return "{}"
 	}
 	return string(args)
-}
-
-// segment sends held text or reasoning (callSink).
-func (s *ChatToResponsesStream) segment(seg segment) {
-	if seg.thinking {
-		s.summary(seg.text, "")
-	} else {
-		s.text(seg.text)
-	}
 }
 
 // closeOpen finishes the open item, if any.
