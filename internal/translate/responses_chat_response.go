@@ -36,16 +36,10 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 	if u == nil {
 		return nil
 	}
-	out := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
-		PromptTokensDetails: &chatCachedTokens{}, CompletionTokensDetails: &chatReasonedTokens{}}
-	out.TotalTokens = cmp.Or(out.TotalTokens, u.InputTokens+u.OutputTokens)
-	if u.InputTokensDetails != nil {
-		out.PromptTokensDetails.CachedTokens = u.InputTokensDetails.CachedTokens
-	}
-	if u.OutputTokensDetails != nil {
-		out.CompletionTokensDetails.ReasoningTokens = u.OutputTokensDetails.ReasoningTokens
-	}
-	return out
+	return &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens,
+		TotalTokens:             cmp.Or(u.TotalTokens, u.InputTokens+u.OutputTokens),
+		PromptTokensDetails:     cmp.Or(u.InputTokensDetails, &chatCachedTokens{}),
+		CompletionTokensDetails: cmp.Or(u.OutputTokensDetails, &chatReasonedTokens{})}
 }
 
 // respFailure turns a failed response (or an error object) into an

@@ -105,13 +105,6 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	}
 }
 
-// reasoning takes reasoning text and its signature (chatSink).
-func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
-	if !held {
-		s.summary(text, sig)
-	}
-}
-
 // open returns the open item when it is of kind, else closes it and adds
 // a new one.
 func (s *ChatToResponsesStream) open(kind blockKind, prefix string) (it *rItem, added bool) {
@@ -132,7 +125,12 @@ func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
 	return it
 }
 
-func (s *ChatToResponsesStream) summary(text, sig string) {
+// reasoning sends reasoning text and keeps its signature for the item
+// (chatSink); held text comes back later.
+func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
+	if held {
+		return
+	}
 	it, added := s.open(blockThinking, "rs_")
 	if added {
 		s.itemEvent("response.reasoning_summary_part.added", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, "", "}")
