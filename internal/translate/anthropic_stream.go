@@ -94,29 +94,21 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 // signature belongs to the open thinking block, or to the one the held
 // text will open.
 func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
-	if !held {
-		s.thinking(text)
-	}
-	if s.open == blockThinking || held {
-		s.sig.WriteString(sig)
-	}
-}
-
-func (s *ChatToAnthropicStream) thinking(text string) {
-	if s.open != blockThinking {
-		s.closeOpen()
-		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
-	}
-	if text == "" {
+	s.sig.WriteString(sig)
+	if held {
 		return
 	}
-	s.outputChars += len(text)
-	s.delta("thinking_delta", "thinking", text)
+	if s.open != blockThinking {
+		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
+	}
+	if text != "" {
+		s.outputChars += len(text)
+		s.delta("thinking_delta", "thinking", text)
+	}
 }
 
 func (s *ChatToAnthropicStream) text(text string) {
 	if s.open != blockText {
-		s.closeOpen()
 		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}
 	s.outputChars += len(text)
@@ -141,7 +133,6 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 
 // openCall starts a tool_use block (chatSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
-	s.closeOpen()
 	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: idOr(c.id, "toolu_"), Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
@@ -162,7 +153,9 @@ func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	return string(argsObject(string(args)))
 }
 
+// openBlock closes the open block and starts one of kind k.
 func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMessage) {
+	s.closeOpen()
 	s.open = k
 	s.e.event("content_block_start", &anthOutEvent{Type: "content_block_start", Index: &s.index, ContentBlock: contentBlock})
 }
