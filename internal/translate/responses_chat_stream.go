@@ -305,26 +305,29 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 		it.done = true
 		return s.advance()
 	case "message", "reasoning":
-		if it.sawText {
-			return nil
-		}
-		text, refusal := respItemText(item)
-		if text == "" {
-			return nil
-		}
-		it.sawText = true
-		switch {
-		case it.typ == "reasoning":
-			s.out.textDelta("reasoning_content", text)
-		case refusal:
-			s.anyText = true
-			s.out.textDelta("refusal", text)
-		default:
-			s.anyText = true
-			s.out.textDelta("content", text)
+		if !it.sawText {
+			it.sawText = s.itemText(it.typ, item)
 		}
 	}
 	return nil
+}
+
+// itemText sends the text of a whole item of type typ (message or
+// reasoning) and reports whether it had any.
+func (s *ResponsesToChatStream) itemText(typ string, item *respItem) bool {
+	text, refusal := respItemText(item)
+	field := "content"
+	switch {
+	case text == "":
+		return false
+	case typ == "reasoning":
+		field = "reasoning_content"
+	case refusal:
+		field = "refusal"
+	}
+	s.anyText = s.anyText || typ == "message"
+	s.out.textDelta(field, text)
+	return true
 }
 
 // complete reconciles the final output with what was streamed (a call or
@@ -362,13 +365,7 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 	if !s.anyText {
 		for i := range r.Output {
 			if r.Output[i].Type == "message" {
-				if text, refusal := respItemText(&r.Output[i]); text != "" {
-					field := "content"
-					if refusal {
-						field = "refusal"
-					}
-					s.out.textDelta(field, text)
-				}
+				s.itemText("message", &r.Output[i])
 			}
 		}
 	}
