@@ -39,22 +39,6 @@ func (s *ChatToResponsesStream) fail(err error) {
 	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
 }
 
-// begin opens an event {"type":...,"sequence_number":N; endEv closes it.
-func (s *ChatToResponsesStream) begin(typ string) {
-	e := &s.e
-	e.begin(typ)
-	e.buf = append(e.buf, `{"type":"`...)
-	e.buf = append(e.buf, typ...)
-	e.buf = append(e.buf, `","sequence_number":`...)
-	e.buf = appendInt(e.buf, s.seq)
-	s.seq++
-}
-
-func (s *ChatToResponsesStream) endEv() {
-	s.e.buf = append(s.e.buf, '}')
-	s.e.end()
-}
-
 // respStateEvent is a Responses event about the response or an item as a
 // whole.
 type respStateEvent struct {
@@ -71,18 +55,25 @@ func (s *ChatToResponsesStream) respEvent(typ string, r *respObject) {
 	s.seq++
 }
 
-// itemEvent writes an event about item it: its item_id and output_index,
-// then pre, val as a JSON string, and post.
+// itemEvent writes an event about item it: type, sequence_number, its
+// item_id and output_index, then pre, val as a JSON string, and post.
 func (s *ChatToResponsesStream) itemEvent(typ string, it *rItem, pre, val, post string) {
-	s.begin(typ)
-	s.e.buf = append(s.e.buf, `,"item_id":`...)
-	s.e.buf = appendString(s.e.buf, it.id)
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, it.index)
-	s.e.buf = append(s.e.buf, pre...)
-	s.e.buf = appendString(s.e.buf, val)
-	s.e.buf = append(s.e.buf, post...)
-	s.endEv()
+	e := &s.e
+	e.begin(typ)
+	e.buf = append(e.buf, `{"type":"`...)
+	e.buf = append(e.buf, typ...)
+	e.buf = append(e.buf, `","sequence_number":`...)
+	e.buf = appendInt(e.buf, s.seq)
+	e.buf = append(e.buf, `,"item_id":`...)
+	e.buf = appendString(e.buf, it.id)
+	e.buf = append(e.buf, `,"output_index":`...)
+	e.buf = appendInt(e.buf, it.index)
+	e.buf = append(e.buf, pre...)
+	e.buf = appendString(e.buf, val)
+	e.buf = append(e.buf, post...)
+	e.buf = append(e.buf, '}')
+	e.end()
+	s.seq++
 }
 
 // itemState writes response.output_item.added or .done with the item.
