@@ -320,23 +320,18 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w chatSink) error {
 	a.last = c
 	c.id = cmp.Or(c.id, tc.ID)
 	c.name = cmp.Or(c.name, tc.Function.Name)
-	if c != a.active {
-		c.args = append(c.args, frag...)
-		return a.advance(w, false)
-	}
-	if !c.opened {
-		c.args = append(c.args, frag...)
+	c.args = append(c.args, frag...)
+	switch {
+	case c != a.active: // held until its turn
+	case !c.opened:
 		if c.name != "" {
 			a.open(c, w)
 		}
-	} else if frag != "" {
-		c.args = append(c.args, frag...)
-		switch c.mode {
-		case argsStreaming:
-			w.callArgs(c, frag)
-		case argsUndecided:
-			a.decide(c, w)
-		}
+	case frag == "":
+	case c.mode == argsStreaming:
+		w.callArgs(c, frag)
+	case c.mode == argsUndecided:
+		a.decide(c, w)
 	}
 	return a.advance(w, false)
 }
