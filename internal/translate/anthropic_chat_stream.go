@@ -132,7 +132,9 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			return s.e.frames(), err
 		}
 		b.open = false
-		if b.kind == blockTool && b.gotArgs {
+		switch {
+		case b.kind != blockTool:
+		case b.gotArgs:
 			// Chat clients parse the joined arguments once the call ends;
 			// fragments already sent cannot be mended, so a broken or
 			// incomplete object (a lost or garbled delta) fails the
@@ -141,13 +143,8 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 				return s.e.frames(), ErrToolArguments
 			}
 			s.spare, b.args = b.args[:0], nil
-		}
-		if b.kind == blockTool && !b.gotArgs {
-			args := "{}"
-			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
-				args = compactInput(in)
-			}
-			s.out.toolArgs(b.tool, args)
+		default: // the whole input came with content_block_start
+			s.out.toolArgs(b.tool, compactInput(b.input))
 		}
 	case "message_delta":
 		s.start()
@@ -226,26 +223,22 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 }
 
 func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
-	b := aStreamBlock{open: true}
+	b := aStreamBlock{open: true} // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 	switch cb.Type {
 	case "text":
 		b.kind = blockText
-		s.blocks = append(s.blocks, b)
 		s.out.textDelta("content", cb.Text)
 	case "thinking":
 		b.kind = blockThinking
-		s.blocks = append(s.blocks, b)
 		s.out.textDelta("reasoning_content", cb.Thinking)
 		s.out.textDelta("reasoning_signature", cb.Signature)
 	case "tool_use":
 		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
 		s.spare = nil
 		s.tools++
-		s.blocks = append(s.blocks, b)
 		s.out.toolHead(b.tool, idOr(cb.ID, "call_"), cmp.Or(cb.Name, UnnamedToolName))
-	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
-		s.blocks = append(s.blocks, b)
 	}
+	s.blocks = append(s.blocks, b)
 }
 
 func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
