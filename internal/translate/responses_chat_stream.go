@@ -239,7 +239,6 @@ func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
 		it.args = append(it.args, item.Arguments...)
 		s.queue = append(s.queue, len(s.items)-1)
 		s.advance()
-		it = &s.items[len(s.items)-1]
 	}
 	return it
 }
