@@ -157,24 +157,16 @@ func (w *chatWriter) start() {
 }
 
 // finish is a parser's Finish: nothing after the end, else close's events,
-// or a chat error frame when close says the stream failed.
+// or, when close says the stream failed, a chat error frame
+// ({"error":{...}}, no [DONE]).
 func (w *chatWriter) finish(err error, close func(error) error) []sse.Frame {
 	if w.done {
 		return nil
 	}
 	w.e.reset()
-	if err = close(err); err != nil {
-		return w.fail(err)
+	if err = close(err); err != nil { // close wrote nothing and ended the parser
+		w.e.frame(apierr.ChatErrorFrame(err))
 	}
-	return w.e.frames()
-}
-
-// fail ends the stream with a chat error frame ({"error":{...}}, no
-// [DONE]).
-func (w *chatWriter) fail(err error) []sse.Frame {
-	w.done = true
-	w.e.reset()
-	w.e.frame(apierr.ChatErrorFrame(err))
 	return w.e.frames()
 }
 
