@@ -107,9 +107,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	switch ev.Type {
 	case "message_start":
 		if ev.Message != nil {
-			if s.out.id == "" && s.opts.ID == "" {
-				s.out.id = convertID(ev.Message.ID, "chatcmpl-", "msg_")
-			}
+			s.upstream = ev.Message.ID
 			s.usage = ev.Message.Usage
 		}
 		s.start()
@@ -134,7 +132,9 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			return s.e.frames(), err
 		}
 		b.open = false
-		if b.kind == blockTool && b.gotArgs {
+		switch {
+		case b.kind != blockTool:
+		case b.gotArgs:
 			// Chat clients parse the joined arguments once the call ends;
 			// fragments already sent cannot be mended, so a broken or
 			// incomplete object (a lost or garbled delta) fails the
@@ -143,13 +143,8 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 				return s.e.frames(), ErrToolArguments
 			}
 			s.spare, b.args = b.args[:0], nil
-		}
-		if b.kind == blockTool && !b.gotArgs {
-			args := "{}"
-			if in := trimSpace(b.input); len(in) > 0 && string(in) != "{}" && string(in) != "null" {
-				args = compactInput(in)
-			}
-			s.out.toolArgs(b.tool, args)
+		default: // the whole input came with content_block_start
+			s.out.toolArgs(b.tool, compactInput(b.input))
 		}
 	case "message_delta":
 		s.start()
@@ -198,16 +193,20 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 }
 
 // Finish ends the stream (see AnthropicToChatStream).
-func (s *AnthropicToChatStream) Finish(err error) []sse.Frame {
+func (s *AnthropicToChatStream) Finish(err error) []sse.Frame { return s.finish(err, s.close) }
+
+// close ends the events once the upstream body ended: after message_delta
+// a clean end completes the answer, else it returns why the stream failed.
+func (s *AnthropicToChatStream) close(err error) error {
 	if s.done {
-		return nil
+		return err
 	}
 	if err == nil && s.finishSeen {
-		s.e.reset()
 		s.finalize()
-		return s.e.frames()
+		return nil
 	}
-	return s.fail(cmp.Or(err, errStreamTruncated))
+	s.done = true
+	return cmp.Or(err, errStreamTruncated)
 }
 
 func setIf(dst *int, v *int) {
@@ -224,41 +223,33 @@ func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
 }
 
 func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
-	b := aStreamBlock{open: true}
+	b := aStreamBlock{open: true} // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 	switch cb.Type {
 	case "text":
 		b.kind = blockText
-		s.blocks = append(s.blocks, b)
-		s.out.text("content", cb.Text)
+		s.out.textDelta("content", cb.Text)
 	case "thinking":
 		b.kind = blockThinking
-		s.blocks = append(s.blocks, b)
-		s.out.text("reasoning_content", cb.Thinking)
-		s.out.text("reasoning_signature", cb.Signature)
+		s.out.textDelta("reasoning_content", cb.Thinking)
+		s.out.textDelta("reasoning_signature", cb.Signature)
 	case "tool_use":
 		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
 		s.spare = nil
 		s.tools++
-		s.blocks = append(s.blocks, b)
-		id := cb.ID
-		if id == "" {
-			id = newID("call_")
-		}
-		s.out.toolHead(b.tool, id, cb.Name)
-	default: // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
-		s.blocks = append(s.blocks, b)
+		s.out.toolHead(b.tool, idOr(cb.ID, "call_"), cmp.Or(cb.Name, UnnamedToolName))
 	}
+	s.blocks = append(s.blocks, b)
 }
 
 func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	d := s.ev.Delta
 	switch {
 	case d.Type == "text_delta" && b.kind == blockText:
-		s.out.text("content", d.Text)
+		s.out.textDelta("content", d.Text)
 	case d.Type == "thinking_delta" && b.kind == blockThinking:
-		s.out.text("reasoning_content", d.Thinking)
+		s.out.textDelta("reasoning_content", d.Thinking)
 	case d.Type == "signature_delta" && b.kind == blockThinking:
-		s.out.text("reasoning_signature", d.Signature)
+		s.out.textDelta("reasoning_signature", d.Signature)
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true

@@ -47,11 +47,7 @@ func ChatResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	}
 	calls := m.calls()
 	for _, tc := range calls {
-		id := tc.ID
-		if id == "" {
-			id = newID("toolu_")
-		}
-		out.Content = append(out.Content, anthBlock{Type: "tool_use", ID: id, Name: tc.Function.Name,
+		out.Content = append(out.Content, anthBlock{Type: "tool_use", ID: idOr(tc.ID, "toolu_"), Name: tc.Function.Name,
 			Input: argsObject(tc.Function.Arguments)})
 	}
 	reason, seq := anthropicStop(string(ch.FinishReason), len(calls) > 0, ch.StopReason, ch.MatchedStop)

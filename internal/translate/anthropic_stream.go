@@ -94,29 +94,21 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 // signature belongs to the open thinking block, or to the one the held
 // text will open.
 func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
-	if !held {
-		s.thinking(text)
-	}
-	if s.open == blockThinking || held {
-		s.sig.WriteString(sig)
-	}
-}
-
-func (s *ChatToAnthropicStream) thinking(text string) {
-	if s.open != blockThinking {
-		s.closeOpen()
-		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
-	}
-	if text == "" {
+	s.sig.WriteString(sig)
+	if held {
 		return
 	}
-	s.outputChars += len(text)
-	s.delta("thinking_delta", "thinking", text)
+	if s.open != blockThinking {
+		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
+	}
+	if text != "" {
+		s.outputChars += len(text)
+		s.delta("thinking_delta", "thinking", text)
+	}
 }
 
 func (s *ChatToAnthropicStream) text(text string) {
 	if s.open != blockText {
-		s.closeOpen()
 		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}
 	s.outputChars += len(text)
@@ -139,17 +131,12 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e.end()
 }
 
-// openCall starts a tool_use block (callSink).
+// openCall starts a tool_use block (chatSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
-	s.closeOpen()
-	id := c.id
-	if id == "" {
-		id = newID("toolu_")
-	}
-	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: id, Name: &c.name, Input: json.RawMessage("{}")}))
+	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: idOr(c.id, "toolu_"), Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
-// callArgs sends an input_json_delta (callSink).
+// callArgs sends an input_json_delta (chatSink).
 func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.outputChars += len(frag)
@@ -158,7 +145,7 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 }
 
 // heldArgs: nothing for empty arguments (the block started with input {}),
-// else argsObject's (callSink).
+// else argsObject's (chatSink).
 func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
@@ -166,16 +153,9 @@ func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	return string(argsObject(string(args)))
 }
 
-// segment sends held text or thinking (callSink).
-func (s *ChatToAnthropicStream) segment(seg segment) {
-	if seg.thinking {
-		s.thinking(seg.text)
-	} else {
-		s.text(seg.text)
-	}
-}
-
+// openBlock closes the open block and starts one of kind k.
 func (s *ChatToAnthropicStream) openBlock(k blockKind, contentBlock json.RawMessage) {
+	s.closeOpen()
 	s.open = k
 	s.e.event("content_block_start", &anthOutEvent{Type: "content_block_start", Index: &s.index, ContentBlock: contentBlock})
 }
@@ -202,7 +182,7 @@ func (s *ChatToAnthropicStream) closeOpen() {
 // complete sends message_delta and message_stop (chatSink).
 func (s *ChatToAnthropicStream) complete() {
 	if !s.finishSeen {
-		s.stopReason, s.stopSeq = anthropicStop(s.finish, s.calls.any(), nil, nil)
+		s.stopReason, s.stopSeq = anthropicStop(s.reason, s.calls.any(), nil, nil)
 	}
 	u := anthropicUsage(s.usage)
 	if s.usage == nil {

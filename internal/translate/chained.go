@@ -9,8 +9,9 @@ import (
 
 // The directions between Messages and Responses go through the chat form:
 // the request is translated twice, the answer and the stream chained
-// through the two machines (a chatChain hands each chunk over as a value),
-// so each inherits the guarantees and notes of both halves.
+// through the two machines (the first one's events go straight to the
+// second's chatIn), so each inherits the guarantees and notes of both
+// halves.
 
 // AnthropicToResponses translates a Messages request for a Responses-only
 // upstream: AnthropicToChat (in the form that keeps web_search server tools
@@ -43,42 +44,15 @@ func ResponsesResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 // ResponsesToAnthropicStream chains a ResponsesToChatStream into a
 // ChatToAnthropicStream. Errors, a failed response and a truncated stream
 // end with the Anthropic error event.
-type ResponsesToAnthropicStream struct {
-	r     *ResponsesToChatStream
-	c     *ChatToAnthropicStream
-	chain chatChain
-}
+type ResponsesToAnthropicStream struct{ chained }
 
 // NewResponsesToAnthropicStream starts a translator reporting model alias
 // (opts as for NewChatToAnthropicStream).
 func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesToAnthropicStream {
 	opts.CreatedAt = unixOr(opts.CreatedAt)
-	s := &ResponsesToAnthropicStream{r: NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}),
-		c: NewChatToAnthropicStream(alias, opts)}
-	s.chain.next = s.c
-	s.r.out.sink = &s.chain
-	return s
-}
-
-// Feed consumes one upstream event's data.
-func (s *ResponsesToAnthropicStream) Feed(data []byte) ([]sse.Frame, error) {
-	s.c.e.reset()
-	s.chain.err = nil
-	_, err := s.r.Feed(data)
-	if s.chain.err != nil {
-		err = s.chain.err // the Messages side failed on what it was handed: report that
-	}
-	return s.c.e.frames(), err
-}
-
-// Finish ends the stream: nothing more after a completed response, else
-// the Anthropic error event.
-func (s *ResponsesToAnthropicStream) Finish(err error) []sse.Frame {
-	if err == nil && !s.r.done {
-		err = errRespStreamTruncated
-	}
-	s.r.done = true
-	return s.c.Finish(err)
+	r, c := NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}), NewChatToAnthropicStream(alias, opts)
+	r.out = &c.chatIn
+	return &ResponsesToAnthropicStream{chained{r, &c.chatIn}}
 }
 
 // ResponsesToAnthropic translates a Responses request for an Anthropic
@@ -127,43 +101,41 @@ func AnthropicResponseToResponses(body []byte, alias string, tools *ToolNames) (
 
 // AnthropicToResponsesStream chains an AnthropicToChatStream into a
 // ChatToResponsesStream.
-type AnthropicToResponsesStream struct {
-	a     *AnthropicToChatStream
-	r     *ChatToResponsesStream
-	chain chatChain
-}
+type AnthropicToResponsesStream struct{ chained }
 
 // NewAnthropicToResponsesStream starts a translator reporting model alias
 // (opts as for NewChatToResponsesStream).
 func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
 	opts.CreatedAt = unixOr(opts.CreatedAt)
-	ao := StreamOptions{CreatedAt: opts.CreatedAt}
-	if opts.ID != "" {
-		ao.ID = "chatcmpl-" + opts.ID
-	}
-	s := &AnthropicToResponsesStream{a: NewAnthropicToChatStream(alias, ao), r: NewChatToResponsesStream(alias, opts)}
-	s.chain.next = s.r
-	s.a.out.sink = &s.chain
-	return s
+	a, r := NewAnthropicToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}), NewChatToResponsesStream(alias, opts)
+	a.out = &r.chatIn
+	return &AnthropicToResponsesStream{chained{a, &r.chatIn}}
 }
 
-// Feed consumes one upstream event's data.
-func (s *AnthropicToResponsesStream) Feed(data []byte) ([]sse.Frame, error) {
-	s.r.e.reset()
-	s.chain.err = nil
-	_, err := s.a.Feed(data)
-	return s.r.e.frames(), cmp.Or(err, s.chain.err)
+// chained runs an upstream's parser into the chatIn of the machine that
+// writes the client's protocol.
+type chained struct {
+	parser interface {
+		Feed(data []byte) ([]sse.Frame, error)
+		close(err error) error
+	}
+	in *chatIn
 }
 
-// Finish ends the stream (see ChatToResponsesStream.Finish).
-func (s *AnthropicToResponsesStream) Finish(err error) []sse.Frame {
-	var out []sse.Frame
-	if err == nil && !s.a.done && s.a.finishSeen {
-		s.r.e.reset()
-		s.chain.err = nil
-		s.a.finalize() // usage chunk and [DONE]
-		out, err = s.r.e.frames(), s.chain.err
-	}
-	s.a.done = true
-	return append(out, s.r.Finish(err)...)
+// Feed consumes one upstream event's data. A failure of the writing
+// machine on what it was handed is reported first.
+func (s *chained) Feed(data []byte) ([]sse.Frame, error) {
+	s.in.e.reset()
+	s.in.err = nil
+	_, err := s.parser.Feed(data)
+	return s.in.e.frames(), cmp.Or(s.in.err, err)
+}
+
+// Finish ends the stream: the parser's last events (a clean end after the
+// finish), then the writing machine's Finish.
+func (s *chained) Finish(err error) []sse.Frame {
+	s.in.e.reset()
+	s.in.err = nil
+	err = s.parser.close(err)
+	return append(s.in.e.frames(), s.in.Finish(cmp.Or(s.in.err, err))...)
 }

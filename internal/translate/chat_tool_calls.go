@@ -56,54 +56,52 @@ type chatCall struct {
 	ended  bool
 }
 
-// heldEntry is a call or a text/reasoning segment waiting its turn.
+// heldEntry is a call, or text or reasoning that arrived while a call was
+// being sent, waiting its turn.
 type heldEntry struct {
-	call *chatCall
-	seg  segment
+	call     *chatCall
+	thinking bool
+	text     string
 }
 
-// callSink is what chatCalls asks a machine to send.
-type callSink interface {
+// chatIn reads a Chat stream for the machines that turn it into another
+// protocol: chunks (Feed) or, chained behind a parser, its events
+// (chatEvents), giving the machine (w) text, reasoning and tool calls in
+// the order the client must get them, the usage and the finish_reason. It
+// runs the machine's life (Feed, Finish: after a finish_reason a clean end
+// completes the answer even without [DONE]).
+type chatIn struct {
+	w          chatSink
+	e          emitter
+	err        error // the first error of this Feed
+	done       bool
+	chunk      chatResponse
+	calls      chatCalls
+	reason     string // the finish_reason
+	finishSeen bool
+	usage      *chatUsage
+}
+
+// chatSink is a machine's side of chatIn and chatCalls.
+type chatSink interface {
+	// start sends the message or response head, once.
+	start(upstreamID string)
+	// reasoning takes reasoning text and its signature; held means a call
+	// is being sent and chatIn holds the text until it ends (it comes back
+	// without a signature).
+	reasoning(text, sig string, held bool)
+	// text sends answer text.
+	text(text string)
 	// openCall starts the call's block or item (ending any open text or
 	// reasoning block first); c.id and c.name are final.
 	openCall(c *chatCall)
 	// callArgs sends an arguments fragment of the open call.
 	callArgs(c *chatCall, frag string)
-	// closeOpen ends the open block or item (the call's, when one is open).
-	closeOpen()
 	// heldArgs returns what to send for arguments that did not start with
 	// '{' (blank for none, else valid JSON); "" sends nothing.
 	heldArgs(args []byte) string
-	// segment sends held text or reasoning.
-	segment(seg segment)
-}
-
-// chatIn reads a Chat stream for the machines that turn it into another
-// protocol: chunks, usage, the finish_reason, and text, reasoning and tool
-// calls in the order the client must get them. It runs the machine's life
-// (Feed, Finish: after a finish_reason a clean end completes the answer
-// even without [DONE]); the machine (w) writes the events.
-type chatIn struct {
-	w          chatSink
-	e          emitter
-	done       bool
-	chunk      chatResponse
-	calls      chatCalls
-	finish     string
-	finishSeen bool
-	usage      *chatUsage
-}
-
-// chatSink is a machine's side of chatIn.
-type chatSink interface {
-	callSink
-	// start sends the message or response head, once.
-	start(upstreamID string)
-	// reasoning takes reasoning text and its signature; held means a call
-	// is being sent and chatIn holds the text until it ends.
-	reasoning(text, sig string, held bool)
-	// text sends answer text.
-	text(text string)
+	// closeOpen ends the open block or item (the call's, when one is open).
+	closeOpen()
 	// finished sees the choice that carried a finish_reason.
 	finished(ch *chatChoice)
 	// complete sends the events that end a finished answer.
@@ -117,13 +115,15 @@ func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
 		return nil, nil
 	}
 	in.e.reset()
-	var err error
+	in.err = nil
 	if sse.IsDone(data) {
-		err = in.takeDone()
-	} else if err = decodeChunk(data, &in.chunk); err == nil {
-		err = in.take(&in.chunk)
+		in.end(nil)
+	} else if err := decodeChunk(data, &in.chunk); err != nil {
+		in.err = err
+	} else {
+		in.take(&in.chunk)
 	}
-	return in.e.frames(), err
+	return in.e.frames(), in.err
 }
 
 // Finish ends the stream; calls after the end return nil.
@@ -142,30 +142,106 @@ func (in *chatIn) Finish(err error) []sse.Frame {
 	return in.e.frames()
 }
 
-// chatReader is a machine that reads a Chat stream, as chatChain feeds it.
-type chatReader interface {
-	take(c *chatResponse) error // one chunk
-	takeDone() error            // [DONE]
+// take reads one chunk.
+func (in *chatIn) take(c *chatResponse) {
+	if c.Error != nil {
+		in.err = c.Error.Err(0)
+		return
+	}
+	if c.Usage != nil {
+		in.usage = c.Usage
+	}
+	in.head(c.ID)
+	ch := choiceZero(c)
+	if ch == nil {
+		return
+	}
+	if d := ch.Delta; d != nil {
+		in.think(d.reasoning())
+		in.textDelta("content", d.text())
+		if d.FunctionCall != nil {
+			d.ToolCalls = append(d.ToolCalls, chatDeltaCall{Index: new(0), Function: *d.FunctionCall})
+		}
+		for i := range d.ToolCalls {
+			in.tool(&d.ToolCalls[i])
+		}
+	}
+	if ch.FinishReason != "" {
+		in.finished(ch)
+	}
 }
 
-func (in *chatIn) take(c *chatResponse) error {
-	if in.done {
-		return nil
+// reading reports whether events are still taken: not after the end or
+// an error.
+func (in *chatIn) reading() bool { return !in.done && in.err == nil }
+
+func (in *chatIn) head(id string) {
+	if in.reading() {
+		in.w.start(id)
 	}
-	ch, err := in.read(c, in.w)
-	if err == nil && ch != nil && ch.FinishReason != "" {
+}
+
+func (in *chatIn) textDelta(field, text string) {
+	switch {
+	case !in.reading() || text == "":
+	case field == "reasoning_content":
+		in.think(text, "")
+	case field == "reasoning_signature":
+		in.think("", text)
+	case in.calls.busy():
+		in.calls.hold(false, text)
+	default:
+		in.w.text(text)
+	}
+}
+
+// think takes reasoning text and its signature.
+func (in *chatIn) think(text, sig string) {
+	if !in.reading() || text == "" && sig == "" {
+		return
+	}
+	held := in.calls.busy()
+	if held {
+		in.calls.hold(true, text)
+	}
+	in.w.reasoning(text, sig, held)
+}
+
+func (in *chatIn) toolHead(index int, id, name string) {
+	in.tool(&chatDeltaCall{Index: &index, ID: id, Function: chatDeltaFunc{Name: name}})
+}
+
+func (in *chatIn) toolArgs(index int, args string) {
+	in.tool(&chatDeltaCall{Index: &index, Function: chatDeltaFunc{Arguments: args}})
+}
+
+func (in *chatIn) tool(tc *chatDeltaCall) {
+	if in.reading() {
+		in.err = in.calls.fragment(tc, in.w)
+	}
+}
+
+func (in *chatIn) finish(reason string) { in.finished(&chatChoice{FinishReason: finishReason(reason)}) }
+
+// finished takes the choice that carried a finish_reason: every call and
+// the open block or item end.
+func (in *chatIn) finished(ch *chatChoice) {
+	if in.reading() {
+		in.finishSeen, in.reason = true, string(ch.FinishReason)
 		in.w.finished(ch)
-		err = in.closeAll()
+		in.err = in.closeAll()
 	}
-	return err
 }
 
-func (in *chatIn) takeDone() error {
-	if in.done {
-		return nil
+// end takes the usage (nil: none) and completes the answer.
+func (in *chatIn) end(usage *chatUsage) {
+	if in.reading() {
+		if usage != nil {
+			in.usage = usage
+		}
+		in.w.start("")
+		in.err = in.finalize()
 	}
-	in.w.start("")
-	return in.finalize()
 }
 
 // closeAll ends every tool call and the open block or item (a call with
@@ -189,75 +265,6 @@ func (in *chatIn) finalize() error {
 	return nil
 }
 
-// chatChain feeds the chunks of a machine that ends in Chat straight to a
-// machine that reads Chat, keeping the first error.
-type chatChain struct {
-	next chatReader
-	err  error
-}
-
-func (c *chatChain) chunk(ch *chatResponse) {
-	if c.err == nil {
-		c.err = c.next.take(ch)
-	}
-}
-
-func (c *chatChain) done() {
-	if c.err == nil {
-		c.err = c.next.takeDone()
-	}
-}
-
-// read takes one chunk and returns its first choice, if any.
-func (in *chatIn) read(c *chatResponse, w chatSink) (*chatChoice, error) {
-	if c.Error != nil {
-		return nil, c.Error.Err(0)
-	}
-	if c.Usage != nil {
-		in.usage = c.Usage
-	}
-	w.start(c.ID)
-	ch := choiceZero(c)
-	if ch == nil {
-		return nil, nil
-	}
-	if d := ch.Delta; d != nil {
-		if err := in.delta(d, w); err != nil {
-			return nil, err
-		}
-	}
-	if ch.FinishReason != "" {
-		in.finishSeen, in.finish = true, string(ch.FinishReason)
-	}
-	return ch, nil
-}
-
-func (in *chatIn) delta(d *chatRespMsg, w chatSink) error {
-	if text, sig := d.reasoning(); text != "" || sig != "" {
-		held := in.calls.busy()
-		if held {
-			in.calls.hold(true, text)
-		}
-		w.reasoning(text, sig, held)
-	}
-	if text := d.text(); text != "" {
-		if in.calls.busy() {
-			in.calls.hold(false, text)
-		} else {
-			w.text(text)
-		}
-	}
-	if d.FunctionCall != nil {
-		d.ToolCalls = append(d.ToolCalls, chatDeltaCall{Index: new(0), Function: *d.FunctionCall})
-	}
-	for i := range d.ToolCalls {
-		if err := in.calls.fragment(&d.ToolCalls[i], w); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // busy reports whether a call is being sent (text and reasoning are then
 // held).
 func (a *chatCalls) busy() bool { return a.active != nil }
@@ -267,15 +274,15 @@ func (a *chatCalls) any() bool { return len(a.calls) > 0 }
 
 // hold queues text or reasoning that arrived while a call is being sent.
 func (a *chatCalls) hold(thinking bool, text string) {
-	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].seg.thinking == thinking {
-		a.queue[n-1].seg.text += text
+	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].thinking == thinking {
+		a.queue[n-1].text += text
 		return
 	}
-	a.queue = append(a.queue, heldEntry{seg: segment{thinking, text}})
+	a.queue = append(a.queue, heldEntry{thinking: thinking, text: text})
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
-func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
+func (a *chatCalls) fragment(tc *chatDeltaCall, w chatSink) error {
 	key := toolKey{index: -1}
 	switch {
 	case tc.Index != nil:
@@ -313,23 +320,18 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 	a.last = c
 	c.id = cmp.Or(c.id, tc.ID)
 	c.name = cmp.Or(c.name, tc.Function.Name)
-	if c != a.active {
-		c.args = append(c.args, frag...)
-		return a.advance(w, false)
-	}
-	if !c.opened {
-		c.args = append(c.args, frag...)
+	c.args = append(c.args, frag...)
+	switch {
+	case c != a.active: // held until its turn
+	case !c.opened:
 		if c.name != "" {
 			a.open(c, w)
 		}
-	} else if frag != "" {
-		c.args = append(c.args, frag...)
-		switch c.mode {
-		case argsStreaming:
-			w.callArgs(c, frag)
-		case argsUndecided:
-			a.decide(c, w)
-		}
+	case frag == "":
+	case c.mode == argsStreaming:
+		w.callArgs(c, frag)
+	case c.mode == argsUndecided:
+		a.decide(c, w)
 	}
 	return a.advance(w, false)
 }
@@ -337,7 +339,7 @@ func (a *chatCalls) fragment(tc *chatDeltaCall, w callSink) error {
 // advance ends the active call when it is complete and something waits
 // (with final: always) and sends what waited, until a call still arriving
 // is active or nothing is left.
-func (a *chatCalls) advance(w callSink, final bool) error {
+func (a *chatCalls) advance(w chatSink, final bool) error {
 	for a.active != nil {
 		c := a.active
 		if !final && (len(a.queue) == 0 || !c.opened || !argsComplete(c)) {
@@ -349,13 +351,16 @@ func (a *chatCalls) advance(w callSink, final bool) error {
 		for a.active == nil && len(a.queue) > 0 {
 			h := a.queue[0]
 			a.queue = a.queue[1:]
-			if h.call == nil {
-				w.segment(h.seg)
-				continue
-			}
-			a.active = h.call
-			if h.call.name != "" {
-				a.open(h.call, w)
+			switch {
+			case h.call != nil:
+				a.active = h.call
+				if h.call.name != "" {
+					a.open(h.call, w)
+				}
+			case h.thinking:
+				w.reasoning(h.text, "", false)
+			default:
+				w.text(h.text)
 			}
 		}
 	}
@@ -369,14 +374,14 @@ func argsComplete(c *chatCall) bool {
 }
 
 // open starts c and sends the arguments it already has.
-func (a *chatCalls) open(c *chatCall, w callSink) {
+func (a *chatCalls) open(c *chatCall, w chatSink) {
 	c.opened = true
 	w.openCall(c)
 	a.decide(c, w)
 }
 
 // decide picks the arguments mode and, for an object, sends what was held.
-func (a *chatCalls) decide(c *chatCall, w callSink) {
+func (a *chatCalls) decide(c *chatCall, w chatSink) {
 	if c.mode != argsUndecided {
 		return
 	}
@@ -392,7 +397,7 @@ func (a *chatCalls) decide(c *chatCall, w callSink) {
 }
 
 // close ends the active call c (started first if its name never came).
-func (a *chatCalls) close(c *chatCall, w callSink) error {
+func (a *chatCalls) close(c *chatCall, w chatSink) error {
 	if !c.opened {
 		a.open(c, w)
 	}

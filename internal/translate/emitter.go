@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"cmp"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
@@ -110,94 +109,94 @@ type toolKey struct {
 // [DONE].
 var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
 
-// segment is text or thinking that arrived while a tool call was being
-// sent; it is emitted after that call ends, keeping arrival order.
-type segment struct {
-	thinking bool
-	text     string
+// chatEvents is the neutral event stream between the stream machines: the
+// parser of an Anthropic or Responses upstream produces it; chunkOut writes
+// it as Chat chunks for a Chat client, and in a chained translation chatIn
+// reads it directly, so no chat JSON is written and read in between.
+type chatEvents interface {
+	head(id string)                      // the answer begins, under chat id id
+	textDelta(field, text string)        // a content, refusal, reasoning_content or reasoning_signature delta ("": none)
+	toolHead(index int, id, name string) // a tool call begins (name never empty)
+	toolArgs(index int, args string)     // an arguments fragment of the call at index
+	finish(reason string)                // the chat finish_reason
+	end(usage *chatUsage)                // the usage (nil: none), then the end of the answer
 }
 
-// chunkSink takes the chunks a machine that ends in Chat produces: the
-// client's encoder (chatEncoder), or in a chained translation the next
-// machine (chatChain), so no JSON is written and read in between.
-type chunkSink interface {
-	chunk(c *chatResponse)
-	done() // [DONE]
-}
-
-// chatEncoder writes chunks as frames.
-type chatEncoder struct{ e *emitter }
-
-func (w chatEncoder) chunk(c *chatResponse) { w.e.event("", c) }
-
-func (w chatEncoder) done() { w.e.frame(sse.Frame{Data: sse.Done}) }
-
-// chatWriter is what the machines that end in Chat share: their frames,
-// the chunk stream and the end of a broken stream.
+// chatWriter is what the parsers share: their frames, the events and the
+// end of a broken stream.
 type chatWriter struct {
-	e       emitter
-	out     chunkOut
-	opts    StreamOptions
-	idFrom  string // the prefix of the upstream's ids
-	started bool
-	done    bool
+	e        emitter
+	out      chatEvents
+	chunks   chunkOut
+	opts     StreamOptions
+	idFrom   string // the prefix of the upstream's ids
+	upstream string // the upstream's id, once known
+	started  bool
+	done     bool
 }
 
 func (w *chatWriter) init(alias string, opts StreamOptions, idFrom string) {
 	opts.CreatedAt = unixOr(opts.CreatedAt)
 	w.opts, w.idFrom = opts, idFrom
-	w.out = chunkOut{alias: alias, created: opts.CreatedAt, sink: chatEncoder{&w.e}}
+	w.chunks = chunkOut{alias: alias, created: opts.CreatedAt, e: &w.e}
+	w.out = &w.chunks
 }
 
-// start sends the first chunk, once, under opts.ID or an id derived from
-// the upstream's (out.id until then).
+// start begins the answer, once, under opts.ID or an id derived from the
+// upstream's.
 func (w *chatWriter) start() {
 	if w.started {
 		return
 	}
 	w.started = true
-	if w.opts.ID != "" {
-		w.out.id = w.opts.ID
-	} else {
-		w.out.id = convertID(w.out.id, "chatcmpl-", w.idFrom)
+	id := w.opts.ID
+	if id == "" {
+		id = convertID(w.upstream, "chatcmpl-", w.idFrom)
 	}
-	w.out.role()
+	w.out.head(id)
 }
 
-// fail ends the stream with a chat error frame ({"error":{...}}, no
-// [DONE]).
-func (w *chatWriter) fail(err error) []sse.Frame {
-	w.done = true
+// finish is a parser's Finish: nothing after the end, else close's events,
+// or, when close says the stream failed, a chat error frame
+// ({"error":{...}}, no [DONE]).
+func (w *chatWriter) finish(err error, close func(error) error) []sse.Frame {
+	if w.done {
+		return nil
+	}
 	w.e.reset()
-	w.e.frame(apierr.ChatErrorFrame(err))
+	if err = close(err); err != nil { // close wrote nothing and ended the parser
+		w.e.frame(apierr.ChatErrorFrame(err))
+	}
 	return w.e.frames()
 }
 
-// chunkOut builds the chat.completion.chunk stream of the machines that end
-// in Chat; the chunk handed to the sink is reused for the next one.
+// chunkOut writes the events as the chat.completion.chunk stream; the
+// chunk is reused for the next one.
 type chunkOut struct {
 	id, alias string
 	created   int64
-	sink      chunkSink
+	e         *emitter
 
 	c      chatResponse
 	choice [1]chatChoice
 	d      chatRespMsg
 }
 
-// delta sends a chunk with delta d and finish_reason finish (null when "").
+// delta writes a chunk with delta d and finish_reason finish (null when "").
 func (o *chunkOut) delta(d chatRespMsg, finish string) {
 	o.d = d
 	o.choice[0] = chatChoice{Delta: &o.d, FinishReason: finishReason(finish)}
 	o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias, Choices: o.choice[:]}
-	o.sink.chunk(&o.c)
+	o.e.event("", &o.c)
 }
 
-// role sends the first chunk: the assistant role, empty content.
-func (o *chunkOut) role() { o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "") }
+// head writes the first chunk: the assistant role, empty content.
+func (o *chunkOut) head(id string) {
+	o.id = id
+	o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "")
+}
 
-// text sends text (if any) as the delta member field.
-func (o *chunkOut) text(field, text string) {
+func (o *chunkOut) textDelta(field, text string) {
 	if text == "" {
 		return
 	}
@@ -215,29 +214,24 @@ func (o *chunkOut) text(field, text string) {
 	o.delta(d, "")
 }
 
-// toolHead sends a tool call's first chunk: index, id, type and name
-// (UnnamedToolName when the upstream gave none).
 func (o *chunkOut) toolHead(index int, id, name string) {
-	name = cmp.Or(name, UnnamedToolName)
 	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, ID: id, Type: "function",
 		Function: chatDeltaFunc{Name: name}}}}, "")
 }
 
-// toolArgs sends an arguments fragment of the call at index.
 func (o *chunkOut) toolArgs(index int, args string) {
 	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, Function: chatDeltaFunc{Arguments: args}}}}, "")
 }
 
-// finish sends the finish_reason.
 func (o *chunkOut) finish(reason string) { o.delta(chatRespMsg{}, reason) }
 
-// end sends the usage chunk (choices [], as include_usage does) and
+// end writes the usage chunk (choices [], as include_usage does) and
 // [DONE].
 func (o *chunkOut) end(usage *chatUsage) {
 	if usage != nil {
 		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias,
 			Choices: o.choice[:0], Usage: usage}
-		o.sink.chunk(&o.c)
+		o.e.event("", &o.c)
 	}
-	o.sink.done()
+	o.e.frame(sse.Frame{Data: sse.Done})
 }

@@ -36,16 +36,10 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 	if u == nil {
 		return nil
 	}
-	out := &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
-		PromptTokensDetails: &chatCachedTokens{}, CompletionTokensDetails: &chatReasonedTokens{}}
-	out.TotalTokens = cmp.Or(out.TotalTokens, u.InputTokens+u.OutputTokens)
-	if u.InputTokensDetails != nil {
-		out.PromptTokensDetails.CachedTokens = u.InputTokensDetails.CachedTokens
-	}
-	if u.OutputTokensDetails != nil {
-		out.CompletionTokensDetails.ReasoningTokens = u.OutputTokensDetails.ReasoningTokens
-	}
-	return out
+	return &chatUsage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens,
+		TotalTokens:             cmp.Or(u.TotalTokens, u.InputTokens+u.OutputTokens),
+		PromptTokensDetails:     cmp.Or(u.InputTokensDetails, &chatCachedTokens{}),
+		CompletionTokensDetails: cmp.Or(u.OutputTokensDetails, &chatReasonedTokens{})}
 }
 
 // respFailure turns a failed response (or an error object) into an
@@ -174,9 +168,4 @@ func ResponsesResponseToChat(body []byte, alias string) ([]byte, error) {
 
 // respCallID is a function_call item's call id (its item id, or a new id,
 // when the upstream left call_id out).
-func respCallID(it *respItem) string {
-	if id := cmp.Or(it.CallID, it.ID); id != "" {
-		return id
-	}
-	return newID("call_")
-}
+func respCallID(it *respItem) string { return idOr(cmp.Or(it.CallID, it.ID), "call_") }

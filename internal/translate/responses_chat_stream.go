@@ -100,8 +100,8 @@ func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 func (s *ResponsesToChatStream) event(ev *respEvent) error {
 	switch ev.Type {
 	case "response.created", "response.in_progress", "response.queued":
-		if ev.Response != nil && s.out.id == "" {
-			s.out.id = ev.Response.ID
+		if ev.Response != nil && s.upstream == "" {
+			s.upstream = ev.Response.ID
 		}
 		s.start()
 	case "response.output_item.added":
@@ -125,7 +125,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if d := ev.delta; d != "" {
 			it.sawText, s.anyText = true, true
-			s.out.text(field, d)
+			s.out.textDelta(field, d)
 		}
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		s.start()
@@ -139,12 +139,12 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 		if ev.SummaryIndex != nil && *ev.SummaryIndex != it.summary {
 			if it.sawText {
-				s.out.text("reasoning_content", "\n\n")
+				s.out.textDelta("reasoning_content", "\n\n")
 			}
 			it.summary = *ev.SummaryIndex
 		}
 		it.sawText = true
-		s.out.text("reasoning_content", d)
+		s.out.textDelta("reasoning_content", d)
 	case "response.function_call_arguments.delta":
 		s.start()
 		it := s.find(ev.OutputIndex, ev.ItemID)
@@ -198,11 +198,16 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 
 // Finish ends the stream: nothing more after the terminal event, else a
 // chat error frame.
-func (s *ResponsesToChatStream) Finish(err error) []sse.Frame {
+func (s *ResponsesToChatStream) Finish(err error) []sse.Frame { return s.finish(err, s.close) }
+
+// close ends the events once the upstream body ended: the stream failed
+// unless the terminal event came.
+func (s *ResponsesToChatStream) close(err error) error {
 	if s.done {
-		return nil
+		return err
 	}
-	return s.fail(cmp.Or(err, errRespStreamTruncated))
+	s.done = true
+	return cmp.Or(err, errRespStreamTruncated)
 }
 
 // find returns the item at output index idx (or with item id id).
@@ -234,7 +239,6 @@ func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
 		it.args = append(it.args, item.Arguments...)
 		s.queue = append(s.queue, len(s.items)-1)
 		s.advance()
-		it = &s.items[len(s.items)-1]
 	}
 	return it
 }
@@ -261,7 +265,7 @@ func (s *ResponsesToChatStream) advance() error {
 			}
 			s.active, s.queue = s.queue[0], s.queue[1:]
 			it := &s.items[s.active]
-			s.out.toolHead(it.call, it.callID, it.name)
+			s.out.toolHead(it.call, it.callID, cmp.Or(it.name, UnnamedToolName))
 		}
 		it := &s.items[s.active]
 		if it.sent < len(it.args) {
@@ -300,26 +304,29 @@ func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
 		it.done = true
 		return s.advance()
 	case "message", "reasoning":
-		if it.sawText {
-			return nil
-		}
-		text, refusal := respItemText(item)
-		if text == "" {
-			return nil
-		}
-		it.sawText = true
-		switch {
-		case it.typ == "reasoning":
-			s.out.text("reasoning_content", text)
-		case refusal:
-			s.anyText = true
-			s.out.text("refusal", text)
-		default:
-			s.anyText = true
-			s.out.text("content", text)
+		if !it.sawText {
+			it.sawText = s.itemText(it.typ, item)
 		}
 	}
 	return nil
+}
+
+// itemText sends the text of a whole item of type typ (message or
+// reasoning) and reports whether it had any.
+func (s *ResponsesToChatStream) itemText(typ string, item *respItem) bool {
+	text, refusal := respItemText(item)
+	field := "content"
+	switch {
+	case text == "":
+		return false
+	case typ == "reasoning":
+		field = "reasoning_content"
+	case refusal:
+		field = "refusal"
+	}
+	s.anyText = s.anyText || typ == "message"
+	s.out.textDelta(field, text)
+	return true
 }
 
 // complete reconciles the final output with what was streamed (a call or
@@ -357,13 +364,7 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 	if !s.anyText {
 		for i := range r.Output {
 			if r.Output[i].Type == "message" {
-				if text, refusal := respItemText(&r.Output[i]); text != "" {
-					field := "content"
-					if refusal {
-						field = "refusal"
-					}
-					s.out.text(field, text)
-				}
+				s.itemText("message", &r.Output[i])
 			}
 		}
 	}

@@ -161,6 +161,14 @@ func itemID(prefix, resp string, n int) string {
 	return prefix + strings.TrimPrefix(resp, "resp_") + "_" + itoa(n)
 }
 
+// idOr returns id, or a new id with prefix when id is empty.
+func idOr(id, prefix string) string {
+	if id == "" {
+		return newID(prefix)
+	}
+	return id
+}
+
 // unixOr returns t, or the time now in unix seconds when t is 0.
 func unixOr(t int64) int64 {
 	if t == 0 {

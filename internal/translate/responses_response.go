@@ -29,11 +29,7 @@ func ChatResponseToResponses(body []byte, alias string, tools *ToolNames) ([]byt
 	calls := m.calls()
 	for _, tc := range calls {
 		it := add(blockTool, "fc_")
-		it.callID = tc.ID
-		if it.callID == "" {
-			it.callID = newID("call_")
-		}
-		it.ref = tools.Client(tc.Function.Name)
+		it.callID, it.ref = idOr(tc.ID, "call_"), tools.Client(tc.Function.Name)
 		it.text.WriteString(tc.Function.Arguments)
 	}
 	status, reason := respStatusOf(string(ch.FinishReason))

@@ -39,22 +39,6 @@ func (s *ChatToResponsesStream) fail(err error) {
 	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
 }
 
-// begin opens an event {"type":...,"sequence_number":N; endEv closes it.
-func (s *ChatToResponsesStream) begin(typ string) {
-	e := &s.e
-	e.begin(typ)
-	e.buf = append(e.buf, `{"type":"`...)
-	e.buf = append(e.buf, typ...)
-	e.buf = append(e.buf, `","sequence_number":`...)
-	e.buf = appendInt(e.buf, s.seq)
-	s.seq++
-}
-
-func (s *ChatToResponsesStream) endEv() {
-	s.e.buf = append(s.e.buf, '}')
-	s.e.end()
-}
-
 // respStateEvent is a Responses event about the response or an item as a
 // whole.
 type respStateEvent struct {
@@ -71,18 +55,25 @@ func (s *ChatToResponsesStream) respEvent(typ string, r *respObject) {
 	s.seq++
 }
 
-// itemEvent writes an event about item it: its item_id and output_index,
-// then pre, val as a JSON string, and post.
+// itemEvent writes an event about item it: type, sequence_number, its
+// item_id and output_index, then pre, val as a JSON string, and post.
 func (s *ChatToResponsesStream) itemEvent(typ string, it *rItem, pre, val, post string) {
-	s.begin(typ)
-	s.e.buf = append(s.e.buf, `,"item_id":`...)
-	s.e.buf = appendString(s.e.buf, it.id)
-	s.e.buf = append(s.e.buf, `,"output_index":`...)
-	s.e.buf = appendInt(s.e.buf, it.index)
-	s.e.buf = append(s.e.buf, pre...)
-	s.e.buf = appendString(s.e.buf, val)
-	s.e.buf = append(s.e.buf, post...)
-	s.endEv()
+	e := &s.e
+	e.begin(typ)
+	e.buf = append(e.buf, `{"type":"`...)
+	e.buf = append(e.buf, typ...)
+	e.buf = append(e.buf, `","sequence_number":`...)
+	e.buf = appendInt(e.buf, s.seq)
+	e.buf = append(e.buf, `,"item_id":`...)
+	e.buf = appendString(e.buf, it.id)
+	e.buf = append(e.buf, `,"output_index":`...)
+	e.buf = appendInt(e.buf, it.index)
+	e.buf = append(e.buf, pre...)
+	e.buf = appendString(e.buf, val)
+	e.buf = append(e.buf, post...)
+	e.buf = append(e.buf, '}')
+	e.end()
+	s.seq++
 }
 
 // itemState writes response.output_item.added or .done with the item.
@@ -102,14 +93,6 @@ func (s *ChatToResponsesStream) start(upstreamID string) {
 	}
 	for _, typ := range []string{"response.created", "response.in_progress"} {
 		s.respEvent(typ, newRespObject(s.id, s.alias, s.opts.CreatedAt, "in_progress", "", nil, nil, nil))
-	}
-}
-
-// reasoning takes reasoning text and its signature (chatSink); held
-// text comes back through segment, without a signature.
-func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
-	if !held {
-		s.summary(text, sig)
 	}
 }
 
@@ -133,7 +116,12 @@ func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
 	return it
 }
 
-func (s *ChatToResponsesStream) summary(text, sig string) {
+// reasoning sends reasoning text and keeps its signature for the item
+// (chatSink); held text comes back later.
+func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
+	if held {
+		return
+	}
 	it, added := s.open(blockThinking, "rs_")
 	if added {
 		s.itemEvent("response.reasoning_summary_part.added", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, "", "}")
@@ -155,16 +143,12 @@ func (s *ChatToResponsesStream) text(text string) {
 	s.itemEvent("response.output_text.delta", it, `,"content_index":0,"delta":`, text, `,"logprobs":[]`)
 }
 
-// openCall adds a function_call item (callSink).
+// openCall adds a function_call item (chatSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
-	it := &rItem{kind: blockTool, callID: c.id, ref: s.opts.Tools.Client(c.name)}
-	if it.callID == "" {
-		it.callID = newID("call_")
-	}
-	s.add(it, "fc_")
+	s.add(&rItem{kind: blockTool, callID: idOr(c.id, "call_"), ref: s.opts.Tools.Client(c.name)}, "fc_")
 }
 
-// callArgs sends an arguments delta of the open call (callSink).
+// callArgs sends an arguments delta of the open call (chatSink).
 func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.cur.text.WriteString(frag)
@@ -172,21 +156,12 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// heldArgs: "{}" for none, else as they came (callSink).
+// heldArgs: "{}" for none, else as they came (chatSink).
 func (s *ChatToResponsesStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return "{}"
 	}
 	return string(args)
-}
-
-// segment sends held text or reasoning (callSink).
-func (s *ChatToResponsesStream) segment(seg segment) {
-	if seg.thinking {
-		s.summary(seg.text, "")
-	} else {
-		s.text(seg.text)
-	}
 }
 
 // closeOpen finishes the open item, if any.
@@ -213,6 +188,6 @@ func (s *ChatToResponsesStream) closeOpen() {
 
 // complete sends response.completed or response.incomplete (chatSink).
 func (s *ChatToResponsesStream) complete() {
-	status, reason := respStatusOf(s.finish)
+	status, reason := respStatusOf(s.reason)
 	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
 }
