@@ -70,7 +70,7 @@ func writeError(w http.ResponseWriter, a api, status int, code, msg string) {
 
 // writeFailure answers a request whose routing failed before anything was
 // sent: in the caller's shape, with the upstream's status, Retry-After
-// forwarded, transport failures as 502/504 (F9).
+// forwarded, transport failures as 502/504.
 func writeFailure(w http.ResponseWriter, a api, err error) int {
 	var (
 		unk *router.UnknownModelError

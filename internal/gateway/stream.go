@@ -325,7 +325,7 @@ var quotedModel = []byte(`"model"`)
 
 // rewriteFrameModel returns frame with the model value in its data line
 // replaced by alias (a JSON string literal), appended to dst; or frame
-// itself when it carries no model or already names the alias (F8). It never
+// itself when it carries no model or already names the alias. It never
 // decodes the payload: one substring search, then the top-level scanner
 // only for frames that mention "model" (Anthropic deltas never do; in JSON
 // text a quote inside a string is escaped, so "model" is only ever a key or
