@@ -171,18 +171,7 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 		}
 		s.finalize()
 	case "error":
-		we := ev.Error
-		if we == nil {
-			we = &apierr.Wire{}
-		}
-		e := we.Err(0)
-		if e.Message == "" { // clients show the message; never send an empty one
-			e.Message = "upstream stream error"
-			if e.Type != "" {
-				e.Message += " (" + e.Type + ")"
-			}
-		}
-		return s.e.frames(), e
+		return s.e.frames(), upstreamFailure(0, ev.Error, "upstream stream error")
 	case "ping":
 	case "":
 		return s.e.frames(), fmt.Errorf("%w: stream event without type", ErrUpstreamBody)

@@ -183,13 +183,13 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		if ev.Response != nil {
 			we = ev.Response.Error
 		}
-		return respFailure(0, we, "upstream response failed")
+		return upstreamFailure(0, we, "upstream response failed")
 	case "error":
 		we := ev.Error
 		if we == nil {
 			we = &apierr.Wire{Message: ev.Message, Code: ev.Code}
 		}
-		return respFailure(0, we, "upstream stream error")
+		return upstreamFailure(0, we, "upstream stream error")
 	case "":
 		return fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
 	}
