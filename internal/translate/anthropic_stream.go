@@ -107,7 +107,7 @@ func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
 	}
 }
 
-func (s *ChatToAnthropicStream) text(text string) {
+func (s *ChatToAnthropicStream) text(_, text string) {
 	if s.open != blockText {
 		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}

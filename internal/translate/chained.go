@@ -49,10 +49,8 @@ type ResponsesToAnthropicStream struct{ chained }
 // NewResponsesToAnthropicStream starts a translator reporting model alias
 // (opts as for NewChatToAnthropicStream).
 func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesToAnthropicStream {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	r, c := NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}), NewChatToAnthropicStream(alias, opts)
-	r.out = &c.chatIn
-	return &ResponsesToAnthropicStream{chained{r, &c.chatIn}}
+	c := NewChatToAnthropicStream(alias, opts)
+	return &ResponsesToAnthropicStream{chained{newResponsesParser("", &c.chatIn), &c.chatIn}}
 }
 
 // ResponsesToAnthropic translates a Responses request for an Anthropic
@@ -106,17 +104,15 @@ type AnthropicToResponsesStream struct{ chained }
 // NewAnthropicToResponsesStream starts a translator reporting model alias
 // (opts as for NewChatToResponsesStream).
 func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	a, r := NewAnthropicToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}), NewChatToResponsesStream(alias, opts)
-	a.out = &r.chatIn
-	return &AnthropicToResponsesStream{chained{a, &r.chatIn}}
+	r := NewChatToResponsesStream(alias, opts)
+	return &AnthropicToResponsesStream{chained{newAnthropicParser("", &r.chatIn), &r.chatIn}}
 }
 
-// chained runs an upstream's parser into the chatIn of the machine that
-// writes the client's protocol.
+// chained runs the parser of an upstream's stream into the chatIn of the
+// machine that writes the client's protocol.
 type chained struct {
 	parser interface {
-		Feed(data []byte) ([]sse.Frame, error)
+		feed(data []byte) error
 		close(err error) error
 	}
 	in *chatIn
@@ -127,7 +123,7 @@ type chained struct {
 func (s *chained) Feed(data []byte) ([]sse.Frame, error) {
 	s.in.e.reset()
 	s.in.err = nil
-	_, err := s.parser.Feed(data)
+	err := s.parser.feed(data)
 	return s.in.e.frames(), cmp.Or(s.in.err, err)
 }
 

@@ -59,17 +59,18 @@ type chatCall struct {
 // heldEntry is a call, or text or reasoning that arrived while a call was
 // being sent, waiting its turn.
 type heldEntry struct {
-	call     *chatCall
-	thinking bool
-	text     string
+	call  *chatCall
+	field string // content, refusal or reasoning_content
+	text  string
 }
 
-// chatIn reads a Chat stream for the machines that turn it into another
-// protocol: chunks (Feed) or, chained behind a parser, its events
-// (chatEvents), giving the machine (w) text, reasoning and tool calls in
-// the order the client must get them, the usage and the finish_reason. It
-// runs the machine's life (Feed, Finish: after a finish_reason a clean end
-// completes the answer even without [DONE]).
+// chatIn reads a Chat stream: chunks (Feed) or the neutral events of a
+// parser of Anthropic or Responses streams (head, textDelta, toolHead,
+// toolArgs, finish, end), giving the machine that writes the client's
+// protocol (w) text, reasoning and tool calls in the order the client must
+// get them, the usage and the finish_reason. It runs the machine's life
+// (Feed, Finish: after a finish_reason a clean end completes the answer
+// even without [DONE]).
 type chatIn struct {
 	w          chatSink
 	e          emitter
@@ -90,8 +91,8 @@ type chatSink interface {
 	// is being sent and chatIn holds the text until it ends (it comes back
 	// without a signature).
 	reasoning(text, sig string, held bool)
-	// text sends answer text.
-	text(text string)
+	// text sends answer text (field content or refusal).
+	text(field, text string)
 	// openCall starts the call's block or item (ending any open text or
 	// reasoning block first); c.id and c.name are final.
 	openCall(c *chatCall)
@@ -175,12 +176,15 @@ func (in *chatIn) take(c *chatResponse) {
 // an error.
 func (in *chatIn) reading() bool { return !in.done && in.err == nil }
 
+// head: the answer begins, under chat id id.
 func (in *chatIn) head(id string) {
 	if in.reading() {
 		in.w.start(id)
 	}
 }
 
+// textDelta takes a content, refusal, reasoning_content or
+// reasoning_signature delta.
 func (in *chatIn) textDelta(field, text string) {
 	switch {
 	case !in.reading() || text == "":
@@ -189,9 +193,9 @@ func (in *chatIn) textDelta(field, text string) {
 	case field == "reasoning_signature":
 		in.think("", text)
 	case in.calls.busy():
-		in.calls.hold(false, text)
+		in.hold(field, text)
 	default:
-		in.w.text(text)
+		in.w.text(field, text)
 	}
 }
 
@@ -201,16 +205,25 @@ func (in *chatIn) think(text, sig string) {
 		return
 	}
 	held := in.calls.busy()
-	if held {
-		in.calls.hold(true, text)
-	}
 	in.w.reasoning(text, sig, held)
+	if held {
+		in.hold("reasoning_content", text)
+	}
 }
 
+// hold queues text that arrived while a call is being sent; a call that is
+// already complete ends now, so the text is not kept back.
+func (in *chatIn) hold(field, text string) {
+	in.calls.hold(field, text)
+	in.err = in.calls.advance(in.w, false)
+}
+
+// toolHead: a tool call begins (name never empty).
 func (in *chatIn) toolHead(index int, id, name string) {
 	in.tool(&chatDeltaCall{Index: &index, ID: id, Function: chatDeltaFunc{Name: name}})
 }
 
+// toolArgs: an arguments fragment of the call at index.
 func (in *chatIn) toolArgs(index int, args string) {
 	in.tool(&chatDeltaCall{Index: &index, Function: chatDeltaFunc{Arguments: args}})
 }
@@ -221,6 +234,7 @@ func (in *chatIn) tool(tc *chatDeltaCall) {
 	}
 }
 
+// finish: the chat finish_reason.
 func (in *chatIn) finish(reason string) { in.finished(&chatChoice{FinishReason: finishReason(reason)}) }
 
 // finished takes the choice that carried a finish_reason: every call and
@@ -273,12 +287,12 @@ func (a *chatCalls) busy() bool { return a.active != nil }
 func (a *chatCalls) any() bool { return len(a.calls) > 0 }
 
 // hold queues text or reasoning that arrived while a call is being sent.
-func (a *chatCalls) hold(thinking bool, text string) {
-	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].thinking == thinking {
+func (a *chatCalls) hold(field, text string) {
+	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].field == field {
 		a.queue[n-1].text += text
 		return
 	}
-	a.queue = append(a.queue, heldEntry{thinking: thinking, text: text})
+	a.queue = append(a.queue, heldEntry{field: field, text: text})
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
@@ -357,10 +371,10 @@ func (a *chatCalls) advance(w chatSink, final bool) error {
 				if h.call.name != "" {
 					a.open(h.call, w)
 				}
-			case h.thinking:
+			case h.field == "reasoning_content":
 				w.reasoning(h.text, "", false)
 			default:
-				w.text(h.text)
+				w.text(h.field, h.text)
 			}
 		}
 	}

@@ -134,7 +134,7 @@ func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
 	s.itemEvent("response.reasoning_summary_text.delta", it, `,"summary_index":0,"delta":`, text, "")
 }
 
-func (s *ChatToResponsesStream) text(text string) {
+func (s *ChatToResponsesStream) text(_, text string) {
 	it, added := s.open(blockText, "msg_")
 	if added {
 		s.itemEvent("response.content_part.added", it, `,"content_index":0,"part":{"type":"output_text","text":`, "", `,"annotations":[]}`)
@@ -156,13 +156,7 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// heldArgs: "{}" for none, else as they came (chatSink).
-func (s *ChatToResponsesStream) heldArgs(args []byte) string {
-	if len(trimSpace(args)) == 0 {
-		return "{}"
-	}
-	return string(args)
-}
+func (s *ChatToResponsesStream) heldArgs(args []byte) string { return argsOrEmpty(args) }
 
 // closeOpen finishes the open item, if any.
 func (s *ChatToResponsesStream) closeOpen() {
