@@ -68,8 +68,8 @@ type AnthropicToChatStream struct{ chained }
 
 // NewAnthropicToChatStream starts a translator reporting model alias.
 func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
-	out := newChatChunks(alias, unixOr(opts.CreatedAt))
-	return &AnthropicToChatStream{chained{newAnthropicParser(opts.ID, &out.chatIn), &out.chatIn}}
+	out := newChatChunks(alias, opts)
+	return &AnthropicToChatStream{chained{newAnthropicParser(&out.chatIn), &out.chatIn}}
 }
 
 // anthropicParser reads a Messages stream into chatIn's events.
@@ -84,17 +84,15 @@ type anthropicParser struct {
 	usage      anthUsage
 }
 
-func newAnthropicParser(id string, out *chatIn) *anthropicParser {
-	return &anthropicParser{chatWriter: chatWriter{out: out, id: id, idFrom: "msg_"}}
+func newAnthropicParser(out *chatIn) *anthropicParser {
+	out.from = "msg_"
+	return &anthropicParser{chatWriter: chatWriter{out: out}}
 }
 
 var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
 
 // feed consumes one upstream event's data.
 func (s *anthropicParser) feed(data []byte) error {
-	if s.done {
-		return nil
-	}
 	if sse.IsDone(data) {
 		if s.finishSeen {
 			s.finalize()
@@ -172,17 +170,12 @@ func (s *anthropicParser) feed(data []byte) error {
 }
 
 // close ends the events once the upstream body ended: after message_delta
-// a clean end completes the answer, else it returns why the stream failed.
+// a clean end completes the answer.
 func (s *anthropicParser) close(err error) error {
-	if s.done {
-		return err
-	}
 	if err == nil && s.finishSeen {
 		s.finalize()
-		return nil
 	}
-	s.done = true
-	return cmp.Or(err, errStreamTruncated)
+	return err
 }
 
 func setIf(dst *int, v *int) {
@@ -233,7 +226,4 @@ func (s *anthropicParser) delta(b *aStreamBlock) {
 	}
 }
 
-func (s *anthropicParser) finalize() {
-	s.done = true
-	s.out.end(chatUsageOf(s.usage))
-}
+func (s *anthropicParser) finalize() { s.out.end(chatUsageOf(s.usage)) }

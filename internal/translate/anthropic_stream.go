@@ -42,10 +42,7 @@ type anthStopDelta struct {
 // event (ErrToolArguments) and no content_block_stop for that call. Feed
 // and Finish are chatIn's.
 type ChatToAnthropicStream struct {
-	alias string
-	opts  StreamOptions
 	chatIn
-	started bool
 
 	index int       // index of the open block, or of the next one
 	open  blockKind // kind of the open block
@@ -58,8 +55,8 @@ type ChatToAnthropicStream struct {
 
 // NewChatToAnthropicStream starts a translator reporting model alias.
 func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropicStream {
-	s := &ChatToAnthropicStream{alias: alias, opts: opts}
-	s.w = s
+	s := &ChatToAnthropicStream{}
+	s.init(s, alias, opts, "msg_")
 	return s
 }
 
@@ -71,15 +68,7 @@ func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
 // fail sends the Anthropic error event (chatSink).
 func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(apierr.AnthropicErrorFrame(err)) }
 
-func (s *ChatToAnthropicStream) start(upstreamID string) {
-	if s.started {
-		return
-	}
-	s.started = true
-	id := s.opts.ID
-	if id == "" {
-		id = convertID(upstreamID, "msg_", "chatcmpl-")
-	}
+func (s *ChatToAnthropicStream) start(id string) {
 	u := anthUsage{InputTokens: s.opts.InputTokens}
 	if s.usage != nil {
 		u = anthropicUsage(s.usage)

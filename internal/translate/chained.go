@@ -50,7 +50,7 @@ type ResponsesToAnthropicStream struct{ chained }
 // (opts as for NewChatToAnthropicStream).
 func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesToAnthropicStream {
 	c := NewChatToAnthropicStream(alias, opts)
-	return &ResponsesToAnthropicStream{chained{newResponsesParser("", &c.chatIn), &c.chatIn}}
+	return &ResponsesToAnthropicStream{chained{newResponsesParser(&c.chatIn), &c.chatIn}}
 }
 
 // ResponsesToAnthropic translates a Responses request for an Anthropic
@@ -105,7 +105,7 @@ type AnthropicToResponsesStream struct{ chained }
 // (opts as for NewChatToResponsesStream).
 func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
 	r := NewChatToResponsesStream(alias, opts)
-	return &AnthropicToResponsesStream{chained{newAnthropicParser("", &r.chatIn), &r.chatIn}}
+	return &AnthropicToResponsesStream{chained{newAnthropicParser(&r.chatIn), &r.chatIn}}
 }
 
 // chained runs the parser of an upstream's stream into the chatIn of the
@@ -121,6 +121,9 @@ type chained struct {
 // Feed consumes one upstream event's data. A failure of the writing
 // machine on what it was handed is reported first.
 func (s *chained) Feed(data []byte) ([]sse.Frame, error) {
+	if s.in.done {
+		return nil, nil
+	}
 	s.in.e.reset()
 	s.in.err = nil
 	err := s.parser.feed(data)

@@ -72,7 +72,13 @@ type heldEntry struct {
 // (Feed, Finish: after a finish_reason a clean end completes the answer
 // even without [DONE]).
 type chatIn struct {
-	w          chatSink
+	w       chatSink
+	alias   string
+	opts    StreamOptions
+	prefix  string // the client's ids: chatcmpl-, msg_ or resp_
+	from    string // the prefix of the upstream's ids
+	started bool
+
 	e          emitter
 	err        error // the first error of this Feed
 	done       bool
@@ -85,8 +91,8 @@ type chatIn struct {
 
 // chatSink is a machine's side of chatIn and chatCalls.
 type chatSink interface {
-	// start sends the message or response head, once.
-	start(upstreamID string)
+	// start sends the message or response head, under the client's id.
+	start(id string)
 	// reasoning takes reasoning text and its signature; held means a call
 	// is being sent and chatIn holds the text until it ends (it comes back
 	// without a signature).
@@ -109,6 +115,12 @@ type chatSink interface {
 	complete()
 	// fail sends the events that end a failed stream.
 	fail(err error)
+}
+
+// init sets up the machine w, writing ids that start with prefix.
+func (in *chatIn) init(w chatSink, alias string, opts StreamOptions, prefix string) {
+	opts.CreatedAt = unixOr(opts.CreatedAt)
+	in.w, in.alias, in.opts, in.prefix, in.from = w, alias, opts, prefix, "chatcmpl-"
 }
 
 func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
@@ -176,10 +188,19 @@ func (in *chatIn) take(c *chatResponse) {
 // an error.
 func (in *chatIn) reading() bool { return !in.done && in.err == nil }
 
-// head: the answer begins, under chat id id.
-func (in *chatIn) head(id string) {
+// head: the answer begins (upstreamID: the upstream's id, if known).
+func (in *chatIn) head(upstreamID string) {
 	if in.reading() {
-		in.w.start(id)
+		in.begin(upstreamID)
+	}
+}
+
+// begin starts the machine, once, under StreamOptions.ID or an id derived
+// from the upstream's.
+func (in *chatIn) begin(upstreamID string) {
+	if !in.started {
+		in.started = true
+		in.w.start(cmp.Or(in.opts.ID, convertID(upstreamID, in.prefix, in.from)))
 	}
 }
 
@@ -253,7 +274,7 @@ func (in *chatIn) end(usage *chatUsage) {
 		if usage != nil {
 			in.usage = usage
 		}
-		in.w.start("")
+		in.begin("")
 		in.err = in.finalize()
 	}
 }

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"cmp"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
@@ -111,41 +110,29 @@ type toolKey struct {
 var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
 
 // chatWriter is what the parsers of Anthropic and Responses streams share:
-// the chat id of the answer and the chatIn their events go to, which
-// orders them for the client (chatCalls) and writes its protocol.
+// the chatIn their events go to, which orders them for the client
+// (chatCalls) and writes its protocol, and the upstream's id.
 type chatWriter struct {
 	out      *chatIn
-	id       string // StreamOptions.ID
-	idFrom   string // the prefix of the upstream's ids
-	upstream string // the upstream's id, once known
-	started  bool
-	done     bool
+	upstream string
 }
 
-// start begins the answer, once, under the client's id or an id derived
-// from the upstream's.
-func (w *chatWriter) start() {
-	if !w.started {
-		w.started = true
-		w.out.head(cmp.Or(w.id, convertID(w.upstream, "chatcmpl-", w.idFrom)))
-	}
-}
+func (w *chatWriter) start() { w.out.head(w.upstream) }
 
 // chatChunks is the chatSink of a Chat client: it writes the
 // chat.completion.chunk stream, reusing the chunk for the next one.
 type chatChunks struct {
 	chatIn
-	id, alias string
-	created   int64
+	id string
 
 	c      chatResponse
 	choice [1]chatChoice
 	d      chatRespMsg
 }
 
-func newChatChunks(alias string, created int64) *chatChunks {
-	o := &chatChunks{alias: alias, created: created}
-	o.w = o
+func newChatChunks(alias string, opts StreamOptions) *chatChunks {
+	o := &chatChunks{}
+	o.init(o, alias, opts, "chatcmpl-")
 	return o
 }
 
@@ -153,16 +140,14 @@ func newChatChunks(alias string, created int64) *chatChunks {
 func (o *chatChunks) delta(d chatRespMsg, finish string) {
 	o.d = d
 	o.choice[0] = chatChoice{Delta: &o.d, FinishReason: finishReason(finish)}
-	o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias, Choices: o.choice[:]}
+	o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.opts.CreatedAt, Model: o.alias, Choices: o.choice[:]}
 	o.e.event("", &o.c)
 }
 
 // start writes the first chunk: the assistant role, empty content.
 func (o *chatChunks) start(id string) {
-	if o.id == "" {
-		o.id = id
-		o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "")
-	}
+	o.id = id
+	o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "")
 }
 
 // reasoning sends the text unless held (it comes back), and the signature
@@ -214,7 +199,7 @@ func (o *chatChunks) finished(*chatChoice)        {}
 func (o *chatChunks) complete() {
 	o.delta(chatRespMsg{}, o.reason)
 	if o.usage != nil {
-		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias,
+		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.opts.CreatedAt, Model: o.alias,
 			Choices: o.choice[:0], Usage: o.usage}
 		o.e.event("", &o.c)
 	}

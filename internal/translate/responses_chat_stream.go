@@ -62,8 +62,8 @@ type ResponsesToChatStream struct{ chained }
 
 // NewResponsesToChatStream starts a translator reporting model alias.
 func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
-	out := newChatChunks(alias, unixOr(opts.CreatedAt))
-	return &ResponsesToChatStream{chained{newResponsesParser(opts.ID, &out.chatIn), &out.chatIn}}
+	out := newChatChunks(alias, opts)
+	return &ResponsesToChatStream{chained{newResponsesParser(&out.chatIn), &out.chatIn}}
 }
 
 // responsesParser reads a Responses stream into chatIn's events.
@@ -76,13 +76,14 @@ type responsesParser struct {
 	anyText bool
 }
 
-func newResponsesParser(id string, out *chatIn) *responsesParser {
-	return &responsesParser{chatWriter: chatWriter{out: out, id: id, idFrom: "resp_"}}
+func newResponsesParser(out *chatIn) *responsesParser {
+	out.from = "resp_"
+	return &responsesParser{chatWriter: chatWriter{out: out}}
 }
 
 // feed consumes one upstream event's data.
 func (s *responsesParser) feed(data []byte) error {
-	if s.done || sse.IsDone(data) { // [DONE] is not part of the Responses protocol; the terminal event decides
+	if sse.IsDone(data) { // not part of the Responses protocol; the terminal event decides
 		return nil
 	}
 	ev := &s.ev
@@ -192,14 +193,8 @@ func (s *responsesParser) event(ev *respEvent) error {
 }
 
 // close ends the events once the upstream body ended: the stream failed
-// unless the terminal event came.
-func (s *responsesParser) close(err error) error {
-	if s.done {
-		return err
-	}
-	s.done = true
-	return cmp.Or(err, errRespStreamTruncated)
-}
+// unless the terminal event came (chatIn is then done).
+func (s *responsesParser) close(err error) error { return cmp.Or(err, errRespStreamTruncated) }
 
 // find returns the item at output index idx (or with item id id).
 func (s *responsesParser) find(idx *int, id string) *rcItem {
@@ -308,7 +303,6 @@ func (s *responsesParser) complete(r *respResponse) {
 			}
 		}
 	}
-	s.done = true
 	s.out.finish(respChatFinish(r, s.calls > 0))
 	s.out.end(chatUsageFromResp(r.Usage))
 }

@@ -11,12 +11,9 @@ import "github.com/flowgate/flowgate/internal/apierr"
 // full output and usage. A broken stream ends with response.failed. Feed
 // and Finish are chatIn's.
 type ChatToResponsesStream struct {
-	alias string
-	opts  StreamOptions
 	chatIn
-	id      string
-	seq     int
-	started bool
+	id  string
+	seq int
 
 	items []*rItem
 	cur   *rItem // the open item
@@ -25,9 +22,8 @@ type ChatToResponsesStream struct {
 // NewChatToResponsesStream starts a translator reporting model alias;
 // opts.Tools restores namespaced tool names.
 func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponsesStream {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	s := &ChatToResponsesStream{alias: alias, opts: opts}
-	s.w = s
+	s := &ChatToResponsesStream{}
+	s.init(s, alias, opts, "resp_")
 	return s
 }
 
@@ -35,7 +31,7 @@ func (s *ChatToResponsesStream) finished(*chatChoice) {}
 
 // fail sends response.failed with the error (chatSink).
 func (s *ChatToResponsesStream) fail(err error) {
-	s.start("")
+	s.begin("")
 	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
 }
 
@@ -82,15 +78,8 @@ func (s *ChatToResponsesStream) itemState(typ string, it *rItem, done bool) {
 	s.seq++
 }
 
-func (s *ChatToResponsesStream) start(upstreamID string) {
-	if s.started {
-		return
-	}
-	s.started = true
-	s.id = s.opts.ID
-	if s.id == "" {
-		s.id = convertID(upstreamID, "resp_", "chatcmpl-")
-	}
+func (s *ChatToResponsesStream) start(id string) {
+	s.id = id
 	for _, typ := range []string{"response.created", "response.in_progress"} {
 		s.respEvent(typ, newRespObject(s.id, s.alias, s.opts.CreatedAt, "in_progress", "", nil, nil, nil))
 	}
