@@ -79,14 +79,9 @@ func (s *ChatToAnthropicStream) start(id string) {
 		Role: "assistant", Model: s.alias, Content: []anthBlock{}, Usage: u}})
 }
 
-// reasoning takes thinking text and its signature (chatSink): the
-// signature belongs to the open thinking block, or to the one the held
-// text will open.
-func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
+// reasoning: the signature is sent when the thinking block ends.
+func (s *ChatToAnthropicStream) reasoning(text, sig string) {
 	s.sig.WriteString(sig)
-	if held {
-		return
-	}
 	if s.open != blockThinking {
 		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
 	}

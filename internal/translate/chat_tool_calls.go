@@ -22,12 +22,12 @@ const (
 	argsHeld                   // began with anything else: held, sent at the end
 )
 
-// chatCalls reassembles the tool calls of a Chat stream for the machines
-// that turn it into another protocol, whose clients need each call in one
-// run (a tool_use block or function_call item started, given its arguments
-// and ended before the next).
+// chatCalls reassembles the tool calls of a stream for every client, each
+// of which needs each call in one run (a tool_use block, function_call
+// item or chat tool call started, given its arguments and ended before the
+// next).
 //
-// Chat upstreams may interleave parallel calls: all headers first, then
+// Upstreams may interleave parallel calls: all headers first, then
 // argument pieces of each call in any order. Fragments are matched to their
 // call by tool-call index (else by id, or the latest call). The first call
 // is "active" and reaches the client as it arrives; other calls, and text
@@ -59,9 +59,9 @@ type chatCall struct {
 // heldEntry is a call, or text or reasoning that arrived while a call was
 // being sent, waiting its turn.
 type heldEntry struct {
-	call  *chatCall
-	field string // content, refusal or reasoning_content
-	text  string
+	call      *chatCall
+	field     string // content, refusal or reasoning_content
+	text, sig string // sig: the reasoning's signature
 }
 
 // chatIn reads a Chat stream: chunks (Feed) or the neutral events of a
@@ -93,10 +93,8 @@ type chatIn struct {
 type chatSink interface {
 	// start sends the message or response head, under the client's id.
 	start(id string)
-	// reasoning takes reasoning text and its signature; held means a call
-	// is being sent and chatIn holds the text until it ends (it comes back
-	// without a signature).
-	reasoning(text, sig string, held bool)
+	// reasoning sends reasoning text and its signature.
+	reasoning(text, sig string)
 	// text sends answer text (field content or refusal).
 	text(field, text string)
 	// openCall starts the call's block or item (ending any open text or
@@ -207,36 +205,41 @@ func (in *chatIn) begin(upstreamID string) {
 // textDelta takes a content, refusal, reasoning_content or
 // reasoning_signature delta.
 func (in *chatIn) textDelta(field, text string) {
-	switch {
-	case !in.reading() || text == "":
-	case field == "reasoning_content":
+	switch field {
+	case "reasoning_content":
 		in.think(text, "")
-	case field == "reasoning_signature":
+	case "reasoning_signature":
 		in.think("", text)
-	case in.calls.busy():
-		in.hold(field, text)
 	default:
-		in.w.text(field, text)
+		in.say(heldEntry{field: field, text: text})
 	}
 }
 
 // think takes reasoning text and its signature.
 func (in *chatIn) think(text, sig string) {
-	if !in.reading() || text == "" && sig == "" {
-		return
-	}
-	held := in.calls.busy()
-	in.w.reasoning(text, sig, held)
-	if held {
-		in.hold("reasoning_content", text)
+	in.say(heldEntry{field: "reasoning_content", text: text, sig: sig})
+}
+
+// say sends text or reasoning, or holds it while a call is being sent; a
+// call that is already complete then ends, so nothing waits longer than
+// needed.
+func (in *chatIn) say(h heldEntry) {
+	switch {
+	case !in.reading() || h.text == "" && h.sig == "":
+	case in.calls.busy():
+		in.calls.hold(h)
+		in.err = in.calls.advance(in.w, false)
+	default:
+		h.send(in.w)
 	}
 }
 
-// hold queues text that arrived while a call is being sent; a call that is
-// already complete ends now, so the text is not kept back.
-func (in *chatIn) hold(field, text string) {
-	in.calls.hold(field, text)
-	in.err = in.calls.advance(in.w, false)
+func (h *heldEntry) send(w chatSink) {
+	if h.field == "reasoning_content" {
+		w.reasoning(h.text, h.sig)
+	} else {
+		w.text(h.field, h.text)
+	}
 }
 
 // toolHead: a tool call begins (name never empty).
@@ -308,12 +311,13 @@ func (a *chatCalls) busy() bool { return a.active != nil }
 func (a *chatCalls) any() bool { return len(a.calls) > 0 }
 
 // hold queues text or reasoning that arrived while a call is being sent.
-func (a *chatCalls) hold(field, text string) {
-	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].field == field {
-		a.queue[n-1].text += text
+func (a *chatCalls) hold(h heldEntry) {
+	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].field == h.field {
+		a.queue[n-1].text += h.text
+		a.queue[n-1].sig += h.sig
 		return
 	}
-	a.queue = append(a.queue, heldEntry{field: field, text: text})
+	a.queue = append(a.queue, h)
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
@@ -386,16 +390,13 @@ func (a *chatCalls) advance(w chatSink, final bool) error {
 		for a.active == nil && len(a.queue) > 0 {
 			h := a.queue[0]
 			a.queue = a.queue[1:]
-			switch {
-			case h.call != nil:
-				a.active = h.call
-				if h.call.name != "" {
-					a.open(h.call, w)
-				}
-			case h.field == "reasoning_content":
-				w.reasoning(h.text, "", false)
-			default:
-				w.text(h.field, h.text)
+			if h.call == nil {
+				h.send(w)
+				continue
+			}
+			a.active = h.call
+			if h.call.name != "" {
+				a.open(h.call, w)
 			}
 		}
 	}

@@ -150,12 +150,8 @@ func (o *chatChunks) start(id string) {
 	o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "")
 }
 
-// reasoning sends the text unless held (it comes back), and the signature
-// at once: a chat message has one.
-func (o *chatChunks) reasoning(text, sig string, held bool) {
-	if !held {
-		o.text("reasoning_content", text)
-	}
+func (o *chatChunks) reasoning(text, sig string) {
+	o.text("reasoning_content", text)
 	o.text("reasoning_signature", sig)
 }
 

@@ -105,12 +105,8 @@ func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
 	return it
 }
 
-// reasoning sends reasoning text and keeps its signature for the item
-// (chatSink); held text comes back later.
-func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
-	if held {
-		return
-	}
+// reasoning: the signature is the item's encrypted_content.
+func (s *ChatToResponsesStream) reasoning(text, sig string) {
 	it, added := s.open(blockThinking, "rs_")
 	if added {
 		s.itemEvent("response.reasoning_summary_part.added", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, "", "}")
