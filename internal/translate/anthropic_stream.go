@@ -48,8 +48,6 @@ type ChatToAnthropicStream struct {
 	open  blockKind // kind of the open block
 	sig   strings.Builder
 
-	stopSeq     *string
-	stopReason  string
 	outputChars int
 }
 
@@ -58,11 +56,6 @@ func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropic
 	s := &ChatToAnthropicStream{}
 	s.init(s, alias, opts, "msg_")
 	return s
-}
-
-// finished notes the stop reason (chatSink).
-func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
-	s.stopReason, s.stopSeq = anthropicStop(string(ch.FinishReason), s.calls.any(), ch.StopReason, ch.MatchedStop)
 }
 
 // fail sends the Anthropic error event (chatSink).
@@ -165,15 +158,13 @@ func (s *ChatToAnthropicStream) closeOpen() {
 
 // complete sends message_delta and message_stop (chatSink).
 func (s *ChatToAnthropicStream) complete() {
-	if !s.finishSeen {
-		s.stopReason, s.stopSeq = anthropicStop(s.reason, s.calls.any(), nil, nil)
-	}
+	reason, seq := anthropicStop(s.reason, s.calls.any(), s.stop[0], s.stop[1])
 	u := anthropicUsage(s.usage)
 	if s.usage == nil {
 		u.InputTokens = s.opts.InputTokens
 		u.OutputTokens = (s.outputChars + 3) / 4
 	}
 	s.e.event("message_delta", &anthOutEvent{Type: "message_delta",
-		Delta: &anthStopDelta{StopReason: s.stopReason, StopSequence: s.stopSeq}, Usage: &u})
+		Delta: &anthStopDelta{StopReason: reason, StopSequence: seq}, Usage: &u})
 	s.e.event("message_stop", &anthOutEvent{Type: "message_stop"})
 }

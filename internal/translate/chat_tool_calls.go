@@ -1,7 +1,9 @@
 package translate
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -84,7 +86,8 @@ type chatIn struct {
 	done       bool
 	chunk      chatResponse
 	calls      chatCalls
-	reason     string // the finish_reason
+	reason     string             // the finish_reason
+	stop       [2]json.RawMessage // and the stop string the upstream matched (vLLM stop_reason, SGLang matched_stop)
 	finishSeen bool
 	usage      *chatUsage
 }
@@ -107,8 +110,6 @@ type chatSink interface {
 	heldArgs(args []byte) string
 	// closeOpen ends the open block or item (the call's, when one is open).
 	closeOpen()
-	// finished sees the choice that carried a finish_reason.
-	finished(ch *chatChoice)
 	// complete sends the events that end a finished answer.
 	complete()
 	// fail sends the events that end a failed stream.
@@ -266,7 +267,7 @@ func (in *chatIn) finish(reason string) { in.finished(&chatChoice{FinishReason: 
 func (in *chatIn) finished(ch *chatChoice) {
 	if in.reading() {
 		in.finishSeen, in.reason = true, string(ch.FinishReason)
-		in.w.finished(ch)
+		in.stop = [2]json.RawMessage{bytes.Clone(ch.StopReason), bytes.Clone(ch.MatchedStop)}
 		in.err = in.closeAll()
 	}
 }

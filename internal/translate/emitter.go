@@ -188,7 +188,6 @@ func (o *chatChunks) callArgs(c *chatCall, frag string) {
 
 func (o *chatChunks) heldArgs(args []byte) string { return argsOrEmpty(args) }
 func (o *chatChunks) closeOpen()                  {}
-func (o *chatChunks) finished(*chatChoice)        {}
 
 // complete writes the finish_reason chunk, the usage chunk (choices [], as
 // include_usage does) and [DONE].

@@ -107,16 +107,10 @@ func (s *responsesParser) event(ev *respEvent) error {
 		if ev.Item == nil {
 			return fmt.Errorf("%w: output_item.added without item", ErrUpstreamBody)
 		}
-		if s.find(ev.OutputIndex, ev.Item.ID) != nil {
-			return nil // a repeated announcement carries nothing new
-		}
-		s.add(ev.OutputIndex, ev.Item)
+		s.item(ev.OutputIndex, ev.Item) // a repeated announcement carries nothing new
 	case "response.output_text.delta", "response.refusal.delta":
 		s.start()
-		it := s.find(ev.OutputIndex, ev.ItemID)
-		if it == nil {
-			it = s.add(ev.OutputIndex, &respItem{Type: "message", ID: ev.ItemID})
-		}
+		it := s.item(ev.OutputIndex, &respItem{Type: "message", ID: ev.ItemID})
 		field := "content"
 		if ev.Type == "response.refusal.delta" {
 			field = "refusal"
@@ -127,10 +121,7 @@ func (s *responsesParser) event(ev *respEvent) error {
 		}
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		s.start()
-		it := s.find(ev.OutputIndex, ev.ItemID)
-		if it == nil {
-			it = s.add(ev.OutputIndex, &respItem{Type: "reasoning", ID: ev.ItemID})
-		}
+		it := s.item(ev.OutputIndex, &respItem{Type: "reasoning", ID: ev.ItemID})
 		d := ev.delta
 		if d == "" {
 			return nil
@@ -163,11 +154,7 @@ func (s *responsesParser) event(ev *respEvent) error {
 		if ev.Item == nil {
 			return fmt.Errorf("%w: output_item.done without item", ErrUpstreamBody)
 		}
-		it := s.find(ev.OutputIndex, ev.Item.ID)
-		if it == nil {
-			it = s.add(ev.OutputIndex, ev.Item)
-		}
-		s.itemDone(it, ev.Item)
+		s.itemDone(s.item(ev.OutputIndex, ev.Item), ev.Item)
 	case "response.completed", "response.incomplete":
 		s.start()
 		if ev.Response == nil {
@@ -195,6 +182,15 @@ func (s *responsesParser) event(ev *respEvent) error {
 // close ends the events once the upstream body ended: the stream failed
 // unless the terminal event came (chatIn is then done).
 func (s *responsesParser) close(err error) error { return cmp.Or(err, errRespStreamTruncated) }
+
+// item returns the item at output index idx (or with item's id), recorded
+// from item when new.
+func (s *responsesParser) item(idx *int, item *respItem) *rcItem {
+	if it := s.find(idx, item.ID); it != nil {
+		return it
+	}
+	return s.add(idx, item)
+}
 
 // find returns the item at output index idx (or with item id id).
 func (s *responsesParser) find(idx *int, id string) *rcItem {

@@ -27,8 +27,6 @@ func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponses
 	return s
 }
 
-func (s *ChatToResponsesStream) finished(*chatChoice) {}
-
 // fail sends response.failed with the error (chatSink).
 func (s *ChatToResponsesStream) fail(err error) {
 	s.begin("")
