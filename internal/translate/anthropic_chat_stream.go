@@ -79,9 +79,7 @@ type anthropicParser struct {
 
 	blocks []aStreamBlock
 	tools  int
-
-	finishSeen bool
-	usage      anthUsage
+	usage  anthUsage
 }
 
 func newAnthropicParser(out *chatIn) *anthropicParser {
@@ -91,10 +89,9 @@ func newAnthropicParser(out *chatIn) *anthropicParser {
 
 var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
 
-// feed consumes one upstream event's data.
 func (s *anthropicParser) feed(data []byte) error {
 	if sse.IsDone(data) {
-		if s.finishSeen {
+		if s.out.finishSeen {
 			s.finalize()
 		}
 		return nil
@@ -143,18 +140,17 @@ func (s *anthropicParser) feed(data []byte) error {
 			setIf(&s.usage.CacheCreationInputTokens, u.CacheCreationInputTokens)
 			setIf(&s.usage.CacheReadInputTokens, u.CacheReadInputTokens)
 		}
-		if ev.Delta != nil && ev.Delta.StopReason != nil && !s.finishSeen {
+		if ev.Delta != nil && ev.Delta.StopReason != nil && !s.out.finishSeen {
 			for i := range s.blocks {
 				if s.blocks[i].open {
 					return errAnthStreamOrder
 				}
 			}
-			s.finishSeen = true
 			s.out.finish(chatFinish(*ev.Delta.StopReason, s.tools > 0))
 		}
 	case "message_stop":
 		s.start()
-		if !s.finishSeen {
+		if !s.out.finishSeen {
 			return errStreamTruncated
 		}
 		s.finalize()
@@ -172,7 +168,7 @@ func (s *anthropicParser) feed(data []byte) error {
 // close ends the events once the upstream body ended: after message_delta
 // a clean end completes the answer.
 func (s *anthropicParser) close(err error) error {
-	if err == nil && s.finishSeen {
+	if err == nil && s.out.finishSeen {
 		s.finalize()
 	}
 	return err

@@ -40,7 +40,7 @@ type anthStopDelta struct {
 // ones made an object by heldArgs); then message_delta (stop_reason, real
 // usage) and message_stop. Broken arguments end the stream with an error
 // event (ErrToolArguments) and no content_block_stop for that call. Feed
-// and Finish are chatIn's.
+// and Finish are chatIn's; the methods below are its chatSink.
 type ChatToAnthropicStream struct {
 	chatIn
 
@@ -58,7 +58,6 @@ func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropic
 	return s
 }
 
-// fail sends the Anthropic error event (chatSink).
 func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(apierr.AnthropicErrorFrame(err)) }
 
 func (s *ChatToAnthropicStream) start(id string) {
@@ -108,12 +107,10 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e.end()
 }
 
-// openCall starts a tool_use block (chatSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
 	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: idOr(c.id, "toolu_"), Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
-// callArgs sends an input_json_delta (chatSink).
 func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.outputChars += len(frag)
@@ -122,7 +119,7 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 }
 
 // heldArgs: nothing for empty arguments (the block started with input {}),
-// else argsObject's (chatSink).
+// else argsObject's.
 func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
@@ -156,7 +153,6 @@ func (s *ChatToAnthropicStream) closeOpen() {
 	s.open = blockNone
 }
 
-// complete sends message_delta and message_stop (chatSink).
 func (s *ChatToAnthropicStream) complete() {
 	reason, seq := anthropicStop(s.reason, s.calls.any(), s.stop[0], s.stop[1])
 	u := anthropicUsage(s.usage)

@@ -41,9 +41,9 @@ func ResponsesResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	return ChatResponseToAnthropic(mid, alias)
 }
 
-// ResponsesToAnthropicStream chains a ResponsesToChatStream into a
-// ChatToAnthropicStream. Errors, a failed response and a truncated stream
-// end with the Anthropic error event.
+// ResponsesToAnthropicStream chains the parser of ResponsesToChatStream
+// into a ChatToAnthropicStream. Errors, a failed response and a truncated
+// stream end with the Anthropic error event.
 type ResponsesToAnthropicStream struct{ chained }
 
 // NewResponsesToAnthropicStream starts a translator reporting model alias
@@ -97,8 +97,8 @@ func AnthropicResponseToResponses(body []byte, alias string, tools *ToolNames) (
 	return ChatResponseToResponses(mid, alias, tools)
 }
 
-// AnthropicToResponsesStream chains an AnthropicToChatStream into a
-// ChatToResponsesStream.
+// AnthropicToResponsesStream chains the parser of AnthropicToChatStream
+// into a ChatToResponsesStream.
 type AnthropicToResponsesStream struct{ chained }
 
 // NewAnthropicToResponsesStream starts a translator reporting model alias

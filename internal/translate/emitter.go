@@ -119,7 +119,7 @@ type chatWriter struct {
 
 func (w *chatWriter) start() { w.out.head(w.upstream) }
 
-// chatChunks is the chatSink of a Chat client: it writes the
+// chatChunks is the chatIn and chatSink of a Chat client: it writes the
 // chat.completion.chunk stream, reusing the chunk for the next one.
 type chatChunks struct {
 	chatIn

@@ -81,7 +81,6 @@ func newResponsesParser(out *chatIn) *responsesParser {
 	return &responsesParser{chatWriter: chatWriter{out: out}}
 }
 
-// feed consumes one upstream event's data.
 func (s *responsesParser) feed(data []byte) error {
 	if sse.IsDone(data) { // not part of the Responses protocol; the terminal event decides
 		return nil

@@ -9,7 +9,7 @@ import "github.com/flowgate/flowgate/internal/apierr"
 // tool call (arguments as chatCalls hands them, "{}" for none); then
 // response.completed (or .incomplete for finish_reason length) with the
 // full output and usage. A broken stream ends with response.failed. Feed
-// and Finish are chatIn's.
+// and Finish are chatIn's; the methods below are its chatSink.
 type ChatToResponsesStream struct {
 	chatIn
 	id  string
@@ -27,7 +27,6 @@ func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponses
 	return s
 }
 
-// fail sends response.failed with the error (chatSink).
 func (s *ChatToResponsesStream) fail(err error) {
 	s.begin("")
 	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
@@ -126,12 +125,10 @@ func (s *ChatToResponsesStream) text(_, text string) {
 	s.itemEvent("response.output_text.delta", it, `,"content_index":0,"delta":`, text, `,"logprobs":[]`)
 }
 
-// openCall adds a function_call item (chatSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
 	s.add(&rItem{kind: blockTool, callID: idOr(c.id, "call_"), ref: s.opts.Tools.Client(c.name)}, "fc_")
 }
 
-// callArgs sends an arguments delta of the open call (chatSink).
 func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.cur.text.WriteString(frag)
@@ -141,7 +138,6 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 
 func (s *ChatToResponsesStream) heldArgs(args []byte) string { return argsOrEmpty(args) }
 
-// closeOpen finishes the open item, if any.
 func (s *ChatToResponsesStream) closeOpen() {
 	it := s.cur
 	if it == nil {
@@ -163,7 +159,6 @@ func (s *ChatToResponsesStream) closeOpen() {
 	s.cur = nil
 }
 
-// complete sends response.completed or response.incomplete (chatSink).
 func (s *ChatToResponsesStream) complete() {
 	status, reason := respStatusOf(s.reason)
 	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
