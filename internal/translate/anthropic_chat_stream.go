@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
-	"github.com/flowgate/flowgate/internal/sse"
 )
 
 // anthEvent is one Anthropic Messages stream event (the data JSON; "type"
@@ -90,12 +89,6 @@ func newAnthropicParser(out *chatIn) *anthropicParser {
 var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
 
 func (s *anthropicParser) feed(data []byte) error {
-	if sse.IsDone(data) {
-		if s.out.finishSeen {
-			s.finalize()
-		}
-		return nil
-	}
 	ev := &s.ev
 	*ev = anthEvent{}
 	if err := unmarshal(data, ev); err != nil {

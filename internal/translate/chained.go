@@ -118,15 +118,23 @@ type chained struct {
 	in *chatIn
 }
 
-// Feed consumes one upstream event's data. A failure of the writing
-// machine on what it was handed is reported first.
+// Feed consumes one upstream event's data. [DONE] is not part of the
+// Messages or Responses protocols: after the finish it ends the answer as
+// a clean end does, else it is ignored. A failure of the writing machine
+// on what it was handed is reported first.
 func (s *chained) Feed(data []byte) ([]sse.Frame, error) {
 	if s.in.done {
 		return nil, nil
 	}
 	s.in.e.reset()
 	s.in.err = nil
-	err := s.parser.feed(data)
+	var err error
+	switch {
+	case !sse.IsDone(data):
+		err = s.parser.feed(data)
+	case s.in.finishSeen:
+		err = s.parser.close(nil)
+	}
 	return s.in.e.frames(), cmp.Or(s.in.err, err)
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
-	"github.com/flowgate/flowgate/internal/sse"
 )
 
 // respEvent is one OpenAI Responses stream event (the data JSON; "type"
@@ -82,9 +81,6 @@ func newResponsesParser(out *chatIn) *responsesParser {
 }
 
 func (s *responsesParser) feed(data []byte) error {
-	if sse.IsDone(data) { // not part of the Responses protocol; the terminal event decides
-		return nil
-	}
 	ev := &s.ev
 	*ev = respEvent{}
 	if err := unmarshal(data, ev); err != nil {
