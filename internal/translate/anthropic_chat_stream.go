@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
-	"github.com/flowgate/flowgate/internal/sse"
 )
 
 // anthEvent is one Anthropic Messages stream event (the data JSON; "type"
@@ -50,59 +49,50 @@ type aStreamBlock struct {
 	kind    blockKind // blockNone for blocks that produce nothing (server tools, redacted thinking)
 	open    bool
 	tool    int  // tool-call index (blockTool)
-	gotArgs bool // any input_json_delta text sent
+	gotArgs bool // any input_json_delta text came
 	input   json.RawMessage
-	args    []byte // the input_json_delta text so far (tool blocks)
 }
 
 // AnthropicToChatStream turns a Messages stream into Chat Completions
 // chunks: the role chunk; text, thinking and signature deltas as
 // content, reasoning_content and reasoning_signature; each tool_use block
 // the next tool-call index, a header chunk then one chunk per
-// input_json_delta ("{}" for a block without input); message_delta a
-// finish_reason chunk; then a usage chunk and [DONE]. Blocks must open
-// before their deltas, each index once; violations, garbage, error events
-// and streamed arguments that are not valid JSON when their block stops
-// (ErrToolArguments) end the stream with a chat error frame. Finish(nil)
-// after message_delta completes the stream even without message_stop.
-type AnthropicToChatStream struct {
+// input_json_delta ("{}" for a block without input); then the
+// finish_reason chunk, a usage chunk and [DONE]. Blocks must open before
+// their deltas, each index once; violations, garbage, error events and
+// arguments that are not valid JSON when their call ends (ErrToolArguments)
+// end the stream with a chat error frame. Finish(nil) after message_delta
+// completes the stream even without message_stop.
+type AnthropicToChatStream struct{ chained }
+
+// NewAnthropicToChatStream starts a translator reporting model alias.
+func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
+	out := newChatChunks(alias, opts)
+	return &AnthropicToChatStream{chained{newAnthropicParser(&out.chatIn), &out.chatIn}}
+}
+
+// anthropicParser reads a Messages stream into chatIn's events.
+type anthropicParser struct {
 	chatWriter
 	ev anthEvent
 
 	blocks []aStreamBlock
 	tools  int
-	spare  []byte // a closed tool block's args buffer, for the next one
-
-	finishSeen bool
-	usage      anthUsage
-	stop       string
+	usage  anthUsage
 }
 
-// NewAnthropicToChatStream starts a translator reporting model alias.
-func NewAnthropicToChatStream(alias string, opts StreamOptions) *AnthropicToChatStream {
-	s := &AnthropicToChatStream{}
-	s.init(alias, opts, "msg_")
-	return s
+func newAnthropicParser(out *chatIn) *anthropicParser {
+	out.from = "msg_"
+	return &anthropicParser{chatWriter: chatWriter{out: out}}
 }
 
 var errAnthStreamOrder = fmt.Errorf("%w: anthropic content block events out of order", ErrUpstreamBody)
 
-// Feed consumes one upstream event's data.
-func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
-	if s.done {
-		return nil, nil
-	}
-	s.e.reset()
-	if sse.IsDone(data) {
-		if s.finishSeen {
-			s.finalize()
-		}
-		return s.e.frames(), nil
-	}
+func (s *anthropicParser) feed(data []byte) error {
 	ev := &s.ev
 	*ev = anthEvent{}
 	if err := unmarshal(data, ev); err != nil {
-		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
+		return fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
 	}
 	switch ev.Type {
 	case "message_start":
@@ -114,14 +104,14 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	case "content_block_start":
 		s.start()
 		if ev.Index == nil || *ev.Index != len(s.blocks) || ev.ContentBlock == nil {
-			return s.e.frames(), errAnthStreamOrder
+			return errAnthStreamOrder
 		}
 		s.openBlock(ev.ContentBlock)
 	case "content_block_delta":
 		s.start()
 		b, err := s.block(ev.Index)
 		if err != nil {
-			return s.e.frames(), err
+			return err
 		}
 		if ev.Delta != nil {
 			s.delta(b)
@@ -129,21 +119,10 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 	case "content_block_stop":
 		b, err := s.block(ev.Index)
 		if err != nil {
-			return s.e.frames(), err
+			return err
 		}
 		b.open = false
-		switch {
-		case b.kind != blockTool:
-		case b.gotArgs:
-			// Chat clients parse the joined arguments once the call ends;
-			// fragments already sent cannot be mended, so a broken or
-			// incomplete object (a lost or garbled delta) fails the
-			// stream rather than completing with unparseable arguments.
-			if !validJSON(b.args) {
-				return s.e.frames(), ErrToolArguments
-			}
-			s.spare, b.args = b.args[:0], nil
-		default: // the whole input came with content_block_start
+		if b.kind == blockTool && !b.gotArgs { // the whole input came with content_block_start
 			s.out.toolArgs(b.tool, compactInput(b.input))
 		}
 	case "message_delta":
@@ -154,59 +133,38 @@ func (s *AnthropicToChatStream) Feed(data []byte) ([]sse.Frame, error) {
 			setIf(&s.usage.CacheCreationInputTokens, u.CacheCreationInputTokens)
 			setIf(&s.usage.CacheReadInputTokens, u.CacheReadInputTokens)
 		}
-		if ev.Delta != nil && ev.Delta.StopReason != nil && !s.finishSeen {
+		if ev.Delta != nil && ev.Delta.StopReason != nil && !s.out.finishSeen {
 			for i := range s.blocks {
 				if s.blocks[i].open {
-					return s.e.frames(), errAnthStreamOrder
+					return errAnthStreamOrder
 				}
 			}
-			s.finishSeen = true
-			s.stop = *ev.Delta.StopReason
-			s.out.finish(chatFinish(s.stop, s.tools > 0))
+			s.out.finish(chatFinish(*ev.Delta.StopReason, s.tools > 0))
 		}
 	case "message_stop":
 		s.start()
-		if !s.finishSeen {
-			return s.e.frames(), errStreamTruncated
+		if !s.out.finishSeen {
+			return errStreamTruncated
 		}
 		s.finalize()
 	case "error":
-		we := ev.Error
-		if we == nil {
-			we = &apierr.Wire{}
-		}
-		e := we.Err(0)
-		if e.Message == "" { // clients show the message; never send an empty one
-			e.Message = "upstream stream error"
-			if e.Type != "" {
-				e.Message += " (" + e.Type + ")"
-			}
-		}
-		return s.e.frames(), e
+		return upstreamFailure(0, ev.Error, "upstream stream error")
 	case "ping":
 	case "":
-		return s.e.frames(), fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
+		return fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
 	default:
 		// Unknown event types are ignored, as the Messages docs ask.
 	}
-	return s.e.frames(), nil
+	return nil
 }
 
-// Finish ends the stream (see AnthropicToChatStream).
-func (s *AnthropicToChatStream) Finish(err error) []sse.Frame { return s.finish(err, s.close) }
-
 // close ends the events once the upstream body ended: after message_delta
-// a clean end completes the answer, else it returns why the stream failed.
-func (s *AnthropicToChatStream) close(err error) error {
-	if s.done {
-		return err
-	}
-	if err == nil && s.finishSeen {
+// a clean end completes the answer.
+func (s *anthropicParser) close(err error) error {
+	if err == nil && s.out.finishSeen {
 		s.finalize()
-		return nil
 	}
-	s.done = true
-	return cmp.Or(err, errStreamTruncated)
+	return err
 }
 
 func setIf(dst *int, v *int) {
@@ -215,14 +173,14 @@ func setIf(dst *int, v *int) {
 	}
 }
 
-func (s *AnthropicToChatStream) block(idx *int) (*aStreamBlock, error) {
+func (s *anthropicParser) block(idx *int) (*aStreamBlock, error) {
 	if idx == nil || *idx < 0 || *idx >= len(s.blocks) || !s.blocks[*idx].open {
 		return nil, errAnthStreamOrder
 	}
 	return &s.blocks[*idx], nil
 }
 
-func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
+func (s *anthropicParser) openBlock(cb *anthBlock) {
 	b := aStreamBlock{open: true} // redacted_thinking, server_tool_use, *_tool_result: nothing for a chat client
 	switch cb.Type {
 	case "text":
@@ -233,15 +191,14 @@ func (s *AnthropicToChatStream) openBlock(cb *anthBlock) {
 		s.out.textDelta("reasoning_content", cb.Thinking)
 		s.out.textDelta("reasoning_signature", cb.Signature)
 	case "tool_use":
-		b.kind, b.tool, b.input, b.args = blockTool, s.tools, cb.Input, s.spare
-		s.spare = nil
+		b.kind, b.tool, b.input = blockTool, s.tools, cb.Input
 		s.tools++
 		s.out.toolHead(b.tool, idOr(cb.ID, "call_"), cmp.Or(cb.Name, UnnamedToolName))
 	}
 	s.blocks = append(s.blocks, b)
 }
 
-func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
+func (s *anthropicParser) delta(b *aStreamBlock) {
 	d := s.ev.Delta
 	switch {
 	case d.Type == "text_delta" && b.kind == blockText:
@@ -253,13 +210,9 @@ func (s *AnthropicToChatStream) delta(b *aStreamBlock) {
 	case d.Type == "input_json_delta" && b.kind == blockTool:
 		if d.PartialJSON != "" {
 			b.gotArgs = true
-			b.args = append(b.args, d.PartialJSON...)
 			s.out.toolArgs(b.tool, d.PartialJSON)
 		}
 	}
 }
 
-func (s *AnthropicToChatStream) finalize() {
-	s.done = true
-	s.out.end(chatUsageOf(s.usage))
-}
+func (s *anthropicParser) finalize() { s.out.end(chatUsageOf(s.usage)) }

@@ -40,46 +40,27 @@ type anthStopDelta struct {
 // ones made an object by heldArgs); then message_delta (stop_reason, real
 // usage) and message_stop. Broken arguments end the stream with an error
 // event (ErrToolArguments) and no content_block_stop for that call. Feed
-// and Finish are chatIn's.
+// and Finish are chatIn's; the methods below are its chatSink.
 type ChatToAnthropicStream struct {
-	alias string
-	opts  StreamOptions
 	chatIn
-	started bool
 
 	index int       // index of the open block, or of the next one
 	open  blockKind // kind of the open block
 	sig   strings.Builder
 
-	stopSeq     *string
-	stopReason  string
 	outputChars int
 }
 
 // NewChatToAnthropicStream starts a translator reporting model alias.
 func NewChatToAnthropicStream(alias string, opts StreamOptions) *ChatToAnthropicStream {
-	s := &ChatToAnthropicStream{alias: alias, opts: opts}
-	s.w = s
+	s := &ChatToAnthropicStream{}
+	s.init(s, alias, opts, "msg_")
 	return s
 }
 
-// finished notes the stop reason (chatSink).
-func (s *ChatToAnthropicStream) finished(ch *chatChoice) {
-	s.stopReason, s.stopSeq = anthropicStop(string(ch.FinishReason), s.calls.any(), ch.StopReason, ch.MatchedStop)
-}
-
-// fail sends the Anthropic error event (chatSink).
 func (s *ChatToAnthropicStream) fail(err error) { s.e.frame(apierr.AnthropicErrorFrame(err)) }
 
-func (s *ChatToAnthropicStream) start(upstreamID string) {
-	if s.started {
-		return
-	}
-	s.started = true
-	id := s.opts.ID
-	if id == "" {
-		id = convertID(upstreamID, "msg_", "chatcmpl-")
-	}
+func (s *ChatToAnthropicStream) start(id string) {
 	u := anthUsage{InputTokens: s.opts.InputTokens}
 	if s.usage != nil {
 		u = anthropicUsage(s.usage)
@@ -90,14 +71,9 @@ func (s *ChatToAnthropicStream) start(upstreamID string) {
 		Role: "assistant", Model: s.alias, Content: []anthBlock{}, Usage: u}})
 }
 
-// reasoning takes thinking text and its signature (chatSink): the
-// signature belongs to the open thinking block, or to the one the held
-// text will open.
-func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
+// reasoning: the signature is sent when the thinking block ends.
+func (s *ChatToAnthropicStream) reasoning(text, sig string) {
 	s.sig.WriteString(sig)
-	if held {
-		return
-	}
 	if s.open != blockThinking {
 		s.openBlock(blockThinking, json.RawMessage(`{"type":"thinking","thinking":"","signature":""}`))
 	}
@@ -107,7 +83,7 @@ func (s *ChatToAnthropicStream) reasoning(text, sig string, held bool) {
 	}
 }
 
-func (s *ChatToAnthropicStream) text(text string) {
+func (s *ChatToAnthropicStream) text(_, text string) {
 	if s.open != blockText {
 		s.openBlock(blockText, json.RawMessage(`{"type":"text","text":""}`))
 	}
@@ -131,12 +107,10 @@ func (s *ChatToAnthropicStream) delta(kind, field, text string) {
 	e.end()
 }
 
-// openCall starts a tool_use block (chatSink).
 func (s *ChatToAnthropicStream) openCall(c *chatCall) {
 	s.openBlock(blockTool, mustJSON(aBlock{Type: "tool_use", ID: idOr(c.id, "toolu_"), Name: &c.name, Input: json.RawMessage("{}")}))
 }
 
-// callArgs sends an input_json_delta (chatSink).
 func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.outputChars += len(frag)
@@ -145,7 +119,7 @@ func (s *ChatToAnthropicStream) callArgs(_ *chatCall, frag string) {
 }
 
 // heldArgs: nothing for empty arguments (the block started with input {}),
-// else argsObject's (chatSink).
+// else argsObject's.
 func (s *ChatToAnthropicStream) heldArgs(args []byte) string {
 	if len(trimSpace(args)) == 0 {
 		return ""
@@ -179,17 +153,14 @@ func (s *ChatToAnthropicStream) closeOpen() {
 	s.open = blockNone
 }
 
-// complete sends message_delta and message_stop (chatSink).
 func (s *ChatToAnthropicStream) complete() {
-	if !s.finishSeen {
-		s.stopReason, s.stopSeq = anthropicStop(s.reason, s.calls.any(), nil, nil)
-	}
+	reason, seq := anthropicStop(s.reason, s.calls.any(), s.stop[0], s.stop[1])
 	u := anthropicUsage(s.usage)
 	if s.usage == nil {
 		u.InputTokens = s.opts.InputTokens
 		u.OutputTokens = (s.outputChars + 3) / 4
 	}
 	s.e.event("message_delta", &anthOutEvent{Type: "message_delta",
-		Delta: &anthStopDelta{StopReason: s.stopReason, StopSequence: s.stopSeq}, Usage: &u})
+		Delta: &anthStopDelta{StopReason: reason, StopSequence: seq}, Usage: &u})
 	s.e.event("message_stop", &anthOutEvent{Type: "message_stop"})
 }

@@ -41,18 +41,16 @@ func ResponsesResponseToAnthropic(body []byte, alias string) ([]byte, error) {
 	return ChatResponseToAnthropic(mid, alias)
 }
 
-// ResponsesToAnthropicStream chains a ResponsesToChatStream into a
-// ChatToAnthropicStream. Errors, a failed response and a truncated stream
-// end with the Anthropic error event.
+// ResponsesToAnthropicStream chains the parser of ResponsesToChatStream
+// into a ChatToAnthropicStream. Errors, a failed response and a truncated
+// stream end with the Anthropic error event.
 type ResponsesToAnthropicStream struct{ chained }
 
 // NewResponsesToAnthropicStream starts a translator reporting model alias
 // (opts as for NewChatToAnthropicStream).
 func NewResponsesToAnthropicStream(alias string, opts StreamOptions) *ResponsesToAnthropicStream {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	r, c := NewResponsesToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}), NewChatToAnthropicStream(alias, opts)
-	r.out = &c.chatIn
-	return &ResponsesToAnthropicStream{chained{r, &c.chatIn}}
+	c := NewChatToAnthropicStream(alias, opts)
+	return &ResponsesToAnthropicStream{chained{newResponsesParser(&c.chatIn), &c.chatIn}}
 }
 
 // ResponsesToAnthropic translates a Responses request for an Anthropic
@@ -99,35 +97,44 @@ func AnthropicResponseToResponses(body []byte, alias string, tools *ToolNames) (
 	return ChatResponseToResponses(mid, alias, tools)
 }
 
-// AnthropicToResponsesStream chains an AnthropicToChatStream into a
-// ChatToResponsesStream.
+// AnthropicToResponsesStream chains the parser of AnthropicToChatStream
+// into a ChatToResponsesStream.
 type AnthropicToResponsesStream struct{ chained }
 
 // NewAnthropicToResponsesStream starts a translator reporting model alias
 // (opts as for NewChatToResponsesStream).
 func NewAnthropicToResponsesStream(alias string, opts StreamOptions) *AnthropicToResponsesStream {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	a, r := NewAnthropicToChatStream(alias, StreamOptions{CreatedAt: opts.CreatedAt}), NewChatToResponsesStream(alias, opts)
-	a.out = &r.chatIn
-	return &AnthropicToResponsesStream{chained{a, &r.chatIn}}
+	r := NewChatToResponsesStream(alias, opts)
+	return &AnthropicToResponsesStream{chained{newAnthropicParser(&r.chatIn), &r.chatIn}}
 }
 
-// chained runs an upstream's parser into the chatIn of the machine that
-// writes the client's protocol.
+// chained runs the parser of an upstream's stream into the chatIn of the
+// machine that writes the client's protocol.
 type chained struct {
 	parser interface {
-		Feed(data []byte) ([]sse.Frame, error)
+		feed(data []byte) error
 		close(err error) error
 	}
 	in *chatIn
 }
 
-// Feed consumes one upstream event's data. A failure of the writing
-// machine on what it was handed is reported first.
+// Feed consumes one upstream event's data. [DONE] is not part of the
+// Messages or Responses protocols: after the finish it ends the answer as
+// a clean end does, else it is ignored. A failure of the writing machine
+// on what it was handed is reported first.
 func (s *chained) Feed(data []byte) ([]sse.Frame, error) {
+	if s.in.done {
+		return nil, nil
+	}
 	s.in.e.reset()
 	s.in.err = nil
-	_, err := s.parser.Feed(data)
+	var err error
+	switch {
+	case !sse.IsDone(data):
+		err = s.parser.feed(data)
+	case s.in.finishSeen:
+		err = s.parser.close(nil)
+	}
 	return s.in.e.frames(), cmp.Or(s.in.err, err)
 }
 

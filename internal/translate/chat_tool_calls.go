@@ -1,7 +1,9 @@
 package translate
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/sse"
@@ -22,12 +24,12 @@ const (
 	argsHeld                   // began with anything else: held, sent at the end
 )
 
-// chatCalls reassembles the tool calls of a Chat stream for the machines
-// that turn it into another protocol, whose clients need each call in one
-// run (a tool_use block or function_call item started, given its arguments
-// and ended before the next).
+// chatCalls reassembles the tool calls of a stream for every client, each
+// of which needs each call in one run (a tool_use block, function_call
+// item or chat tool call started, given its arguments and ended before the
+// next).
 //
-// Chat upstreams may interleave parallel calls: all headers first, then
+// Upstreams may interleave parallel calls: all headers first, then
 // argument pieces of each call in any order. Fragments are matched to their
 // call by tool-call index (else by id, or the latest call). The first call
 // is "active" and reaches the client as it arrives; other calls, and text
@@ -59,39 +61,45 @@ type chatCall struct {
 // heldEntry is a call, or text or reasoning that arrived while a call was
 // being sent, waiting its turn.
 type heldEntry struct {
-	call     *chatCall
-	thinking bool
-	text     string
+	call      *chatCall
+	field     string // content, refusal or reasoning_content
+	text, sig string // sig: the reasoning's signature
 }
 
-// chatIn reads a Chat stream for the machines that turn it into another
-// protocol: chunks (Feed) or, chained behind a parser, its events
-// (chatEvents), giving the machine (w) text, reasoning and tool calls in
-// the order the client must get them, the usage and the finish_reason. It
-// runs the machine's life (Feed, Finish: after a finish_reason a clean end
-// completes the answer even without [DONE]).
+// chatIn reads a Chat stream: chunks (Feed) or the neutral events of a
+// parser of Anthropic or Responses streams (head, textDelta, toolHead,
+// toolArgs, finish, end), giving the machine that writes the client's
+// protocol (w) text, reasoning and tool calls in the order the client must
+// get them, the usage and the finish_reason. It runs the machine's life
+// (Feed, Finish: after a finish_reason a clean end completes the answer
+// even without [DONE]).
 type chatIn struct {
-	w          chatSink
+	w       chatSink
+	alias   string
+	opts    StreamOptions
+	prefix  string // the client's ids: chatcmpl-, msg_ or resp_
+	from    string // the prefix of the upstream's ids
+	started bool
+
 	e          emitter
 	err        error // the first error of this Feed
 	done       bool
 	chunk      chatResponse
 	calls      chatCalls
-	reason     string // the finish_reason
+	reason     string             // the finish_reason
+	stop       [2]json.RawMessage // and the stop string the upstream matched (vLLM stop_reason, SGLang matched_stop)
 	finishSeen bool
 	usage      *chatUsage
 }
 
 // chatSink is a machine's side of chatIn and chatCalls.
 type chatSink interface {
-	// start sends the message or response head, once.
-	start(upstreamID string)
-	// reasoning takes reasoning text and its signature; held means a call
-	// is being sent and chatIn holds the text until it ends (it comes back
-	// without a signature).
-	reasoning(text, sig string, held bool)
-	// text sends answer text.
-	text(text string)
+	// start sends the message or response head, under the client's id.
+	start(id string)
+	// reasoning sends reasoning text and its signature.
+	reasoning(text, sig string)
+	// text sends answer text (field content or refusal).
+	text(field, text string)
 	// openCall starts the call's block or item (ending any open text or
 	// reasoning block first); c.id and c.name are final.
 	openCall(c *chatCall)
@@ -102,12 +110,16 @@ type chatSink interface {
 	heldArgs(args []byte) string
 	// closeOpen ends the open block or item (the call's, when one is open).
 	closeOpen()
-	// finished sees the choice that carried a finish_reason.
-	finished(ch *chatChoice)
 	// complete sends the events that end a finished answer.
 	complete()
 	// fail sends the events that end a failed stream.
 	fail(err error)
+}
+
+// init sets up the machine w, writing ids that start with prefix.
+func (in *chatIn) init(w chatSink, alias string, opts StreamOptions, prefix string) {
+	opts.CreatedAt = unixOr(opts.CreatedAt)
+	in.w, in.alias, in.opts, in.prefix, in.from = w, alias, opts, prefix, "chatcmpl-"
 }
 
 func (in *chatIn) Feed(data []byte) ([]sse.Frame, error) {
@@ -175,42 +187,68 @@ func (in *chatIn) take(c *chatResponse) {
 // an error.
 func (in *chatIn) reading() bool { return !in.done && in.err == nil }
 
-func (in *chatIn) head(id string) {
+// head: the answer begins (upstreamID: the upstream's id, if known).
+func (in *chatIn) head(upstreamID string) {
 	if in.reading() {
-		in.w.start(id)
+		in.begin(upstreamID)
 	}
 }
 
+// begin starts the machine, once, under StreamOptions.ID or an id derived
+// from the upstream's.
+func (in *chatIn) begin(upstreamID string) {
+	if !in.started {
+		in.started = true
+		in.w.start(cmp.Or(in.opts.ID, convertID(upstreamID, in.prefix, in.from)))
+	}
+}
+
+// textDelta takes a content, refusal, reasoning_content or
+// reasoning_signature delta.
 func (in *chatIn) textDelta(field, text string) {
-	switch {
-	case !in.reading() || text == "":
-	case field == "reasoning_content":
+	switch field {
+	case "reasoning_content":
 		in.think(text, "")
-	case field == "reasoning_signature":
+	case "reasoning_signature":
 		in.think("", text)
-	case in.calls.busy():
-		in.calls.hold(false, text)
 	default:
-		in.w.text(text)
+		in.say(heldEntry{field: field, text: text})
 	}
 }
 
 // think takes reasoning text and its signature.
 func (in *chatIn) think(text, sig string) {
-	if !in.reading() || text == "" && sig == "" {
-		return
-	}
-	held := in.calls.busy()
-	if held {
-		in.calls.hold(true, text)
-	}
-	in.w.reasoning(text, sig, held)
+	in.say(heldEntry{field: "reasoning_content", text: text, sig: sig})
 }
 
+// say sends text or reasoning, or holds it while a call is being sent; a
+// call that is already complete then ends, so nothing waits longer than
+// needed.
+func (in *chatIn) say(h heldEntry) {
+	switch {
+	case !in.reading() || h.text == "" && h.sig == "":
+	case in.calls.busy():
+		in.calls.hold(h)
+		in.err = in.calls.advance(in.w, false)
+	default:
+		h.send(in.w)
+	}
+}
+
+func (h *heldEntry) send(w chatSink) {
+	if h.field == "reasoning_content" {
+		w.reasoning(h.text, h.sig)
+	} else {
+		w.text(h.field, h.text)
+	}
+}
+
+// toolHead: a tool call begins (name never empty).
 func (in *chatIn) toolHead(index int, id, name string) {
 	in.tool(&chatDeltaCall{Index: &index, ID: id, Function: chatDeltaFunc{Name: name}})
 }
 
+// toolArgs: an arguments fragment of the call at index.
 func (in *chatIn) toolArgs(index int, args string) {
 	in.tool(&chatDeltaCall{Index: &index, Function: chatDeltaFunc{Arguments: args}})
 }
@@ -221,6 +259,7 @@ func (in *chatIn) tool(tc *chatDeltaCall) {
 	}
 }
 
+// finish: the chat finish_reason.
 func (in *chatIn) finish(reason string) { in.finished(&chatChoice{FinishReason: finishReason(reason)}) }
 
 // finished takes the choice that carried a finish_reason: every call and
@@ -228,7 +267,7 @@ func (in *chatIn) finish(reason string) { in.finished(&chatChoice{FinishReason: 
 func (in *chatIn) finished(ch *chatChoice) {
 	if in.reading() {
 		in.finishSeen, in.reason = true, string(ch.FinishReason)
-		in.w.finished(ch)
+		in.stop = [2]json.RawMessage{bytes.Clone(ch.StopReason), bytes.Clone(ch.MatchedStop)}
 		in.err = in.closeAll()
 	}
 }
@@ -239,7 +278,7 @@ func (in *chatIn) end(usage *chatUsage) {
 		if usage != nil {
 			in.usage = usage
 		}
-		in.w.start("")
+		in.begin("")
 		in.err = in.finalize()
 	}
 }
@@ -273,12 +312,13 @@ func (a *chatCalls) busy() bool { return a.active != nil }
 func (a *chatCalls) any() bool { return len(a.calls) > 0 }
 
 // hold queues text or reasoning that arrived while a call is being sent.
-func (a *chatCalls) hold(thinking bool, text string) {
-	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].thinking == thinking {
-		a.queue[n-1].text += text
+func (a *chatCalls) hold(h heldEntry) {
+	if n := len(a.queue); n > 0 && a.queue[n-1].call == nil && a.queue[n-1].field == h.field {
+		a.queue[n-1].text += h.text
+		a.queue[n-1].sig += h.sig
 		return
 	}
-	a.queue = append(a.queue, heldEntry{thinking: thinking, text: text})
+	a.queue = append(a.queue, h)
 }
 
 // fragment takes one tool_calls entry of a chunk's delta.
@@ -351,16 +391,13 @@ func (a *chatCalls) advance(w chatSink, final bool) error {
 		for a.active == nil && len(a.queue) > 0 {
 			h := a.queue[0]
 			a.queue = a.queue[1:]
-			switch {
-			case h.call != nil:
-				a.active = h.call
-				if h.call.name != "" {
-					a.open(h.call, w)
-				}
-			case h.thinking:
-				w.reasoning(h.text, "", false)
-			default:
-				w.text(h.text)
+			if h.call == nil {
+				h.send(w)
+				continue
+			}
+			a.active = h.call
+			if h.call.name != "" {
+				a.open(h.call, w)
 			}
 		}
 	}

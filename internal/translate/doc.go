@@ -13,10 +13,9 @@
 // Feed(data) for every upstream SSE data payload (including "[DONE]") and
 // Finish(err) once the upstream body ended (err == nil) or broke; after a
 // Feed error the caller calls Finish(err). Not safe for concurrent use.
-// Chat is the hub: the parsers of Anthropic and Responses streams produce
-// neutral chat events (chatEvents), written as chunks for a Chat client or
-// read directly by the chatIn of the machines that write Messages and
-// Responses, which also read Chat upstreams' chunks.
+// Chat is the hub: every stream machine is a chatIn, which reads Chat
+// chunks or the events of a parser of Anthropic or Responses streams, and
+// a chatSink, which writes the client's protocol.
 //
 // Invariants: one Anthropic content block open at a time, closed in order;
 // thinking before text; tool calls keyed by their tool-call index, never

@@ -109,94 +109,55 @@ type toolKey struct {
 // [DONE].
 var errStreamTruncated = fmt.Errorf("%w: stream ended before finish_reason", ErrUpstreamBody)
 
-// chatEvents is the neutral event stream between the stream machines: the
-// parser of an Anthropic or Responses upstream produces it; chunkOut writes
-// it as Chat chunks for a Chat client, and in a chained translation chatIn
-// reads it directly, so no chat JSON is written and read in between.
-type chatEvents interface {
-	head(id string)                      // the answer begins, under chat id id
-	textDelta(field, text string)        // a content, refusal, reasoning_content or reasoning_signature delta ("": none)
-	toolHead(index int, id, name string) // a tool call begins (name never empty)
-	toolArgs(index int, args string)     // an arguments fragment of the call at index
-	finish(reason string)                // the chat finish_reason
-	end(usage *chatUsage)                // the usage (nil: none), then the end of the answer
-}
-
-// chatWriter is what the parsers share: their frames, the events and the
-// end of a broken stream.
+// chatWriter is what the parsers of Anthropic and Responses streams share:
+// the chatIn their events go to, which orders them for the client
+// (chatCalls) and writes its protocol, and the upstream's id.
 type chatWriter struct {
-	e        emitter
-	out      chatEvents
-	chunks   chunkOut
-	opts     StreamOptions
-	idFrom   string // the prefix of the upstream's ids
-	upstream string // the upstream's id, once known
-	started  bool
-	done     bool
+	out      *chatIn
+	upstream string
 }
 
-func (w *chatWriter) init(alias string, opts StreamOptions, idFrom string) {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	w.opts, w.idFrom = opts, idFrom
-	w.chunks = chunkOut{alias: alias, created: opts.CreatedAt, e: &w.e}
-	w.out = &w.chunks
-}
+func (w *chatWriter) start() { w.out.head(w.upstream) }
 
-// start begins the answer, once, under opts.ID or an id derived from the
-// upstream's.
-func (w *chatWriter) start() {
-	if w.started {
-		return
-	}
-	w.started = true
-	id := w.opts.ID
-	if id == "" {
-		id = convertID(w.upstream, "chatcmpl-", w.idFrom)
-	}
-	w.out.head(id)
-}
-
-// finish is a parser's Finish: nothing after the end, else close's events,
-// or, when close says the stream failed, a chat error frame
-// ({"error":{...}}, no [DONE]).
-func (w *chatWriter) finish(err error, close func(error) error) []sse.Frame {
-	if w.done {
-		return nil
-	}
-	w.e.reset()
-	if err = close(err); err != nil { // close wrote nothing and ended the parser
-		w.e.frame(apierr.ChatErrorFrame(err))
-	}
-	return w.e.frames()
-}
-
-// chunkOut writes the events as the chat.completion.chunk stream; the
-// chunk is reused for the next one.
-type chunkOut struct {
-	id, alias string
-	created   int64
-	e         *emitter
+// chatChunks is the chatIn and chatSink of a Chat client: it writes the
+// chat.completion.chunk stream, reusing the chunk for the next one.
+type chatChunks struct {
+	chatIn
+	id string
 
 	c      chatResponse
 	choice [1]chatChoice
 	d      chatRespMsg
 }
 
+func newChatChunks(alias string, opts StreamOptions) *chatChunks {
+	o := &chatChunks{}
+	o.init(o, alias, opts, "chatcmpl-")
+	return o
+}
+
 // delta writes a chunk with delta d and finish_reason finish (null when "").
-func (o *chunkOut) delta(d chatRespMsg, finish string) {
+func (o *chatChunks) delta(d chatRespMsg, finish string) {
 	o.d = d
 	o.choice[0] = chatChoice{Delta: &o.d, FinishReason: finishReason(finish)}
-	o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias, Choices: o.choice[:]}
+	o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.opts.CreatedAt, Model: o.alias, Choices: o.choice[:]}
 	o.e.event("", &o.c)
 }
 
-// head writes the first chunk: the assistant role, empty content.
-func (o *chunkOut) head(id string) {
+// start writes the first chunk: the assistant role, empty content.
+func (o *chatChunks) start(id string) {
 	o.id = id
 	o.delta(chatRespMsg{Role: "assistant", Content: new("")}, "")
 }
 
-func (o *chunkOut) textDelta(field, text string) {
+func (o *chatChunks) reasoning(text, sig string) {
+	o.text("reasoning_content", text)
+	o.text("reasoning_signature", sig)
+}
+
+// text writes a content, refusal, reasoning_content or
+// reasoning_signature delta ("": none).
+func (o *chatChunks) text(field, text string) {
 	if text == "" {
 		return
 	}
@@ -214,24 +175,39 @@ func (o *chunkOut) textDelta(field, text string) {
 	o.delta(d, "")
 }
 
-func (o *chunkOut) toolHead(index int, id, name string) {
-	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, ID: id, Type: "function",
-		Function: chatDeltaFunc{Name: name}}}}, "")
+func (o *chatChunks) openCall(c *chatCall) {
+	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &c.key.index, ID: c.id, Type: "function",
+		Function: chatDeltaFunc{Name: c.name}}}}, "")
 }
 
-func (o *chunkOut) toolArgs(index int, args string) {
-	o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &index, Function: chatDeltaFunc{Arguments: args}}}}, "")
+func (o *chatChunks) callArgs(c *chatCall, frag string) {
+	if frag != "" {
+		o.delta(chatRespMsg{ToolCalls: []chatDeltaCall{{Index: &c.key.index, Function: chatDeltaFunc{Arguments: frag}}}}, "")
+	}
 }
 
-func (o *chunkOut) finish(reason string) { o.delta(chatRespMsg{}, reason) }
+func (o *chatChunks) heldArgs(args []byte) string { return argsOrEmpty(args) }
+func (o *chatChunks) closeOpen()                  {}
 
-// end writes the usage chunk (choices [], as include_usage does) and
-// [DONE].
-func (o *chunkOut) end(usage *chatUsage) {
-	if usage != nil {
-		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.alias,
-			Choices: o.choice[:0], Usage: usage}
+// complete writes the finish_reason chunk, the usage chunk (choices [], as
+// include_usage does) and [DONE].
+func (o *chatChunks) complete() {
+	o.delta(chatRespMsg{}, o.reason)
+	if o.usage != nil {
+		o.c = chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.opts.CreatedAt, Model: o.alias,
+			Choices: o.choice[:0], Usage: o.usage}
 		o.e.event("", &o.c)
 	}
 	o.e.frame(sse.Frame{Data: sse.Done})
+}
+
+// fail writes a chat error frame ({"error":{...}}, no [DONE]).
+func (o *chatChunks) fail(err error) { o.e.frame(apierr.ChatErrorFrame(err)) }
+
+// argsOrEmpty is held arguments as they came, "{}" for none.
+func argsOrEmpty(args []byte) string {
+	if len(trimSpace(args)) == 0 {
+		return "{}"
+	}
+	return string(args)
 }

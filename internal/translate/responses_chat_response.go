@@ -42,17 +42,18 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 		CompletionTokensDetails: cmp.Or(u.OutputTokensDetails, &chatReasonedTokens{})}
 }
 
-// respFailure turns a failed response (or an error object) into an
-// *UpstreamError with a non-empty message.
-func respFailure(status int, we *apierr.Wire, fallback string) *apierr.UpstreamError {
-	if we == nil {
-		return &apierr.UpstreamError{Status: status, Message: fallback}
+// upstreamFailure turns an upstream's error object (nil: none) into an
+// *UpstreamError. Clients show the message, so an empty one becomes
+// fallback, naming the error's code or type when it has one.
+func upstreamFailure(status int, we *apierr.Wire, fallback string) *apierr.UpstreamError {
+	e := &apierr.UpstreamError{Status: status}
+	if we != nil {
+		e = we.Err(status)
 	}
-	e := we.Err(status)
 	if e.Message == "" {
 		e.Message = fallback
-		if e.Code != "" {
-			e.Message += " (" + e.Code + ")"
+		if c := cmp.Or(e.Code, e.Type); c != "" {
+			e.Message += " (" + c + ")"
 		}
 	}
 	return e
@@ -115,7 +116,7 @@ func decodeRespResponse(body []byte) (*respResponse, error) {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil || r.Status == "failed" {
-		return nil, respFailure(502, r.Error, "upstream response failed")
+		return nil, upstreamFailure(502, r.Error, "upstream response failed")
 	}
 	if r.Object != "response" && r.Output == nil {
 		return nil, fmt.Errorf("%w: not a responses object (object %q)", ErrUpstreamBody, r.Object)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/flowgate/flowgate/internal/apierr"
-	"github.com/flowgate/flowgate/internal/sse"
 )
 
 // respEvent is one OpenAI Responses stream event (the data JSON; "type"
@@ -37,10 +36,8 @@ type rcItem struct {
 	summary int    // last reasoning summary_index
 	// function_call
 	callID string
-	name   string
 	call   int    // chat tool-call index
 	args   []byte // arguments received so far
-	sent   int    // bytes of args sent to the client
 	done   bool   // the upstream finished the call
 }
 
@@ -54,50 +51,46 @@ var (
 // reasoning summary and text deltas as reasoning_content (summary parts a
 // blank line apart); each function_call item the next tool-call index, in
 // the order the items are added, its arguments matched by output_index (or
-// item_id) and sent one call after another (advance); arguments that only
+// item_id), each whole before the next (chatCalls); arguments that only
 // come in a .done event or the final output are sent then ("{}" for none),
 // so no call is lost. The terminal response gives the finish_reason, the
 // usage chunk and [DONE]. Failures, garbage, deltas for unknown items and
 // arguments that are not valid JSON (ErrToolArguments) end the stream with
 // a chat error frame.
-type ResponsesToChatStream struct {
+type ResponsesToChatStream struct{ chained }
+
+// NewResponsesToChatStream starts a translator reporting model alias.
+func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
+	out := newChatChunks(alias, opts)
+	return &ResponsesToChatStream{chained{newResponsesParser(&out.chatIn), &out.chatIn}}
+}
+
+// responsesParser reads a Responses stream into chatIn's events.
+type responsesParser struct {
 	chatWriter
 	ev respEvent
 
 	items   []rcItem
 	calls   int
-	queue   []int // items (indexes into items) of calls not yet sent, in order
-	active  int   // item whose call is being sent, or -1
 	anyText bool
 }
 
-// NewResponsesToChatStream starts a translator reporting model alias.
-func NewResponsesToChatStream(alias string, opts StreamOptions) *ResponsesToChatStream {
-	s := &ResponsesToChatStream{active: -1}
-	s.init(alias, opts, "resp_")
-	return s
+func newResponsesParser(out *chatIn) *responsesParser {
+	out.from = "resp_"
+	return &responsesParser{chatWriter: chatWriter{out: out}}
 }
 
-// Feed consumes one upstream event's data.
-func (s *ResponsesToChatStream) Feed(data []byte) ([]sse.Frame, error) {
-	if s.done {
-		return nil, nil
-	}
-	s.e.reset()
-	if sse.IsDone(data) {
-		return nil, nil // not part of the Responses protocol; the terminal event decides
-	}
+func (s *responsesParser) feed(data []byte) error {
 	ev := &s.ev
 	*ev = respEvent{}
 	if err := unmarshal(data, ev); err != nil {
-		return s.e.frames(), fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
+		return fmt.Errorf("%w: bad stream event: %v", ErrUpstreamBody, err)
 	}
 	ev.delta = rawText(ev.Delta)
-	err := s.event(ev)
-	return s.e.frames(), err
+	return s.event(ev)
 }
 
-func (s *ResponsesToChatStream) event(ev *respEvent) error {
+func (s *responsesParser) event(ev *respEvent) error {
 	switch ev.Type {
 	case "response.created", "response.in_progress", "response.queued":
 		if ev.Response != nil && s.upstream == "" {
@@ -109,16 +102,10 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		if ev.Item == nil {
 			return fmt.Errorf("%w: output_item.added without item", ErrUpstreamBody)
 		}
-		if s.find(ev.OutputIndex, ev.Item.ID) != nil {
-			return nil // a repeated announcement carries nothing new
-		}
-		s.add(ev.OutputIndex, ev.Item)
+		s.item(ev.OutputIndex, ev.Item) // a repeated announcement carries nothing new
 	case "response.output_text.delta", "response.refusal.delta":
 		s.start()
-		it := s.find(ev.OutputIndex, ev.ItemID)
-		if it == nil {
-			it = s.add(ev.OutputIndex, &respItem{Type: "message", ID: ev.ItemID})
-		}
+		it := s.item(ev.OutputIndex, &respItem{Type: "message", ID: ev.ItemID})
 		field := "content"
 		if ev.Type == "response.refusal.delta" {
 			field = "refusal"
@@ -129,10 +116,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		}
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
 		s.start()
-		it := s.find(ev.OutputIndex, ev.ItemID)
-		if it == nil {
-			it = s.add(ev.OutputIndex, &respItem{Type: "reasoning", ID: ev.ItemID})
-		}
+		it := s.item(ev.OutputIndex, &respItem{Type: "reasoning", ID: ev.ItemID})
 		d := ev.delta
 		if d == "" {
 			return nil
@@ -151,9 +135,7 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		if it == nil || it.typ != "function_call" || it.done {
 			return errRespStreamOrder
 		}
-		if d := ev.delta; d != "" {
-			s.callArgs(it, d)
-		}
+		s.callArgs(it, ev.delta)
 	case "response.function_call_arguments.done":
 		it := s.find(ev.OutputIndex, ev.ItemID)
 		if it == nil || it.typ != "function_call" || it.done {
@@ -167,51 +149,46 @@ func (s *ResponsesToChatStream) event(ev *respEvent) error {
 		if ev.Item == nil {
 			return fmt.Errorf("%w: output_item.done without item", ErrUpstreamBody)
 		}
-		it := s.find(ev.OutputIndex, ev.Item.ID)
-		if it == nil {
-			it = s.add(ev.OutputIndex, ev.Item)
-		}
-		return s.itemDone(it, ev.Item)
+		s.itemDone(s.item(ev.OutputIndex, ev.Item), ev.Item)
 	case "response.completed", "response.incomplete":
 		s.start()
 		if ev.Response == nil {
 			return fmt.Errorf("%w: %s without response", ErrUpstreamBody, ev.Type)
 		}
-		return s.complete(ev.Response)
+		s.complete(ev.Response)
 	case "response.failed":
 		var we *apierr.Wire
 		if ev.Response != nil {
 			we = ev.Response.Error
 		}
-		return respFailure(0, we, "upstream response failed")
+		return upstreamFailure(0, we, "upstream response failed")
 	case "error":
 		we := ev.Error
 		if we == nil {
 			we = &apierr.Wire{Message: ev.Message, Code: ev.Code}
 		}
-		return respFailure(0, we, "upstream stream error")
+		return upstreamFailure(0, we, "upstream stream error")
 	case "":
 		return fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
 	}
 	return nil // other events (content_part.*, *.done for text) carry nothing new
 }
 
-// Finish ends the stream: nothing more after the terminal event, else a
-// chat error frame.
-func (s *ResponsesToChatStream) Finish(err error) []sse.Frame { return s.finish(err, s.close) }
-
 // close ends the events once the upstream body ended: the stream failed
-// unless the terminal event came.
-func (s *ResponsesToChatStream) close(err error) error {
-	if s.done {
-		return err
+// unless the terminal event came (chatIn is then done).
+func (s *responsesParser) close(err error) error { return cmp.Or(err, errRespStreamTruncated) }
+
+// item returns the item at output index idx (or with item's id), recorded
+// from item when new.
+func (s *responsesParser) item(idx *int, item *respItem) *rcItem {
+	if it := s.find(idx, item.ID); it != nil {
+		return it
 	}
-	s.done = true
-	return cmp.Or(err, errRespStreamTruncated)
+	return s.add(idx, item)
 }
 
 // find returns the item at output index idx (or with item id id).
-func (s *ResponsesToChatStream) find(idx *int, id string) *rcItem {
+func (s *responsesParser) find(idx *int, id string) *rcItem {
 	for i := range s.items {
 		it := &s.items[i]
 		if idx != nil && it.outIdx == *idx || idx == nil && id != "" && it.itemID == id {
@@ -222,8 +199,8 @@ func (s *ResponsesToChatStream) find(idx *int, id string) *rcItem {
 }
 
 // add records a new item; a function_call gets its tool-call index and
-// header chunk (and any arguments the item already carries).
-func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
+// header (and any arguments the item already carries).
+func (s *responsesParser) add(idx *int, item *respItem) *rcItem {
 	o := len(s.items)
 	if idx != nil {
 		o = *idx
@@ -233,87 +210,46 @@ func (s *ResponsesToChatStream) add(idx *int, item *respItem) *rcItem {
 	s.items = append(s.items, rcItem{outIdx: o, itemID: item.ID, typ: item.Type})
 	it := &s.items[len(s.items)-1]
 	if item.Type == "function_call" {
-		it.callID, it.name = respCallID(item), item.Name
-		it.call = s.calls
+		it.callID, it.call = respCallID(item), s.calls
 		s.calls++
-		it.args = append(it.args, item.Arguments...)
-		s.queue = append(s.queue, len(s.items)-1)
-		s.advance()
+		s.out.toolHead(it.call, it.callID, cmp.Or(item.Name, UnnamedToolName))
+		s.callArgs(it, item.Arguments)
 	}
 	return it
 }
 
-// callArgs records an arguments fragment and sends it when its call is
-// the one being sent.
-func (s *ResponsesToChatStream) callArgs(it *rcItem, frag string) {
-	it.args = append(it.args, frag...)
-	if s.active >= 0 && &s.items[s.active] == it {
+// callArgs records an arguments fragment and sends it.
+func (s *responsesParser) callArgs(it *rcItem, frag string) {
+	if frag != "" {
+		it.args = append(it.args, frag...)
 		s.out.toolArgs(it.call, frag)
-		it.sent = len(it.args)
-	}
-}
-
-// advance sends calls strictly one after another (upstreams may interleave
-// parallel calls; chat clients and the Messages translation need each call
-// in one run): the active call's held arguments are sent and, once the
-// upstream finished it, the next queued call becomes active.
-func (s *ResponsesToChatStream) advance() error {
-	for {
-		if s.active < 0 {
-			if len(s.queue) == 0 {
-				return nil
-			}
-			s.active, s.queue = s.queue[0], s.queue[1:]
-			it := &s.items[s.active]
-			s.out.toolHead(it.call, it.callID, cmp.Or(it.name, UnnamedToolName))
-		}
-		it := &s.items[s.active]
-		if it.sent < len(it.args) {
-			s.out.toolArgs(it.call, string(it.args[it.sent:]))
-			it.sent = len(it.args)
-		}
-		if !it.done {
-			return nil
-		}
-		if len(bytes.TrimSpace(it.args)) == 0 {
-			s.out.toolArgs(it.call, "{}")
-		} else if !validJSON(it.args) {
-			return ErrToolArguments
-		}
-		s.active = -1
 	}
 }
 
 // catchUp sends the part of the complete arguments not streamed yet.
-func (s *ResponsesToChatStream) catchUp(it *rcItem, full string) {
+func (s *responsesParser) catchUp(it *rcItem, full string) {
 	if len(full) > len(it.args) && bytes.HasPrefix([]byte(full), it.args) {
 		s.callArgs(it, full[len(it.args):])
 	}
 }
 
 // itemDone completes an item: text never streamed is sent from the item;
-// a call gets its remaining arguments ("{}" when it has none), which must
-// be valid JSON.
-func (s *ResponsesToChatStream) itemDone(it *rcItem, item *respItem) error {
-	switch it.typ {
-	case "function_call":
-		if it.done {
-			return nil
-		}
+// a call gets its remaining arguments.
+func (s *responsesParser) itemDone(it *rcItem, item *respItem) {
+	switch {
+	case it.typ == "function_call" && !it.done:
 		s.catchUp(it, item.Arguments)
 		it.done = true
-		return s.advance()
-	case "message", "reasoning":
+	case it.typ == "message" || it.typ == "reasoning":
 		if !it.sawText {
 			it.sawText = s.itemText(it.typ, item)
 		}
 	}
-	return nil
 }
 
 // itemText sends the text of a whole item of type typ (message or
 // reasoning) and reports whether it had any.
-func (s *ResponsesToChatStream) itemText(typ string, item *respItem) bool {
+func (s *responsesParser) itemText(typ string, item *respItem) bool {
 	text, refusal := respItemText(item)
 	field := "content"
 	switch {
@@ -332,7 +268,7 @@ func (s *ResponsesToChatStream) itemText(typ string, item *respItem) bool {
 // complete reconciles the final output with what was streamed (a call or
 // text that only the final output holds is sent now), then ends the chat
 // stream: finish_reason, usage, [DONE].
-func (s *ResponsesToChatStream) complete(r *respResponse) error {
+func (s *responsesParser) complete(r *respResponse) {
 	for i := range r.Output {
 		o := &r.Output[i]
 		if o.Type != "function_call" {
@@ -349,17 +285,7 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 		if it == nil {
 			it = s.add(nil, o)
 		}
-		if err := s.itemDone(it, o); err != nil {
-			return err
-		}
-	}
-	for i := range s.items {
-		if it := &s.items[i]; it.typ == "function_call" {
-			it.done = true
-		}
-	}
-	if err := s.advance(); err != nil {
-		return err
+		s.itemDone(it, o)
 	}
 	if !s.anyText {
 		for i := range r.Output {
@@ -368,8 +294,6 @@ func (s *ResponsesToChatStream) complete(r *respResponse) error {
 			}
 		}
 	}
-	s.done = true
 	s.out.finish(respChatFinish(r, s.calls > 0))
 	s.out.end(chatUsageFromResp(r.Usage))
-	return nil
 }

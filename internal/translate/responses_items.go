@@ -10,7 +10,8 @@ import (
 
 // AnthropicSignaturePrefix starts the encrypted_content of a Responses
 // reasoning item FlowGate built from Anthropic thinking; the Anthropic
-// signature follows it. ResponsesToAnthropic turns such an item back into
+// signature follows it, told apart from a Responses upstream's own
+// encrypted reasoning. ResponsesToAnthropic turns such an item back into
 // the thinking block; a Responses upstream never gets it.
 const AnthropicSignaturePrefix = "flowgate-anthropic-signature:"
 
@@ -78,8 +79,6 @@ func (it *rItem) wire(completed bool) any {
 	case blockThinking:
 		r := respReasoningItem{ID: it.id, Type: "reasoning", Summary: []respSummaryPart{}}
 		if it.sig != "" {
-			// Tagged so that it can be told apart from a Responses
-			// upstream's own encrypted reasoning (see reasoning.go).
 			r.EncryptedContent = AnthropicSignaturePrefix + it.sig
 		}
 		if completed {

@@ -9,14 +9,11 @@ import "github.com/flowgate/flowgate/internal/apierr"
 // tool call (arguments as chatCalls hands them, "{}" for none); then
 // response.completed (or .incomplete for finish_reason length) with the
 // full output and usage. A broken stream ends with response.failed. Feed
-// and Finish are chatIn's.
+// and Finish are chatIn's; the methods below are its chatSink.
 type ChatToResponsesStream struct {
-	alias string
-	opts  StreamOptions
 	chatIn
-	id      string
-	seq     int
-	started bool
+	id  string
+	seq int
 
 	items []*rItem
 	cur   *rItem // the open item
@@ -25,17 +22,13 @@ type ChatToResponsesStream struct {
 // NewChatToResponsesStream starts a translator reporting model alias;
 // opts.Tools restores namespaced tool names.
 func NewChatToResponsesStream(alias string, opts StreamOptions) *ChatToResponsesStream {
-	opts.CreatedAt = unixOr(opts.CreatedAt)
-	s := &ChatToResponsesStream{alias: alias, opts: opts}
-	s.w = s
+	s := &ChatToResponsesStream{}
+	s.init(s, alias, opts, "resp_")
 	return s
 }
 
-func (s *ChatToResponsesStream) finished(*chatChoice) {}
-
-// fail sends response.failed with the error (chatSink).
 func (s *ChatToResponsesStream) fail(err error) {
-	s.start("")
+	s.begin("")
 	s.respEvent("response.failed", newRespObject(s.id, s.alias, s.opts.CreatedAt, "failed", "", apierr.AsUpstreamError(err), s.items, s.usage))
 }
 
@@ -82,15 +75,8 @@ func (s *ChatToResponsesStream) itemState(typ string, it *rItem, done bool) {
 	s.seq++
 }
 
-func (s *ChatToResponsesStream) start(upstreamID string) {
-	if s.started {
-		return
-	}
-	s.started = true
-	s.id = s.opts.ID
-	if s.id == "" {
-		s.id = convertID(upstreamID, "resp_", "chatcmpl-")
-	}
+func (s *ChatToResponsesStream) start(id string) {
+	s.id = id
 	for _, typ := range []string{"response.created", "response.in_progress"} {
 		s.respEvent(typ, newRespObject(s.id, s.alias, s.opts.CreatedAt, "in_progress", "", nil, nil, nil))
 	}
@@ -116,12 +102,8 @@ func (s *ChatToResponsesStream) add(it *rItem, prefix string) *rItem {
 	return it
 }
 
-// reasoning sends reasoning text and keeps its signature for the item
-// (chatSink); held text comes back later.
-func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
-	if held {
-		return
-	}
+// reasoning: the signature is the item's encrypted_content.
+func (s *ChatToResponsesStream) reasoning(text, sig string) {
 	it, added := s.open(blockThinking, "rs_")
 	if added {
 		s.itemEvent("response.reasoning_summary_part.added", it, `,"summary_index":0,"part":{"type":"summary_text","text":`, "", "}")
@@ -134,7 +116,7 @@ func (s *ChatToResponsesStream) reasoning(text, sig string, held bool) {
 	s.itemEvent("response.reasoning_summary_text.delta", it, `,"summary_index":0,"delta":`, text, "")
 }
 
-func (s *ChatToResponsesStream) text(text string) {
+func (s *ChatToResponsesStream) text(_, text string) {
 	it, added := s.open(blockText, "msg_")
 	if added {
 		s.itemEvent("response.content_part.added", it, `,"content_index":0,"part":{"type":"output_text","text":`, "", `,"annotations":[]}`)
@@ -143,12 +125,10 @@ func (s *ChatToResponsesStream) text(text string) {
 	s.itemEvent("response.output_text.delta", it, `,"content_index":0,"delta":`, text, `,"logprobs":[]`)
 }
 
-// openCall adds a function_call item (chatSink).
 func (s *ChatToResponsesStream) openCall(c *chatCall) {
 	s.add(&rItem{kind: blockTool, callID: idOr(c.id, "call_"), ref: s.opts.Tools.Client(c.name)}, "fc_")
 }
 
-// callArgs sends an arguments delta of the open call (chatSink).
 func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	if frag != "" {
 		s.cur.text.WriteString(frag)
@@ -156,15 +136,8 @@ func (s *ChatToResponsesStream) callArgs(_ *chatCall, frag string) {
 	}
 }
 
-// heldArgs: "{}" for none, else as they came (chatSink).
-func (s *ChatToResponsesStream) heldArgs(args []byte) string {
-	if len(trimSpace(args)) == 0 {
-		return "{}"
-	}
-	return string(args)
-}
+func (s *ChatToResponsesStream) heldArgs(args []byte) string { return argsOrEmpty(args) }
 
-// closeOpen finishes the open item, if any.
 func (s *ChatToResponsesStream) closeOpen() {
 	it := s.cur
 	if it == nil {
@@ -186,7 +159,6 @@ func (s *ChatToResponsesStream) closeOpen() {
 	s.cur = nil
 }
 
-// complete sends response.completed or response.incomplete (chatSink).
 func (s *ChatToResponsesStream) complete() {
 	status, reason := respStatusOf(s.reason)
 	s.respEvent("response."+status, newRespObject(s.id, s.alias, s.opts.CreatedAt, status, reason, nil, s.items, s.usage))
