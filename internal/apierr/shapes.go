@@ -2,6 +2,7 @@ package apierr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,23 @@ type Wire struct {
 // string becomes its text).
 func (w *Wire) Err(status int) *UpstreamError {
 	return &UpstreamError{Status: status, Type: w.Type, Code: scalar(w.Code), Message: w.Message}
+}
+
+// Failure is w (nil: no error object) as an UpstreamError with status.
+// Clients show the message, so an empty one becomes fallback, naming the
+// error's code or type when it has one.
+func (w *Wire) Failure(status int, fallback string) *UpstreamError {
+	e := &UpstreamError{Status: status}
+	if w != nil {
+		e = w.Err(status)
+	}
+	if e.Message == "" {
+		e.Message = fallback
+		if c := cmp.Or(e.Code, e.Type); c != "" {
+			e.Message += " (" + c + ")"
+		}
+	}
+	return e
 }
 
 // ParseUpstreamError reads an upstream error body in OpenAI shape

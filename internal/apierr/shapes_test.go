@@ -59,3 +59,20 @@ func TestErrorShapes(t *testing.T) {
 		t.Fatal(c)
 	}
 }
+
+func TestFailureNamesTheCodeOrTypeWhenTheMessageIsEmpty(t *testing.T) {
+	for _, c := range []struct {
+		w    *Wire
+		want string
+	}{
+		{nil, "upstream stream error"},
+		{&Wire{Message: "slow down", Type: "rate_limit_error"}, "slow down"},
+		{&Wire{Type: "overloaded_error"}, "upstream stream error (overloaded_error)"},
+		{&Wire{Type: "server_error", Code: []byte(`"boom"`)}, "upstream stream error (boom)"},
+		{&Wire{Code: []byte(`503`)}, "upstream stream error (503)"},
+	} {
+		if got := c.w.Failure(0, "upstream stream error").Message; got != c.want {
+			t.Errorf("%+v: %q, want %q", c.w, got, c.want)
+		}
+	}
+}

@@ -266,65 +266,24 @@ func upstreamEventError(p upstream.Protocol, data []byte) *upstream.Error {
 		Message  string          `json:"message"`
 		Error    json.RawMessage `json:"error"`
 		Response struct {
-			Error json.RawMessage `json:"error"`
+			Error *apierr.Wire `json:"error"`
 		} `json:"response"`
 	}
 	_ = json.Unmarshal(data, &ev)
-	var inner struct {
-		Type    string          `json:"type"`
-		Code    json.RawMessage `json:"code"`
-		Message string          `json:"message"`
-	}
-	switch {
-	case len(ev.Error) > 0 && ev.Error[0] == '{':
-		_ = json.Unmarshal(ev.Error, &inner)
-	case len(ev.Response.Error) > 0 && ev.Response.Error[0] == '{':
-		_ = json.Unmarshal(ev.Response.Error, &inner)
-	default:
-		inner.Code, inner.Message = ev.Code, ev.Message
-	}
-	code := rawCode(inner.Code)
-	status := apierr.StatusOf(inner.Type, code)
 	objErr := len(ev.Error) > 0 && ev.Error[0] == '{'
-	var body []byte
+	w := &apierr.Wire{Code: ev.Code, Message: ev.Message} // Responses "error" events are flat
 	switch {
-	case p == upstream.Chat && objErr && ev.Type == "", p == upstream.Messages && objErr && ev.Type == "error":
+	case objErr:
+		w = new(apierr.Wire)
+		_ = json.Unmarshal(ev.Error, w)
+	case ev.Response.Error != nil:
+		w = ev.Response.Error
+	}
+	e := w.Failure(0, "upstream stream error")
+	e.Status = apierr.StatusOf(e.Type, e.Code)
+	body := apierr.ErrorJSON(p == upstream.Messages, e)
+	if p == upstream.Chat && objErr && ev.Type == "" || p == upstream.Messages && objErr && ev.Type == "error" {
 		body = bytes.Clone(data) // already the protocol's error body
-	default:
-		msg, typ := inner.Message, inner.Type
-		if msg == "" {
-			msg = "upstream stream error"
-		}
-		if p == upstream.Messages {
-			if !apierr.IsAnthropic(typ) {
-				typ = apierr.For(status).Anthropic
-			}
-			body, _ = json.Marshal(map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
-		} else {
-			if typ == "" {
-				typ = apierr.For(status).Chat
-				if p == upstream.Responses {
-					typ = apierr.For(status).Responses
-				}
-			}
-			var c any
-			if code != "" {
-				c = code
-			}
-			body, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": c}})
-		}
 	}
-	return &upstream.Error{Kind: upstream.FailStatus, Status: status, Body: body, ContentType: "application/json"}
-}
-
-func rawCode(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+	return &upstream.Error{Kind: upstream.FailStatus, Status: e.Status, Body: body, ContentType: "application/json"}
 }

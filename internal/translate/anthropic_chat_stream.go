@@ -148,7 +148,7 @@ func (s *anthropicParser) feed(data []byte) error {
 		}
 		s.finalize()
 	case "error":
-		return upstreamFailure(0, ev.Error, "upstream stream error")
+		return ev.Error.Failure(0, "upstream stream error")
 	case "ping":
 	case "":
 		return fmt.Errorf("%w: stream event without type", ErrUpstreamBody)

@@ -42,23 +42,6 @@ func chatUsageFromResp(u *respUsageIn) *chatUsage {
 		CompletionTokensDetails: cmp.Or(u.OutputTokensDetails, &chatReasonedTokens{})}
 }
 
-// upstreamFailure turns an upstream's error object (nil: none) into an
-// *UpstreamError. Clients show the message, so an empty one becomes
-// fallback, naming the error's code or type when it has one.
-func upstreamFailure(status int, we *apierr.Wire, fallback string) *apierr.UpstreamError {
-	e := &apierr.UpstreamError{Status: status}
-	if we != nil {
-		e = we.Err(status)
-	}
-	if e.Message == "" {
-		e.Message = fallback
-		if c := cmp.Or(e.Code, e.Type); c != "" {
-			e.Message += " (" + c + ")"
-		}
-	}
-	return e
-}
-
 // respChatFinish maps a response's final status to a chat finish_reason.
 func respChatFinish(r *respResponse, hasTools bool) string {
 	if r.Status == "incomplete" {
@@ -116,7 +99,7 @@ func decodeRespResponse(body []byte) (*respResponse, error) {
 		return nil, fmt.Errorf("%w: %v", ErrUpstreamBody, err)
 	}
 	if r.Error != nil || r.Status == "failed" {
-		return nil, upstreamFailure(502, r.Error, "upstream response failed")
+		return nil, r.Error.Failure(502, "upstream response failed")
 	}
 	if r.Object != "response" && r.Output == nil {
 		return nil, fmt.Errorf("%w: not a responses object (object %q)", ErrUpstreamBody, r.Object)

@@ -161,13 +161,13 @@ func (s *responsesParser) event(ev *respEvent) error {
 		if ev.Response != nil {
 			we = ev.Response.Error
 		}
-		return upstreamFailure(0, we, "upstream response failed")
+		return we.Failure(0, "upstream response failed")
 	case "error":
 		we := ev.Error
 		if we == nil {
 			we = &apierr.Wire{Message: ev.Message, Code: ev.Code}
 		}
-		return upstreamFailure(0, we, "upstream stream error")
+		return we.Failure(0, "upstream stream error")
 	case "":
 		return fmt.Errorf("%w: stream event without type", ErrUpstreamBody)
 	}
