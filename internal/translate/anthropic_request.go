@@ -160,8 +160,8 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 			if args == "" || args == "null" {
 				args = "{}"
 			}
-			msg.ToolCalls = append(msg.ToolCalls, chatToolCall{ID: b.ID, Type: "function",
-				Function: chatFunction{Name: b.Name, Arguments: args}})
+			msg.ToolCalls = append(msg.ToolCalls, chatDeltaCall{ID: b.ID, Type: "function",
+				Function: chatDeltaFunc{Name: b.Name, Arguments: args}})
 		}
 	}
 	if opts.ReasoningInHistory {

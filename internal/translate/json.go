@@ -102,16 +102,8 @@ func validObject(raw []byte) bool {
 	return len(raw) > 1 && raw[0] == '{' && validJSON(raw)
 }
 
-// trimSpace trims JSON whitespace.
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
+// trimSpace trims the whitespace around a JSON value.
+var trimSpace = bytes.TrimSpace
 
 // isNull reports whether raw is absent or JSON null.
 func isNull(raw []byte) bool {

@@ -178,8 +178,8 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 			if strings.TrimSpace(args) == "" {
 				args = "{}"
 			}
-			tc := chatToolCall{ID: it.CallID, Type: "function",
-				Function: chatFunction{Name: res.Tools.Upstream(it.Namespace, it.Name), Arguments: args}}
+			tc := chatDeltaCall{ID: it.CallID, Type: "function",
+				Function: chatDeltaFunc{Name: res.Tools.Upstream(it.Namespace, it.Name), Arguments: args}}
 			// Consecutive calls (and the assistant text before them) form one
 			// assistant message, as the chat API expects.
 			if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {
@@ -188,7 +188,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 					msgs[n-1].Content = json.RawMessage("null")
 				}
 			} else {
-				m := chatMessage{Role: "assistant", Content: json.RawMessage("null"), ToolCalls: []chatToolCall{tc}}
+				m := chatMessage{Role: "assistant", Content: json.RawMessage("null"), ToolCalls: []chatDeltaCall{tc}}
 				attach(&m)
 				msgs = append(msgs, m)
 			}

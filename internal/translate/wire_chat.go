@@ -53,7 +53,7 @@ type chatMessage struct {
 	Role             string          `json:"role"`
 	Content          json.RawMessage `json:"content"`
 	Name             string          `json:"name,omitempty"`
-	ToolCalls        []chatToolCall  `json:"tool_calls,omitempty"`
+	ToolCalls        []chatDeltaCall `json:"tool_calls,omitempty"`
 	ToolCallID       string          `json:"tool_call_id,omitempty"`
 	ReasoningContent string          `json:"reasoning_content,omitempty"`
 	// ReasoningSignature is read from chat clients that echo back the
@@ -108,18 +108,6 @@ func chatContent(parts []chatPart, hasImage bool) json.RawMessage {
 type chatImageURL struct {
 	URL    string `json:"url"`
 	Detail string `json:"detail,omitempty"`
-}
-
-type chatToolCall struct {
-	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id"`
-	Type     string       `json:"type,omitempty"`
-	Function chatFunction `json:"function"`
-}
-
-type chatFunction struct {
-	Name      string `json:"name"`
-	Arguments string `json:"arguments"`
 }
 
 type chatTool struct {
@@ -194,8 +182,9 @@ type chatRespMsg struct {
 	FunctionCall       *chatDeltaFunc  `json:"function_call,omitempty"`
 }
 
-// chatDeltaCall is a tool call of a response message or stream delta: a
-// fragment carries only what it adds, so empty members are left out.
+// chatDeltaCall is a tool call of a request or response message, or a
+// fragment of one in a stream delta: a fragment carries only what it adds,
+// so empty members are left out.
 type chatDeltaCall struct {
 	Index    *int          `json:"index,omitempty"`
 	ID       string        `json:"id,omitempty"`
@@ -322,18 +311,18 @@ type chatOutChoice struct {
 }
 
 type chatOutMsg struct {
-	Role               string         `json:"role"`
-	Content            *string        `json:"content"` // null beside tool calls without text
-	Refusal            string         `json:"refusal,omitempty"`
-	ReasoningContent   *string        `json:"reasoning_content,omitempty"`
-	ReasoningSignature string         `json:"reasoning_signature,omitempty"`
-	ToolCalls          []chatToolCall `json:"tool_calls,omitempty"`
+	Role               string          `json:"role"`
+	Content            *string         `json:"content"` // null beside tool calls without text
+	Refusal            string          `json:"refusal,omitempty"`
+	ReasoningContent   *string         `json:"reasoning_content,omitempty"`
+	ReasoningSignature string          `json:"reasoning_signature,omitempty"`
+	ToolCalls          []chatDeltaCall `json:"tool_calls,omitempty"`
 }
 
 // chatOutCall is a tool call of a chatCompletion: a missing id is
 // generated, a missing name is UnnamedToolName and empty arguments are
 // "{}".
-func chatOutCall(id, name, args string) chatToolCall {
+func chatOutCall(id, name, args string) chatDeltaCall {
 	if id == "" {
 		id = newID("call_")
 	}
@@ -341,5 +330,5 @@ func chatOutCall(id, name, args string) chatToolCall {
 	if strings.TrimSpace(args) == "" {
 		args = "{}"
 	}
-	return chatToolCall{ID: id, Type: "function", Function: chatFunction{Name: name, Arguments: args}}
+	return chatDeltaCall{ID: id, Type: "function", Function: chatDeltaFunc{Name: name, Arguments: args}}
 }
