@@ -80,14 +80,13 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
+		c := toolChoice{name: tc.Name}
 		for chat, anth := range anthChoiceOf {
 			if anth == tc.Type {
-				out.ToolChoice = jsonString(chat)
+				c.mode = chat
 			}
 		}
-		if tc.Type == "tool" {
-			out.ToolChoice = mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
-		}
+		out.ToolChoice = c.wire(false)
 		if tc.DisableParallelToolUse {
 			out.ParallelToolCalls = new(false)
 		}

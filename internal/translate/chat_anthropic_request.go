@@ -398,9 +398,9 @@ func imageBlock(raw json.RawMessage) (aBlock, bool) {
 	return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "url", "url": u})}, true
 }
 
-// anthChoiceOf maps the chat tool_choice strings to Anthropic's
-// tool_choice types (and back, in AnthropicToChat).
-var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": "none"}
+// anthChoiceOf maps the chat tool_choice modes to Anthropic's tool_choice
+// types (and back, in AnthropicToChat).
+var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": "none", "function": "tool"}
 
 // chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
 // an Anthropic tool_choice; forced reports any/tool.
@@ -408,33 +408,17 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 	if !hasTools {
 		return nil, false
 	}
-	typ, name := "", ""
-	raw = trimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-	case raw[0] == '"':
-		s := rawText(raw)
-		if typ = anthChoiceOf[s]; typ == "" {
-			res.note("ignored tool_choice " + strconv.Quote(s))
-		}
-	default:
-		var c chatNamedChoice
-		if unmarshal(raw, &c) == nil && c.Type == "function" && c.name() != "" {
-			typ, name = "tool", c.name()
-		} else {
-			res.note("tool_choice approximated as auto")
-			typ = "auto"
-		}
-	}
+	c := readToolChoice(raw, res)
 	noParallel := parallel != nil && !*parallel
-	if typ == "" {
+	if c.mode == "" {
 		if !noParallel {
 			return nil, false
 		}
-		typ = "auto"
+		c.mode = "auto"
 	}
-	c := anthToolChoice{Type: typ, Name: name, DisableParallelToolUse: noParallel && typ != "none"}
-	return mustJSON(c), typ == "any" || typ == "tool"
+	typ := anthChoiceOf[c.mode]
+	out = mustJSON(anthToolChoice{Type: typ, Name: c.name, DisableParallelToolUse: noParallel && typ != "none"})
+	return out, typ == "any" || typ == "tool"
 }
 
 // stopList decodes a chat "stop" (string, array or null); empty strings

@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -87,18 +88,58 @@ func imageURL(raw json.RawMessage) (url, detail string) {
 	return u.URL, u.Detail
 }
 
-// chatNamedChoice is the object form of a chat tool_choice; the function's
-// name is function.name, or "name" beside it (Codex 0.94).
-type chatNamedChoice struct {
-	Type     string `json:"type"`
-	Name     string `json:"name"`
-	Function struct {
-		Name string `json:"name"`
-	} `json:"function"`
+// toolChoice is a chat or Responses tool_choice: mode "auto", "none",
+// "required", or "function" with the function's name (and, in Responses,
+// its namespace); mode "" when absent.
+type toolChoice struct {
+	mode, name, namespace string
 }
 
-func (c *chatNamedChoice) name() string {
-	return cmp.Or(c.Function.Name, c.Name)
+// readToolChoice reads a chat or Responses tool_choice: a mode string, or
+// an object naming a function (function.name in chat; "name" beside the
+// type in Responses and Codex 0.94 chat bodies). An unknown string is
+// ignored and another object (a hosted tool, allowed_tools) approximated
+// as auto, each with a note.
+func readToolChoice(raw json.RawMessage, res *Result) toolChoice {
+	if raw = trimSpace(raw); isNull(raw) {
+		return toolChoice{}
+	}
+	if raw[0] == '"' {
+		switch s := rawText(raw); s {
+		case "auto", "none", "required":
+			return toolChoice{mode: s}
+		default:
+			res.note("ignored tool_choice " + strconv.Quote(s))
+			return toolChoice{}
+		}
+	}
+	var c struct {
+		Type      string `json:"type"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+		Function  struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if unmarshal(raw, &c) == nil && c.Type == "function" && cmp.Or(c.Function.Name, c.Name) != "" {
+		return toolChoice{mode: "function", name: cmp.Or(c.Function.Name, c.Name), namespace: c.Namespace}
+	}
+	res.note("tool_choice of type " + strconv.Quote(c.Type) + " approximated as auto")
+	return toolChoice{mode: "auto"}
+}
+
+// wire writes c as a chat tool_choice, or with flat as a Responses one
+// (the function's name beside the type); nil when absent.
+func (c toolChoice) wire(flat bool) json.RawMessage {
+	switch {
+	case c.mode == "":
+		return nil
+	case c.mode != "function":
+		return jsonString(c.mode)
+	case flat:
+		return mustJSON(map[string]string{"type": "function", "name": c.name})
+	}
+	return mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": c.name}})
 }
 
 // chatFormat is a chat response_format.

@@ -147,7 +147,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
 	}
 	if len(out.Tools) > 0 {
-		out.ToolChoice = chatToolChoiceToResp(req.ToolChoice, res)
+		out.ToolChoice = readToolChoice(req.ToolChoice, res).wire(true)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
 	mt := cmp.Or(req.MaxCompletionTokens, req.MaxTokens)
@@ -210,31 +210,6 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 		}
 	}
 	return out
-}
-
-// chatToolChoiceToResp maps a chat tool_choice to Responses.
-func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	if raw[0] == '"' {
-		switch rawText(raw) {
-		case "auto", "none", "required":
-			return raw
-		}
-		res.note("dropped tool_choice " + string(raw))
-		return nil
-	}
-	var c chatNamedChoice
-	if unmarshal(raw, &c) != nil {
-		res.note("dropped unreadable tool_choice")
-		return nil
-	}
-	if c.Type == "function" && c.name() != "" {
-		return mustJSON(map[string]string{"type": "function", "name": c.name()})
-	}
-	res.note("tool_choice " + c.Type + " approximated as auto")
-	return json.RawMessage(`"auto"`)
 }
 
 // chatFormatToResp maps response_format to Responses text.format.

@@ -64,7 +64,9 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	}
 
 	if len(out.Tools) > 0 {
-		out.ToolChoice = respToolChoice(req.ToolChoice, res)
+		c := readToolChoice(req.ToolChoice, res)
+		c.name = res.Tools.Upstream(c.namespace, c.name)
+		out.ToolChoice = c.wire(false)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
@@ -95,33 +97,6 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 func respFuncTool(t respTool, name string) chatTool {
 	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: t.Description,
 		Parameters: schemaOrEmpty(t.Parameters), Strict: t.Strict}}
-}
-
-func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	if raw[0] == '"' {
-		switch rawText(raw) {
-		case "auto", "none", "required":
-			return raw
-		}
-		return nil
-	}
-	var c struct {
-		Type      string `json:"type"`
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	}
-	if unmarshal(raw, &c) != nil {
-		return nil
-	}
-	if c.Type == "function" && c.Name != "" {
-		name := res.Tools.Upstream(c.Namespace, c.Name)
-		return mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": name}})
-	}
-	res.note("tool_choice " + c.Type + " approximated as auto")
-	return json.RawMessage(`"auto"`)
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
