@@ -9,46 +9,6 @@ import (
 	"github.com/flowgate/flowgate/internal/apierr"
 )
 
-// respOutRequest is the Responses request FlowGate sends to a
-// Responses-only upstream.
-type respOutRequest struct {
-	Model             string          `json:"model"`
-	Instructions      string          `json:"instructions,omitempty"`
-	Input             []respOutItem   `json:"input"`
-	Tools             []respTool      `json:"tools,omitempty"`
-	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
-	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
-	MaxOutputTokens   *int            `json:"max_output_tokens,omitempty"`
-	Temperature       *float64        `json:"temperature,omitempty"`
-	TopP              *float64        `json:"top_p,omitempty"`
-	Reasoning         *respReasoning  `json:"reasoning,omitempty"`
-	Text              *respOutText    `json:"text,omitempty"`
-	User              string          `json:"user,omitempty"`
-	PromptCacheKey    string          `json:"prompt_cache_key,omitempty"`
-	Stream            bool            `json:"stream"`
-	Store             bool            `json:"store"`
-}
-
-type respReasoning struct {
-	Effort string `json:"effort"`
-}
-
-type respOutText struct {
-	Format json.RawMessage `json:"format"`
-}
-
-// respOutItem is one input item: a message, a function_call or a
-// function_call_output (only the fields of its type are set).
-type respOutItem struct {
-	Type      string     `json:"type"`
-	Role      string     `json:"role,omitempty"`
-	Content   []respPart `json:"content,omitempty"`
-	CallID    string     `json:"call_id,omitempty"`
-	Name      string     `json:"name,omitempty"`
-	Arguments *string    `json:"arguments,omitempty"`
-	Output    *string    `json:"output,omitempty"`
-}
-
 // minOutputTokens is the smallest max_output_tokens the OpenAI Responses
 // API accepts.
 const minOutputTokens = 16
@@ -68,7 +28,8 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := respOutRequest{Model: opts.model(req.Model), Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
+	out := respRequest{Model: opts.model(req.Model), Stream: req.Stream}
+	items := make([]respItem, 0, len(req.Messages))
 	var instructions []string
 	var ids callIDs
 	leading := true
@@ -95,8 +56,8 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			if leading {
 				instructions = append(instructions, s)
 			} else {
-				out.Input = append(out.Input, respOutItem{Type: "message", Role: "developer",
-					Content: []respPart{{Type: "input_text", Text: s}}})
+				items = append(items, respItem{Type: "message", Role: "developer",
+					Content: mustJSON([]respPart{{Type: "input_text", Text: s}})})
 			}
 			continue
 		case "assistant":
@@ -108,28 +69,31 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 				s = m.Refusal
 			}
 			if s != "" {
-				out.Input = append(out.Input, respOutItem{Type: "message", Role: "assistant",
-					Content: []respPart{{Type: "output_text", Text: s}}})
+				items = append(items, respItem{Type: "message", Role: "assistant",
+					Content: mustJSON([]respPart{{Type: "output_text", Text: s}})})
 			}
 			for _, tc := range m.ToolCalls {
 				args := tc.Function.Arguments
 				if strings.TrimSpace(args) == "" {
 					args = "{}"
 				}
-				out.Input = append(out.Input, respOutItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
-					Name: tc.Function.Name, Arguments: &args})
+				items = append(items, respItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
+					Name: tc.Function.Name, Arguments: args})
 			}
 		case "tool", "function":
 			s := chatText(parts, res)
-			out.Input = append(out.Input, respOutItem{Type: "function_call_output", CallID: id, Output: &s})
+			items = append(items, respItem{Type: "function_call_output", CallID: id, Output: jsonString(s)})
 		default: // user and anything unknown
 			if parts := chatUserParts(parts, res); len(parts) > 0 {
-				out.Input = append(out.Input, respOutItem{Type: "message", Role: "user", Content: parts})
+				items = append(items, respItem{Type: "message", Role: "user", Content: mustJSON(parts)})
 			}
 		}
 		leading = false
 	}
-	out.Instructions = strings.Join(instructions, "\n\n")
+	out.Input = mustJSON(items)
+	if len(instructions) > 0 {
+		out.Instructions = jsonString(strings.Join(instructions, "\n\n"))
+	}
 	if droppedReasoning {
 		res.note("dropped reasoning_content from history: a responses upstream needs its own reasoning items")
 	}
@@ -165,7 +129,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}
 	}
 	if f := chatFormatToResp(req.ResponseFormat, res); f != nil {
-		out.Text = &respOutText{Format: f}
+		out.Text = &respText{Format: f}
 	}
 	if !isNull(req.Stop) {
 		res.note("dropped stop: not supported by a responses upstream")
@@ -213,7 +177,7 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 }
 
 // chatFormatToResp maps response_format to Responses text.format.
-func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
+func chatFormatToResp(raw json.RawMessage, res *Result) *schemaFormat {
 	if raw = trimSpace(raw); isNull(raw) {
 		return nil
 	}
@@ -224,7 +188,7 @@ func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
 	}
 	switch f.Type {
 	case "json_object":
-		return json.RawMessage(`{"type":"json_object"}`)
+		return &schemaFormat{Type: "json_object"}
 	case "json_schema":
 		if f.JSONSchema == nil {
 			res.note("dropped response_format json_schema without a schema")
@@ -232,7 +196,7 @@ func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
 		}
 		js := f.JSONSchema.named()
 		js.Type = "json_schema"
-		return mustJSON(js)
+		return js
 	}
 	return nil // "text" is the default
 }
