@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -95,12 +94,14 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		out.User = userID(req.Metadata.UserID)
 	}
 	out.ReasoningEffort = anthropicEffort(&req)
-	format := req.OutputFormat
+	raw := req.OutputFormat
 	if req.OutputConfig != nil && len(req.OutputConfig.Format) > 0 {
-		format = req.OutputConfig.Format
+		raw = req.OutputConfig.Format
 	}
-	if rf := anthFormatToChat(format); rf != nil {
-		out.ResponseFormat = rf
+	var format schemaFormat
+	if !isNull(raw) && unmarshal(raw, &format) == nil {
+		format.Strict = new(true) // Anthropic's structured outputs always follow the schema
+		out.ResponseFormat = format.chat(res)
 	}
 	var err error
 	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
@@ -353,19 +354,4 @@ func anthropicEffort(req *anthRequest) string {
 	default:
 		return "low"
 	}
-}
-
-// anthFormatToChat maps {"type":"json_schema","schema":{...}} to a chat
-// response_format.
-func anthFormatToChat(raw json.RawMessage) json.RawMessage {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil
-	}
-	var f schemaFormat
-	if unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
-		return nil
-	}
-	js := schemaFormat{Name: f.Name, Schema: f.Schema, Strict: new(true)}
-	return mustJSON(chatFormat{Type: "json_schema", JSONSchema: js.named()})
 }

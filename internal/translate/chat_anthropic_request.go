@@ -28,7 +28,7 @@ type anthOutRequest struct {
 	System        []aBlock        `json:"system,omitempty"`
 	Messages      []aTurn         `json:"messages"`
 	Tools         []anthTool      `json:"tools,omitempty"`
-	ToolChoice    json.RawMessage `json:"tool_choice,omitempty"`
+	ToolChoice    *anthToolChoice `json:"tool_choice,omitempty"`
 	StopSequences []string        `json:"stop_sequences,omitempty"`
 	Temperature   *float64        `json:"temperature,omitempty"`
 	TopP          *float64        `json:"top_p,omitempty"`
@@ -36,19 +36,6 @@ type anthOutRequest struct {
 	OutputConfig  *anthOutConfig  `json:"output_config,omitempty"`
 	Metadata      *anthMetadata   `json:"metadata,omitempty"`
 	Stream        bool            `json:"stream,omitempty"`
-}
-
-type anthThinking struct {
-	Type         string `json:"type"` // "enabled"
-	BudgetTokens int    `json:"budget_tokens"`
-}
-
-type anthOutConfig struct {
-	Format json.RawMessage `json:"format"`
-}
-
-type anthMetadata struct {
-	UserID string `json:"user_id"`
 }
 
 // aBlock is one content block ChatToAnthropic writes. The pointer members
@@ -199,7 +186,11 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding chat stop: %w", err)
 	}
-	format := chatFormatToAnth(req.ResponseFormat, res)
+	format := readChatFormat(req.ResponseFormat, res)
+	if format != nil && (format.Type != "json_schema" || !validObject(format.Schema)) {
+		res.note("dropped response_format " + format.Type + ": no Anthropic equivalent")
+		format = nil
+	}
 	if req.N != nil && *req.N > 1 {
 		res.note("dropped n: an anthropic upstream returns one choice")
 	}
@@ -224,10 +215,10 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		out.Thinking = &anthThinking{Type: "enabled", BudgetTokens: budget}
 	}
 	if format != nil {
-		out.OutputConfig = &anthOutConfig{Format: format}
+		out.OutputConfig = &anthOutConfig{Format: mustJSON(schemaFormat{Type: "json_schema", Schema: appendCompact(nil, format.Schema)})}
 	}
 	if req.User != "" {
-		out.Metadata = &anthMetadata{UserID: apierr.TruncateUTF8(req.User, maxUserLen)}
+		out.Metadata = &anthMetadata{UserID: jsonString(apierr.TruncateUTF8(req.User, maxUserLen))}
 	}
 	if res.Body, err = appendJSON(make([]byte, 0, len(body)+256), &out); err != nil {
 		return nil, fmt.Errorf("encoding anthropic request: %w", err)
@@ -404,7 +395,7 @@ var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": 
 
 // chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
 // an Anthropic tool_choice; forced reports any/tool.
-func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out []byte, forced bool) {
+func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out *anthToolChoice, forced bool) {
 	if !hasTools {
 		return nil, false
 	}
@@ -417,7 +408,7 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 		c.mode = "auto"
 	}
 	typ := anthChoiceOf[c.mode]
-	out = mustJSON(anthToolChoice{Type: typ, Name: c.name, DisableParallelToolUse: noParallel && typ != "none"})
+	out = &anthToolChoice{Type: typ, Name: c.name, DisableParallelToolUse: noParallel && typ != "none"}
 	return out, typ == "any" || typ == "tool"
 }
 
@@ -444,33 +435,4 @@ func stopList(raw json.RawMessage) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// chatFormatToAnth maps response_format json_schema to Anthropic's
-// structured output format {"type":"json_schema","schema":...}.
-func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	var f chatFormat
-	if unmarshal(raw, &f) != nil {
-		res.note("dropped response_format: unreadable")
-		return nil
-	}
-	switch f.Type {
-	case "", "text":
-		return nil
-	case "json_schema":
-		var s []byte
-		if f.JSONSchema != nil {
-			s = trimSpace(f.JSONSchema.Schema)
-		}
-		if len(s) > 0 && s[0] == '{' {
-			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
-			b = appendCompact(b, s)
-			return append(b, '}')
-		}
-	}
-	res.note("dropped response_format " + f.Type + ": no Anthropic equivalent")
-	return nil
 }

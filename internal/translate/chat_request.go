@@ -159,11 +159,51 @@ type schemaFormat struct {
 	Strict      *bool           `json:"strict,omitempty"`
 }
 
-// named returns f with name "output" when it has none (Chat and Responses
-// require one).
-func (f schemaFormat) named() *schemaFormat {
-	f.Name = cmp.Or(f.Name, "output")
-	return &f
+// chat returns a flat format as a chat response_format: json_schema (its
+// name "output" when it has none: Chat and Responses require one) or
+// json_object; nil for any other type.
+func (f *schemaFormat) chat(res *Result) json.RawMessage {
+	switch {
+	case f == nil:
+		return nil
+	case f.Type == "json_object":
+		return json.RawMessage(`{"type":"json_object"}`)
+	case f.Type != "json_schema":
+		return nil
+	case isNull(f.Schema):
+		res.note("dropped json_schema format without a schema")
+		return nil
+	}
+	js := *f
+	js.Type, js.Name = "", cmp.Or(f.Name, "output")
+	return mustJSON(chatFormat{Type: "json_schema", JSONSchema: &js})
+}
+
+// readChatFormat reads a chat response_format as a flat format: nil for
+// text (the default), and for an unreadable one or a json_schema without
+// a schema, dropped with a note.
+func readChatFormat(raw json.RawMessage, res *Result) *schemaFormat {
+	if raw = trimSpace(raw); isNull(raw) {
+		return nil
+	}
+	var f chatFormat
+	if unmarshal(raw, &f) != nil {
+		res.note("dropped unreadable response_format")
+		return nil
+	}
+	switch f.Type {
+	case "json_object":
+		return &schemaFormat{Type: "json_object"}
+	case "json_schema":
+		if f.JSONSchema == nil || isNull(f.JSONSchema.Schema) {
+			res.note("dropped response_format json_schema without a schema")
+			return nil
+		}
+		js := *f.JSONSchema
+		js.Type, js.Name = "json_schema", cmp.Or(js.Name, "output")
+		return &js
+	}
+	return nil
 }
 
 // toolName is a chat function tool's name (a top-level "name" beside

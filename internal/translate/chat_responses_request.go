@@ -2,7 +2,6 @@ package translate
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -128,7 +127,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	if req.ReasoningEffort != "" {
 		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}
 	}
-	if f := chatFormatToResp(req.ResponseFormat, res); f != nil {
+	if f := readChatFormat(req.ResponseFormat, res); f != nil {
 		out.Text = &respText{Format: f}
 	}
 	if !isNull(req.Stop) {
@@ -174,29 +173,4 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 		}
 	}
 	return out
-}
-
-// chatFormatToResp maps response_format to Responses text.format.
-func chatFormatToResp(raw json.RawMessage, res *Result) *schemaFormat {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	var f chatFormat
-	if unmarshal(raw, &f) != nil {
-		res.note("dropped unreadable response_format")
-		return nil
-	}
-	switch f.Type {
-	case "json_object":
-		return &schemaFormat{Type: "json_object"}
-	case "json_schema":
-		if f.JSONSchema == nil {
-			res.note("dropped response_format json_schema without a schema")
-			return nil
-		}
-		js := f.JSONSchema.named()
-		js.Type = "json_schema"
-		return js
-	}
-	return nil // "text" is the default
 }

@@ -74,17 +74,8 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort
 	}
-	if req.Text != nil && req.Text.Format != nil {
-		switch f := *req.Text.Format; f.Type {
-		case "json_schema":
-			f.Type = ""
-			if f.Schema == nil {
-				f.Schema = json.RawMessage("null") // sent on as the client had it
-			}
-			out.ResponseFormat = mustJSON(chatFormat{Type: "json_schema", JSONSchema: f.named()})
-		case "json_object":
-			out.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
-		}
+	if req.Text != nil {
+		out.ResponseFormat = req.Text.Format.chat(res)
 	}
 	if out.Messages == nil {
 		out.Messages = []chatMessage{}

@@ -16,18 +16,24 @@ type anthRequest struct {
 	Stream        bool            `json:"stream"`
 	Tools         []anthTool      `json:"tools"`
 	ToolChoice    *anthToolChoice `json:"tool_choice"`
-	Metadata      *struct {
-		UserID json.RawMessage `json:"user_id"`
-	} `json:"metadata"`
-	Thinking *struct {
-		Type         string `json:"type"`
-		BudgetTokens int    `json:"budget_tokens"`
-	} `json:"thinking"`
-	OutputConfig *struct {
-		Effort string          `json:"effort"`
-		Format json.RawMessage `json:"format"`
-	} `json:"output_config"`
-	OutputFormat json.RawMessage `json:"output_format"`
+	Metadata      *anthMetadata   `json:"metadata"`
+	Thinking      *anthThinking   `json:"thinking"`
+	OutputConfig  *anthOutConfig  `json:"output_config"`
+	OutputFormat  json.RawMessage `json:"output_format"`
+}
+
+type anthThinking struct {
+	Type         string `json:"type"` // "enabled", "adaptive", "disabled"
+	BudgetTokens int    `json:"budget_tokens,omitempty"`
+}
+
+type anthOutConfig struct {
+	Effort string          `json:"effort,omitempty"`
+	Format json.RawMessage `json:"format,omitempty"`
+}
+
+type anthMetadata struct {
+	UserID json.RawMessage `json:"user_id"` // a string
 }
 
 type anthMessage struct {
