@@ -184,15 +184,13 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 // images (including images returned inside tool results).
 func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result) ([]chatMessage, error) {
 	var parts []chatPart
-	hasImage := false
 	for j, b := range bs {
 		switch b.Type {
 		case "text":
 			parts = append(parts, chatPart{Type: "text", Text: b.Text})
 		case "image":
-			if p, ok := imagePart(b.Source); ok {
-				parts = append(parts, p)
-				hasImage = true
+			if u := b.Source.url(); u != "" {
+				parts = append(parts, imagePart(u, ""))
 			}
 		case "document":
 			p, err := documentPart(b, opts)
@@ -201,7 +199,6 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result
 				return dst, err
 			}
 			parts = append(parts, p)
-			hasImage = hasImage || p.Type == "file"
 		case "tool_result":
 			var inner anthContent
 			if len(b.Content) > 0 {
@@ -214,11 +211,8 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result
 				text = "Error: " + text
 			}
 			for _, ib := range inner {
-				if ib.Type == "image" {
-					if p, ok := imagePart(ib.Source); ok {
-						parts = append(parts, p)
-						hasImage = true
-					}
+				if u := ib.Source.url(); ib.Type == "image" && u != "" {
+					parts = append(parts, imagePart(u, ""))
 				}
 			}
 			dst = append(dst, chatMessage{Role: "tool", ToolCallID: b.ToolUseID, Content: jsonString(text)})
@@ -227,20 +221,12 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result
 	if len(parts) == 0 {
 		return dst, nil
 	}
-	return append(dst, chatMessage{Role: "user", Content: chatContent(parts, hasImage)}), nil
+	return append(dst, chatMessage{Role: "user", Content: chatContent(parts)}), nil
 }
 
-func imagePart(src *anthSource) (chatPart, bool) {
-	if src == nil {
-		return chatPart{}, false
-	}
-	switch src.Type {
-	case "base64":
-		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data})}, true
-	case "url":
-		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: src.URL})}, true
-	}
-	return chatPart{}, false
+// imagePart is a chat image_url part.
+func imagePart(url, detail string) chatPart {
+	return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: url, Detail: detail})}
 }
 
 // documentPart turns a document block into a chat part: text documents
@@ -260,7 +246,7 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	case src.Type == "content":
 		return chatPart{Type: "text", Text: titled(b.Title, joinText(src.Content, false))}, nil
 	case src.Type == "base64" && src.MediaType == "application/pdf" && files:
-		return chatPart{Type: "file", File: &chatFile{Filename: name, FileData: "data:application/pdf;base64," + src.Data}}, nil
+		return chatPart{Type: "file", File: &chatFile{Filename: name, FileData: src.url()}}, nil
 	case src.Type == "url" && opts.responses:
 		return chatPart{Type: "file", File: &chatFile{FileURL: src.URL}}, nil
 	case src.Type == "base64" && src.MediaType == "application/pdf" || src.Type == "url":

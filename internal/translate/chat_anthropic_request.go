@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -45,7 +46,7 @@ type aBlock struct {
 	Text      string          `json:"text,omitempty"`     // text (never empty)
 	Thinking  *string         `json:"thinking,omitempty"` // thinking, with Signature
 	Signature string          `json:"signature,omitempty"`
-	Source    json.RawMessage `json:"source,omitempty"` // image, document
+	Source    *anthSource     `json:"source,omitempty"` // image, document
 	Title     string          `json:"title,omitempty"`  // document
 	ID        string          `json:"id,omitempty"`     // tool_use, with Name and Input
 	Name      *string         `json:"name,omitempty"`
@@ -361,32 +362,20 @@ func documentBlock(f *chatFile) (aBlock, bool) {
 	if f == nil {
 		return aBlock{}, false
 	}
-	title := f.Filename
-	if data, ok := strings.CutPrefix(f.FileData, "data:application/pdf;base64,"); ok {
-		return aBlock{Type: "document", Title: title, Source: mustJSON(map[string]string{"type": "base64", "media_type": "application/pdf", "data": data})}, true
-	}
-	if f.FileData == "" && f.FileURL != "" {
-		return aBlock{Type: "document", Title: title, Source: mustJSON(map[string]string{"type": "url", "url": f.FileURL})}, true
+	switch src := sourceOf(cmp.Or(f.FileData, f.FileURL)); {
+	case src == nil:
+	case src.MediaType == "application/pdf", src.Type == "url" && f.FileData == "":
+		return aBlock{Type: "document", Title: f.Filename, Source: src}, true
 	}
 	return aBlock{}, false
 }
 
 // imageBlock turns an image_url ({"url":...} or a string) into an image
-// block: data: URLs become base64 sources, others url sources.
+// block (see sourceOf).
 func imageBlock(raw json.RawMessage) (aBlock, bool) {
 	u, _ := imageURL(raw)
-	if rest, ok := strings.CutPrefix(u, "data:"); ok {
-		media, data, ok := strings.Cut(rest, ",")
-		media, isB64 := strings.CutSuffix(media, ";base64")
-		if !ok || !isB64 || media == "" {
-			return aBlock{}, false
-		}
-		return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "base64", "media_type": media, "data": data})}, true
-	}
-	if u == "" {
-		return aBlock{}, false
-	}
-	return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "url", "url": u})}, true
+	src := sourceOf(u)
+	return aBlock{Type: "image", Source: src}, src != nil
 }
 
 // anthChoiceOf maps the chat tool_choice modes to Anthropic's tool_choice

@@ -165,7 +165,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 			if len(toolImages) > 0 && (i+1 == len(items) || !strings.HasSuffix(items[i+1].Type, "_call_output")) {
 				// Chat tool messages carry text only: the images the tools
 				// returned follow the run of tool messages as one user message.
-				msgs = append(msgs, chatMessage{Role: "user", Content: chatContent(toolImages, true)})
+				msgs = append(msgs, chatMessage{Role: "user", Content: chatContent(toolImages)})
 				toolImages = nil
 			}
 		case "reasoning":
@@ -206,7 +206,6 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 		return chatMessage{}, err
 	}
 	var out []chatPart
-	hasImage := false
 	for j, p := range parts {
 		switch p.Type {
 		case "input_text", "output_text", "text", "summary_text":
@@ -215,8 +214,7 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 			out = append(out, chatPart{Type: "text", Text: p.Refusal})
 		case "input_image":
 			if u := rawText(p.ImageURL); u != "" && role == "user" {
-				out = append(out, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
-				hasImage = true
+				out = append(out, imagePart(u, p.Detail))
 			}
 		case "input_file":
 			// A file dropped here would be answered as if it had been read.
@@ -225,10 +223,9 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 					fix: "send the document's text instead"}
 			}
 			out = append(out, chatPart{Type: "file", File: &chatFile{Filename: p.Filename, FileData: p.FileData, FileURL: p.FileURL}})
-			hasImage = true
 		}
 	}
-	return chatMessage{Role: role, Content: chatContent(out, hasImage)}, nil
+	return chatMessage{Role: role, Content: chatContent(out)}, nil
 }
 
 // toolOutput splits a function_call_output "output" (a string, or a list
@@ -251,7 +248,7 @@ func toolOutput(raw json.RawMessage) (string, []chatPart) {
 	)
 	for _, p := range parts {
 		if u := rawText(p.ImageURL); p.Type == "input_image" && u != "" {
-			images = append(images, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
+			images = append(images, imagePart(u, p.Detail))
 		}
 		if p.Text != "" {
 			if sb.Len() > 0 {

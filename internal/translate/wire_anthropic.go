@@ -1,6 +1,9 @@
 package translate
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Anthropic Messages wire types.
 
@@ -57,13 +60,45 @@ type anthBlock struct {
 	Title     string          `json:"title,omitempty"` // document
 }
 
+// anthSource is an image or document source; ChatToAnthropic writes its
+// members in name order.
 type anthSource struct {
-	Type      string `json:"type"`
-	MediaType string `json:"media_type,omitempty"`
-	Data      string `json:"data,omitempty"`
-	URL       string `json:"url,omitempty"`
 	// Content is a document's "content" source: text blocks.
-	Content anthContent `json:"content,omitempty"`
+	Content   anthContent `json:"content,omitempty"`
+	Data      string      `json:"data,omitempty"`
+	MediaType string      `json:"media_type,omitempty"`
+	Type      string      `json:"type"`
+	URL       string      `json:"url,omitempty"`
+}
+
+// url returns an image or PDF source as a URL (a data: URL for base64
+// data); "" for a nil source or another type.
+func (s *anthSource) url() string {
+	switch {
+	case s == nil:
+	case s.Type == "base64":
+		return "data:" + s.MediaType + ";base64," + s.Data
+	case s.Type == "url":
+		return s.URL
+	}
+	return ""
+}
+
+// sourceOf is the source for a URL: a base64 data: URL becomes a base64
+// source, any other URL a url source; nil for "" and other data: URLs.
+func sourceOf(u string) *anthSource {
+	if rest, ok := strings.CutPrefix(u, "data:"); ok {
+		media, data, ok := strings.Cut(rest, ",")
+		media, isB64 := strings.CutSuffix(media, ";base64")
+		if !ok || !isB64 || media == "" {
+			return nil
+		}
+		return &anthSource{Type: "base64", MediaType: media, Data: data}
+	}
+	if u == "" {
+		return nil
+	}
+	return &anthSource{Type: "url", URL: u}
 }
 
 type anthTool struct {

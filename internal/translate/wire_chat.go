@@ -89,14 +89,14 @@ type chatFile struct {
 }
 
 // chatContent is the content of a chat message made of parts: the parts
-// when there is an image, else their text joined by newlines (a string
-// every chat upstream accepts).
-func chatContent(parts []chatPart, hasImage bool) json.RawMessage {
-	if hasImage {
-		return mustJSON(parts)
-	}
+// when one is not text (an image or a file), else their text joined by
+// newlines (a string every chat upstream accepts).
+func chatContent(parts []chatPart) json.RawMessage {
 	var sb strings.Builder
 	for i, p := range parts {
+		if p.Type != "text" {
+			return mustJSON(parts)
+		}
 		if i > 0 {
 			sb.WriteByte('\n')
 		}
