@@ -404,24 +404,12 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 // stopList decodes a chat "stop" (string, array or null); empty strings
 // are dropped (Anthropic rejects them).
 func stopList(raw json.RawMessage) ([]string, error) {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil, nil
-	}
-	var list []string
-	if raw[0] == '"' {
-		var s string
-		if err := unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		list = []string{s}
-	} else if err := unmarshal(raw, &list); err != nil {
-		return nil, err
-	}
+	list, err := stringOrList(raw, func(s string) string { return s })
 	out := list[:0]
 	for _, s := range list {
 		if strings.TrimSpace(s) != "" {
 			out = append(out, s)
 		}
 	}
-	return out, nil
+	return out, err
 }

@@ -38,17 +38,7 @@ func (c cacheMark) MarshalJSON() ([]byte, error) { return c, nil }
 // chatParts reads chat message content: a string is one text part, null
 // none, an array its parts.
 func chatParts(raw json.RawMessage) ([]chatPart, error) {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		err := unmarshal(raw, &s)
-		return []chatPart{{Type: "text", Text: s}}, err
-	}
-	var parts []chatPart
-	err := unmarshal(raw, &parts)
-	return parts, err
+	return stringOrList(raw, func(s string) chatPart { return chatPart{Type: "text", Text: s} })
 }
 
 // chatText flattens content parts to text, one line per part; parts other

@@ -111,6 +111,22 @@ func isNull(raw []byte) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
+// stringOrList decodes raw, a JSON array of T or a string (read as the
+// one element one(s)); null or nothing is an empty list.
+func stringOrList[T any](raw []byte, one func(string) T) ([]T, error) {
+	if raw = trimSpace(raw); isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := unmarshal(raw, &s)
+		return []T{one(s)}, err
+	}
+	var list []T
+	err := unmarshal(raw, &list)
+	return list, err
+}
+
 // rawText decodes a JSON string; anything else gives "".
 func rawText(raw json.RawMessage) string {
 	raw = trimSpace(raw)

@@ -91,15 +91,9 @@ func respFuncTool(t respTool, name string) chatTool {
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	if raw[0] == '"' {
-		out.Messages = append(out.Messages, chatMessage{Role: "user", Content: raw})
-		return nil
-	}
-	var items []respItem
-	if err := unmarshal(raw, &items); err != nil {
+	// A string is one user message.
+	items, err := stringOrList(raw, func(s string) respItem { return respItem{Role: "user", Content: jsonString(s)} })
+	if err != nil {
 		return fmt.Errorf("decoding responses input: %w", err)
 	}
 	msgs := make([]chatMessage, len(out.Messages), len(out.Messages)+len(items))
@@ -194,15 +188,8 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 	default:
 		role = "user"
 	}
-	c := trimSpace(it.Content)
-	if len(c) == 0 || c[0] == '"' || string(c) == "null" {
-		if len(c) == 0 || string(c) == "null" {
-			c = json.RawMessage(`""`)
-		}
-		return chatMessage{Role: role, Content: c}, nil
-	}
-	var parts []respPart
-	if err := unmarshal(c, &parts); err != nil {
+	parts, err := stringOrList(it.Content, inputText)
+	if err != nil {
 		return chatMessage{}, err
 	}
 	var out []chatPart
@@ -232,15 +219,9 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 // of input_text / input_image parts) into the tool message text and the
 // images it holds.
 func toolOutput(raw json.RawMessage) (string, []chatPart) {
-	if raw = trimSpace(raw); isNull(raw) {
-		return "", nil
-	}
-	if raw[0] == '"' {
-		return rawText(raw), nil
-	}
-	var parts []respPart
-	if unmarshal(raw, &parts) != nil {
-		return string(raw), nil
+	parts, err := stringOrList(raw, inputText)
+	if err != nil {
+		return string(trimSpace(raw)), nil
 	}
 	var (
 		sb     strings.Builder
@@ -259,3 +240,6 @@ func toolOutput(raw json.RawMessage) (string, []chatPart) {
 	}
 	return sb.String(), images
 }
+
+// inputText is a Responses input_text part.
+func inputText(s string) respPart { return respPart{Type: "input_text", Text: s} }

@@ -146,14 +146,7 @@ type anthCacheCreation struct {
 // as one text block), an array of blocks, or null.
 type anthContent []anthBlock
 
-func (c *anthContent) UnmarshalJSON(b []byte) error {
-	if b = trimSpace(b); len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := unmarshal(b, &s); err != nil {
-			return err
-		}
-		*c = anthContent{{Type: "text", Text: s}}
-		return nil
-	}
-	return unmarshal(b, (*[]anthBlock)(c))
+func (c *anthContent) UnmarshalJSON(b []byte) (err error) {
+	*c, err = stringOrList(b, func(s string) anthBlock { return anthBlock{Type: "text", Text: s} })
+	return err
 }
