@@ -36,7 +36,16 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	}
 	for i, m := range req.Messages {
 		var err error
-		out.Messages, err = appendAnthMessage(out.Messages, m, opts, res)
+		switch m.Role {
+		case "system":
+			if s := joinText(m.Content, true); s != "" {
+				out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(s)})
+			}
+		case "assistant":
+			out.Messages = appendAnthAssistant(out.Messages, m.Content, opts)
+		default: // "user"
+			out.Messages, err = appendAnthUser(out.Messages, m.Content, opts, res)
+		}
 		var refused *refusal
 		if errors.As(err, &refused) {
 			return nil, refused.at(fmt.Sprintf("messages[%d].", i), req.Model)
@@ -75,8 +84,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			res.note("dropped tool " + t.Name + ": defer_loading tools are not offered to a chat upstream")
 			continue
 		}
-		out.Tools = append(out.Tools, chatTool{Type: "function", Function: chatToolFuncDef{
-			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
+		out.Tools = append(out.Tools, chatFunctionTool(t.Name, t.Description, t.InputSchema, nil))
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
 		c := toolChoice{name: tc.Name}
@@ -131,21 +139,6 @@ func joinText(bs []anthBlock, dropBilling bool) string {
 	return sb.String()
 }
 
-func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Result) ([]chatMessage, error) {
-	bs := m.Content
-	switch m.Role {
-	case "system":
-		if s := joinText(bs, true); s != "" {
-			dst = append(dst, chatMessage{Role: "system", Content: jsonString(s)})
-		}
-		return dst, nil
-	case "assistant":
-		return appendAnthAssistant(dst, bs, opts), nil
-	default: // "user"
-		return appendAnthUser(dst, bs, opts, res)
-	}
-}
-
 func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chatMessage {
 	msg := chatMessage{Role: "assistant"}
 	var text, reasoning strings.Builder
@@ -156,12 +149,7 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 		case "thinking":
 			reasoning.WriteString(b.Thinking)
 		case "tool_use":
-			args := string(trimSpace(b.Input))
-			if args == "" || args == "null" {
-				args = "{}"
-			}
-			msg.ToolCalls = append(msg.ToolCalls, chatDeltaCall{ID: b.ID, Type: "function",
-				Function: chatDeltaFunc{Name: b.Name, Arguments: args}})
+			msg.ToolCalls = append(msg.ToolCalls, functionCall(b.ID, b.Name, string(b.Input)))
 		}
 	}
 	if opts.ReasoningInHistory {

@@ -135,14 +135,10 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	toolChoice, forced := chatToolChoiceToAnth(req.ToolChoice, req.ParallelToolCalls, len(tools) > 0, res)
 
 	maxTokens, explicitMax := opts.DefaultMaxTokens, false
-	if maxTokens <= 0 {
+	if mt := req.maxTokens(); mt != nil {
+		maxTokens, explicitMax = *mt, true
+	} else if maxTokens <= 0 {
 		maxTokens = defaultAnthropicMaxTokens
-	}
-	for _, p := range []*int{req.MaxCompletionTokens, req.MaxTokens} {
-		if p != nil && *p > 0 {
-			maxTokens, explicitMax = *p, true
-			break
-		}
 	}
 	budget := 0
 	if e := req.ReasoningEffort; e != "" && e != "none" {
@@ -285,11 +281,7 @@ func appendToolResult(turns []aTurn, id string, parts []chatPart, res *Result) [
 			r.CacheControl = p.CacheControl
 		}
 	}
-	if n := len(turns); n > 0 && turns[n-1].Role == "user" {
-		turns[n-1].Content = insertResult(turns[n-1].Content, r)
-		return turns
-	}
-	return append(turns, aTurn{Role: "user", Content: []aBlock{r}})
+	return appendTurn(turns, "user", []aBlock{r})
 }
 
 // lastToolTurnUnsigned reports whether the conversation ends in a tool loop

@@ -22,6 +22,17 @@ type chatInRequest struct {
 	LogitBias        json.RawMessage `json:"logit_bias"`
 }
 
+// maxTokens is the client's token limit: max_completion_tokens, else
+// max_tokens; nil when neither is positive.
+func (r *chatInRequest) maxTokens() *int {
+	for _, p := range []*int{r.MaxCompletionTokens, r.MaxTokens} {
+		if p != nil && *p > 0 {
+			return p
+		}
+	}
+	return nil
+}
+
 // cacheMark is a cache_control object (with its ttl) as the client sent
 // it; null reads as absent, so it is never sent on as null.
 type cacheMark json.RawMessage

@@ -72,12 +72,8 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 					Content: mustJSON([]respPart{{Type: "output_text", Text: s}})})
 			}
 			for _, tc := range m.ToolCalls {
-				args := tc.Function.Arguments
-				if strings.TrimSpace(args) == "" {
-					args = "{}"
-				}
 				items = append(items, respItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
-					Name: tc.Function.Name, Arguments: args})
+					Name: tc.Function.Name, Arguments: callArgs(tc.Function.Arguments)})
 			}
 		case "tool", "function":
 			s := chatText(parts, res)
@@ -113,8 +109,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		out.ToolChoice = readToolChoice(req.ToolChoice, res).wire(true)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	mt := cmp.Or(req.MaxCompletionTokens, req.MaxTokens)
-	if mt != nil {
+	if mt := req.maxTokens(); mt != nil {
 		n := *mt
 		if n < minOutputTokens {
 			res.note("max_tokens " + itoa(n) + " raised to " + itoa(minOutputTokens) + ", the responses minimum")

@@ -31,14 +31,14 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	for _, t := range req.Tools {
 		switch t.Type {
 		case "function":
-			out.Tools = append(out.Tools, respFuncTool(t, t.Name))
+			out.Tools = append(out.Tools, chatFunctionTool(t.Name, t.Description, t.Parameters, t.Strict))
 		case "namespace":
 			for _, inner := range t.Tools {
 				if inner.Type != "function" && inner.Type != "" {
 					res.note("dropped tool " + t.Name + "." + inner.Name + " (type " + inner.Type + "): not a function tool")
 					continue
 				}
-				out.Tools = append(out.Tools, respFuncTool(inner, names.add(t.Name, inner.Name)))
+				out.Tools = append(out.Tools, chatFunctionTool(names.add(t.Name, inner.Name), inner.Description, inner.Parameters, inner.Strict))
 			}
 		default:
 			n := cmp.Or(t.Name, t.Type)
@@ -83,11 +83,6 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	var err error
 	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
 	return res, err
-}
-
-func respFuncTool(t respTool, name string) chatTool {
-	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: t.Description,
-		Parameters: schemaOrEmpty(t.Parameters), Strict: t.Strict}}
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
@@ -135,11 +130,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 			if typ == "custom_tool_call" {
 				args = string(mustJSON(map[string]string{"input": it.Input}))
 			}
-			if strings.TrimSpace(args) == "" {
-				args = "{}"
-			}
-			tc := chatDeltaCall{ID: it.CallID, Type: "function",
-				Function: chatDeltaFunc{Name: res.Tools.Upstream(it.Namespace, it.Name), Arguments: args}}
+			tc := functionCall(it.CallID, res.Tools.Upstream(it.Namespace, it.Name), args)
 			// Consecutive calls (and the assistant text before them) form one
 			// assistant message, as the chat API expects.
 			if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {

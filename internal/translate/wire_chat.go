@@ -127,6 +127,13 @@ type chatToolFuncDef struct {
 	Strict      *bool           `json:"strict,omitempty"`
 }
 
+// chatFunctionTool is a function tool of a chat request, its schema
+// emptySchema when it declares none.
+func chatFunctionTool(name, description string, schema json.RawMessage, strict *bool) chatTool {
+	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: description,
+		Parameters: schemaOrEmpty(schema), Strict: strict}}
+}
+
 // chatResponse is a non-streaming completion or a stream chunk (also the
 // chunks the machines that end in Chat write).
 type chatResponse struct {
@@ -319,16 +326,24 @@ type chatOutMsg struct {
 	ToolCalls          []chatDeltaCall `json:"tool_calls,omitempty"`
 }
 
+// functionCall is a tool call of a chat message (callArgs).
+func functionCall(id, name, args string) chatDeltaCall {
+	return chatDeltaCall{ID: id, Type: "function", Function: chatDeltaFunc{Name: name, Arguments: callArgs(args)}}
+}
+
+// callArgs returns a tool call's arguments, "{}" for empty or null ones.
+func callArgs(args string) string {
+	if a := strings.TrimSpace(args); a == "" || a == "null" {
+		return "{}"
+	}
+	return args
+}
+
 // chatOutCall is a tool call of a chatCompletion: a missing id is
-// generated, a missing name is UnnamedToolName and empty arguments are
-// "{}".
+// generated and a missing name is UnnamedToolName.
 func chatOutCall(id, name, args string) chatDeltaCall {
 	if id == "" {
 		id = newID("call_")
 	}
-	name = cmp.Or(name, UnnamedToolName)
-	if strings.TrimSpace(args) == "" {
-		args = "{}"
-	}
-	return chatDeltaCall{ID: id, Type: "function", Function: chatDeltaFunc{Name: name, Arguments: args}}
+	return functionCall(id, cmp.Or(name, UnnamedToolName), args)
 }
