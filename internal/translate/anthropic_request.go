@@ -116,25 +116,14 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	return res, err
 }
 
+// joinText joins the text blocks as lines; dropBilling leaves out Claude
+// Code's billing header.
 func joinText(bs []anthBlock, dropBilling bool) string {
-	n := 0
+	var sb lines
 	for _, b := range bs {
-		if b.Type == "text" {
-			n += len(b.Text) + 1
+		if b.Type == "text" && !(dropBilling && strings.HasPrefix(b.Text, billingHeaderPrefix)) {
+			sb.add(b.Text)
 		}
-	}
-	var sb strings.Builder
-	sb.Grow(n)
-	first := true
-	for _, b := range bs {
-		if b.Type != "text" || dropBilling && strings.HasPrefix(b.Text, billingHeaderPrefix) {
-			continue
-		}
-		if !first {
-			sb.WriteByte('\n')
-		}
-		first = false
-		sb.WriteString(b.Text)
 	}
 	return sb.String()
 }
@@ -300,32 +289,25 @@ func userID(raw json.RawMessage) string {
 	return apierr.TruncateUTF8(s, maxUserLen)
 }
 
+var chatEffortOf = map[string]string{"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+
 // anthropicEffort maps Anthropic thinking settings to a chat
-// reasoning_effort: output_config.effort wins (max -> high); otherwise
-// thinking.budget_tokens >= 10000 high, >= 4000 medium, else low. Adaptive
-// thinking without an effort and disabled thinking send nothing.
+// reasoning_effort: output_config.effort wins (xhigh and max are high);
+// otherwise thinking.budget_tokens >= 10000 high, >= 4000 medium, else
+// low. Adaptive thinking without an effort and disabled thinking send
+// nothing.
 func anthropicEffort(req *anthRequest) string {
-	if req.Thinking != nil && req.Thinking.Type == "disabled" {
+	switch {
+	case req.Thinking != nil && req.Thinking.Type == "disabled":
 		return ""
-	}
-	if req.OutputConfig != nil && req.OutputConfig.Effort != "" {
-		switch req.OutputConfig.Effort {
-		case "max", "xhigh":
-			return "high"
-		case "low", "medium", "high":
-			return req.OutputConfig.Effort
-		}
+	case req.OutputConfig != nil && req.OutputConfig.Effort != "":
+		return chatEffortOf[req.OutputConfig.Effort]
+	case req.Thinking == nil || req.Thinking.Type != "enabled":
 		return ""
-	}
-	if req.Thinking == nil || req.Thinking.Type != "enabled" {
-		return ""
-	}
-	switch b := req.Thinking.BudgetTokens; {
-	case b >= 10000:
+	case req.Thinking.BudgetTokens >= 10000:
 		return "high"
-	case b >= 4000:
+	case req.Thinking.BudgetTokens >= 4000:
 		return "medium"
-	default:
-		return "low"
 	}
+	return "low"
 }

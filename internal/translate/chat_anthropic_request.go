@@ -255,12 +255,10 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 	k := 0
 	for k < len(bs) && bs[k].Type == "tool_result" {
 		if *bs[k].ToolUseID == *r.ToolUseID {
-			if *r.Content != "" {
-				if *bs[k].Content != "" {
-					*bs[k].Content += "\n"
-				}
-				*bs[k].Content += *r.Content
-			}
+			var text lines
+			text.add(*bs[k].Content)
+			text.add(*r.Content)
+			*bs[k].Content = text.String()
 			return bs
 		}
 		k++

@@ -52,29 +52,33 @@ func chatParts(raw json.RawMessage) ([]chatPart, error) {
 	return stringOrList(raw, func(s string) chatPart { return chatPart{Type: "text", Text: s} })
 }
 
-// chatText flattens content parts to text, one line per part; parts other
-// than text and refusal are dropped with a note.
+// chatText flattens content parts to lines of text; parts other than
+// text and refusal are dropped with a note.
 func chatText(parts []chatPart, res *Result) string {
-	var sb strings.Builder
+	var sb lines
 	for _, p := range parts {
-		t := p.Text
 		switch p.Type {
 		case "text", "input_text", "output_text":
+			sb.add(p.Text)
 		case "refusal":
-			t = p.Refusal
+			sb.add(p.Refusal)
 		default:
 			res.note("dropped " + p.Type + " content part: only text is supported here")
-			continue
 		}
-		if t == "" {
-			continue
-		}
-		if sb.Len() > 0 {
-			sb.WriteByte('\n')
-		}
-		sb.WriteString(t)
 	}
 	return sb.String()
+}
+
+// lines joins texts with newlines, leaving out empty ones.
+type lines struct{ strings.Builder }
+
+func (l *lines) add(s string) {
+	if s != "" {
+		if l.Len() > 0 {
+			l.WriteByte('\n')
+		}
+		l.WriteString(s)
+	}
 }
 
 // imageURL reads a chat image_url ({"url":..,"detail":..} or a string).

@@ -215,19 +215,14 @@ func toolOutput(raw json.RawMessage) (string, []chatPart) {
 		return string(trimSpace(raw)), nil
 	}
 	var (
-		sb     strings.Builder
+		sb     lines
 		images []chatPart
 	)
 	for _, p := range parts {
 		if u := rawText(p.ImageURL); p.Type == "input_image" && u != "" {
 			images = append(images, imagePart(u, p.Detail))
 		}
-		if p.Text != "" {
-			if sb.Len() > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(p.Text)
-		}
+		sb.add(p.Text)
 	}
 	return sb.String(), images
 }

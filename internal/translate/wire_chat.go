@@ -89,18 +89,15 @@ type chatFile struct {
 }
 
 // chatContent is the content of a chat message made of parts: the parts
-// when one is not text (an image or a file), else their text joined by
-// newlines (a string every chat upstream accepts).
+// when one is not text (an image or a file), else their text as lines (a
+// string every chat upstream accepts).
 func chatContent(parts []chatPart) json.RawMessage {
-	var sb strings.Builder
-	for i, p := range parts {
+	var sb lines
+	for _, p := range parts {
 		if p.Type != "text" {
 			return mustJSON(parts)
 		}
-		if i > 0 {
-			sb.WriteByte('\n')
-		}
-		sb.WriteString(p.Text)
+		sb.add(p.Text)
 	}
 	return jsonString(sb.String())
 }
