@@ -316,56 +316,50 @@ func textBlocks(parts []chatPart, res *Result) []aBlock {
 	return bs
 }
 
-// chatUserBlocks converts user content into text and image blocks.
+// chatUserBlocks converts user content into text, image and document
+// blocks, each with its part's cache_control.
 func chatUserBlocks(parts []chatPart, res *Result) []aBlock {
 	var bs []aBlock
 	for _, p := range parts {
+		b := aBlock{CacheControl: p.CacheControl}
 		switch p.Type {
 		case "text", "input_text":
-			if p.Text != "" {
-				bs = append(bs, aBlock{Type: "text", Text: p.Text, CacheControl: p.CacheControl})
+			if b.Type, b.Text = "text", p.Text; p.Text == "" {
+				continue
 			}
 		case "image_url", "input_image":
-			if blk, ok := imageBlock(p.ImageURL); ok {
-				blk.CacheControl = p.CacheControl
-				bs = append(bs, blk)
-			} else {
+			u, _ := imageURL(p.ImageURL)
+			if b.Type, b.Source = "image", sourceOf(u); b.Source == nil {
 				res.note("dropped image_url part without a usable url")
+				continue
 			}
 		case "file":
-			if blk, ok := documentBlock(p.File); ok {
-				blk.CacheControl = p.CacheControl
-				bs = append(bs, blk)
-			} else {
+			if b.Type, b.Source = "document", pdfSource(p.File); b.Source == nil {
 				res.note("dropped file part: only a PDF (a base64 data: URL or a URL) becomes an anthropic document")
+				continue
 			}
+			b.Title = p.File.Filename
 		default:
 			res.note("dropped " + p.Type + " content part: not supported by an anthropic upstream")
+			continue
 		}
+		bs = append(bs, b)
 	}
 	return bs
 }
 
-// documentBlock turns a chat file part holding a PDF (an inline data: URL,
-// or a URL carried from a Responses input_file) into a document block.
-func documentBlock(f *chatFile) (aBlock, bool) {
+// pdfSource is the document source of a chat file part holding a PDF (an
+// inline data: URL, or a URL carried from a Responses input_file); nil for
+// anything else.
+func pdfSource(f *chatFile) *anthSource {
 	if f == nil {
-		return aBlock{}, false
+		return nil
 	}
-	switch src := sourceOf(cmp.Or(f.FileData, f.FileURL)); {
-	case src == nil:
-	case src.MediaType == "application/pdf", src.Type == "url" && f.FileData == "":
-		return aBlock{Type: "document", Title: f.Filename, Source: src}, true
+	src := sourceOf(cmp.Or(f.FileData, f.FileURL))
+	if src != nil && (src.MediaType == "application/pdf" || src.Type == "url" && f.FileData == "") {
+		return src
 	}
-	return aBlock{}, false
-}
-
-// imageBlock turns an image_url ({"url":...} or a string) into an image
-// block (see sourceOf).
-func imageBlock(raw json.RawMessage) (aBlock, bool) {
-	u, _ := imageURL(raw)
-	src := sourceOf(u)
-	return aBlock{Type: "image", Source: src}, src != nil
+	return nil
 }
 
 // anthChoiceOf maps the chat tool_choice modes to Anthropic's tool_choice

@@ -7,11 +7,9 @@ import (
 	"strings"
 )
 
-// Reading a Chat Completions request as a client sends it: what
-// ChatToAnthropic and ChatToResponses share.
-
-// chatInRequest is a Chat Completions request as a client sends it: the
-// fields FlowGate maps plus the ones it only reports as dropped.
+// chatInRequest is a Chat Completions request as a client sends it, read
+// by ChatToAnthropic and ChatToResponses: the fields FlowGate maps plus the
+// ones it only reports as dropped.
 type chatInRequest struct {
 	chatRequest
 	N                *int            `json:"n"`
