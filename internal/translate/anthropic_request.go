@@ -111,9 +111,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		format.Strict = new(true) // Anthropic's structured outputs always follow the schema
 		out.ResponseFormat = format.chat(res)
 	}
-	var err error
-	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
-	return res, err
+	return res.encode(&out, len(body))
 }
 
 // joinText joins the text blocks as lines; dropBilling leaves out Claude

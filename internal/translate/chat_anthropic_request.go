@@ -82,7 +82,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
 
 	var system []aBlock
-	var turns []aTurn
+	turns := []aTurn{}
 	var ids callIDs // ids generated for id-less tool calls, for id-less results
 	droppedReasoning := false
 	for i := range req.Messages {
@@ -140,31 +140,25 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	} else if maxTokens <= 0 {
 		maxTokens = defaultAnthropicMaxTokens
 	}
-	budget := 0
-	if e := req.ReasoningEffort; e != "" && e != "none" {
-		budget = effortBudget[e]
-		if budget == 0 {
-			res.note("ignored reasoning_effort " + strconv.Quote(e))
-		}
-	}
-	if budget > 0 && forced {
+	budget := effortBudget[req.ReasoningEffort]
+	switch e := req.ReasoningEffort; {
+	case budget == 0 && e != "" && e != "none":
+		res.note("ignored reasoning_effort " + strconv.Quote(e))
+	case budget == 0:
+	case forced:
 		res.note("thinking left off: Anthropic does not allow thinking with a forced tool_choice")
 		budget = 0
-	}
-	if budget > 0 && lastToolTurnUnsigned(turns) {
+	case lastToolTurnUnsigned(turns):
 		res.note("thinking left off: the last assistant tool call has no signed thinking block to replay")
 		budget = 0
-	}
-	if budget > 0 && budget >= maxTokens {
-		if explicitMax {
-			budget = maxTokens - 1
-			if budget < minThinkingBudget {
-				res.note("thinking left off: max_tokens too small for a thinking budget")
-				budget = 0
-			}
-		} else {
-			maxTokens = budget + defaultAnthropicMaxTokens
-		}
+	case budget < maxTokens:
+	case !explicitMax:
+		maxTokens = budget + defaultAnthropicMaxTokens
+	case maxTokens-1 < minThinkingBudget:
+		res.note("thinking left off: max_tokens too small for a thinking budget")
+		budget = 0
+	default:
+		budget = maxTokens - 1
 	}
 	temp, topP := req.Temperature, req.TopP
 	if budget > 0 && (temp != nil || topP != nil) {
@@ -201,13 +195,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	}
 
 	out := anthOutRequest{Model: opts.model(req.Model), MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
-		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream}
-	if out.Messages == nil {
-		out.Messages = []aTurn{}
-	}
-	if len(tools) > 0 {
-		out.ToolChoice = toolChoice
-	}
+		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream, ToolChoice: toolChoice}
 	if budget > 0 {
 		out.Thinking = &anthThinking{Type: "enabled", BudgetTokens: budget}
 	}
@@ -217,10 +205,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	if req.User != "" {
 		out.Metadata = &anthMetadata{UserID: jsonString(apierr.TruncateUTF8(req.User, maxUserLen))}
 	}
-	if res.Body, err = appendJSON(make([]byte, 0, len(body)+256), &out); err != nil {
-		return nil, fmt.Errorf("encoding anthropic request: %w", err)
-	}
-	return res, nil
+	return res.encode(&out, len(body)+256)
 }
 
 // appendTurn adds blocks as a turn of role, merged into the previous turn

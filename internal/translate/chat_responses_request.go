@@ -55,8 +55,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			if leading {
 				instructions = append(instructions, s)
 			} else {
-				items = append(items, respItem{Type: "message", Role: "developer",
-					Content: mustJSON([]respPart{{Type: "input_text", Text: s}})})
+				items = append(items, respInputMessage("developer", inputText(s)))
 			}
 			continue
 		case "assistant":
@@ -68,8 +67,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 				s = m.Refusal
 			}
 			if s != "" {
-				items = append(items, respItem{Type: "message", Role: "assistant",
-					Content: mustJSON([]respPart{{Type: "output_text", Text: s}})})
+				items = append(items, respInputMessage("assistant", respPart{Type: "output_text", Text: s}))
 			}
 			for _, tc := range m.ToolCalls {
 				items = append(items, respItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
@@ -80,7 +78,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			items = append(items, respItem{Type: "function_call_output", CallID: id, Output: jsonString(s)})
 		default: // user and anything unknown
 			if parts := chatUserParts(parts, res); len(parts) > 0 {
-				items = append(items, respItem{Type: "message", Role: "user", Content: mustJSON(parts)})
+				items = append(items, respInputMessage("user", parts...))
 			}
 		}
 		leading = false
@@ -131,12 +129,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	if req.N != nil && *req.N > 1 {
 		res.note("dropped n: a responses upstream answers once")
 	}
-	b, err := marshal(&out)
-	if err != nil {
-		return nil, fmt.Errorf("encoding responses request: %w", err)
-	}
-	res.Body = b
-	return res, nil
+	return res.encode(&out, len(body))
 }
 
 // chatUserParts converts user content into input_text / input_image /
@@ -147,7 +140,7 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 		switch p.Type {
 		case "text", "input_text":
 			if p.Text != "" {
-				out = append(out, respPart{Type: "input_text", Text: p.Text})
+				out = append(out, inputText(p.Text))
 			}
 		case "image_url", "input_image":
 			u, detail := imageURL(p.ImageURL)
@@ -168,4 +161,9 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 		}
 	}
 	return out
+}
+
+// respInputMessage is a message input item.
+func respInputMessage(role string, parts ...respPart) respItem {
+	return respItem{Type: "message", Role: role, Content: mustJSON(parts)}
 }

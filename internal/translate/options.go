@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"errors"
+	"fmt"
 )
 
 // Options tune request translation. The zero value is the most compatible
@@ -70,6 +71,17 @@ type Result struct {
 }
 
 func (r *Result) note(s string) { r.Notes = append(r.Notes, s) }
+
+// encode writes the upstream request v as r.Body, size the length of the
+// client's body (about as long).
+func (r *Result) encode(v any, size int) (*Result, error) {
+	body, err := appendJSON(make([]byte, 0, size), v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the upstream request: %w", err)
+	}
+	r.Body = body
+	return r, nil
+}
 
 // ErrUpstreamBody marks an upstream body that could not be parsed or was
 // truncated. The gateway answers it with 502 (or an in-stream error event

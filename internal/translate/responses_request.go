@@ -77,12 +77,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	if req.Text != nil {
 		out.ResponseFormat = req.Text.Format.chat(res)
 	}
-	if out.Messages == nil {
-		out.Messages = []chatMessage{}
-	}
-	var err error
-	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
-	return res, err
+	return res.encode(&out, len(body))
 }
 
 func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {

@@ -33,7 +33,7 @@ type chatRequest struct {
 // ResponsesToChat write: the model, the token limit under the name
 // MaxCompletionTokens picks, and for a stream usage in its last chunk.
 func (o Options) newChatRequest(model string, maxTokens *int, stream bool) chatRequest {
-	out := chatRequest{Model: o.model(model), Stream: stream}
+	out := chatRequest{Model: o.model(model), Messages: []chatMessage{}, Stream: stream}
 	if o.MaxCompletionTokens {
 		out.MaxCompletionTokens = maxTokens
 	} else {
@@ -310,7 +310,7 @@ type chatCompletion struct {
 type chatOutChoice struct {
 	Index        int        `json:"index"`
 	Message      chatOutMsg `json:"message"`
-	Logprobs     *struct{}  `json:"logprobs"` // always null
+	Logprobs     alwaysNull `json:"logprobs"`
 	FinishReason string     `json:"finish_reason"`
 }
 
