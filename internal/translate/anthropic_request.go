@@ -68,7 +68,6 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			// The chat form carries it to ChatToResponses, which sends the
 			// upstream's own web_search tool.
 			out.Tools = append(out.Tools, chatTool{Type: "web_search", Function: chatToolFuncDef{Name: t.Name}})
-			continue
 		case strings.HasPrefix(t.Type, "web_search_") || strings.HasPrefix(t.Type, "web_fetch_"):
 			// Dropping it would have the model answer as if it had searched.
 			r := &refusal{what: "tool " + t.Name + " (type " + t.Type + ") is an Anthropic server tool",
@@ -79,12 +78,11 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			return nil, r.at("", req.Model)
 		case t.Type != "" && t.Type != "custom":
 			res.note("dropped tool " + t.Name + " (type " + t.Type + "): server tools are not supported by a chat upstream")
-			continue
 		case t.DeferLoading:
 			res.note("dropped tool " + t.Name + ": defer_loading tools are not offered to a chat upstream")
-			continue
+		default:
+			out.Tools = append(out.Tools, chatFunctionTool(t.Name, t.Description, t.InputSchema, nil))
 		}
-		out.Tools = append(out.Tools, chatFunctionTool(t.Name, t.Description, t.InputSchema, nil))
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
 		c := toolChoice{name: tc.Name}
@@ -127,7 +125,7 @@ func joinText(bs []anthBlock, dropBilling bool) string {
 }
 
 func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chatMessage {
-	msg := chatMessage{Role: "assistant"}
+	msg := chatMessage{Role: "assistant", Content: json.RawMessage(`""`)}
 	var text, reasoning strings.Builder
 	for _, b := range bs {
 		switch b.Type {
@@ -142,13 +140,10 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 	if opts.ReasoningInHistory {
 		msg.ReasoningContent = reasoning.String()
 	}
-	switch {
-	case text.Len() > 0:
+	if text.Len() > 0 {
 		msg.Content = jsonString(text.String())
-	case len(msg.ToolCalls) > 0:
-		msg.Content = json.RawMessage("null")
-	default:
-		msg.Content = json.RawMessage(`""`)
+	} else if len(msg.ToolCalls) > 0 {
+		msg.Content = json.RawMessage("null") // Chat's content beside tool calls without text
 	}
 	return append(dst, msg)
 }

@@ -92,16 +92,15 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	}
 
 	for _, t := range req.Tools {
-		if t.Type == "web_search" {
+		switch t.Type {
+		case "web_search":
 			out.Tools = append(out.Tools, respTool{Type: "web_search"})
-			continue
-		}
-		if t.Type != "function" && t.Type != "" {
+		case "function", "":
+			out.Tools = append(out.Tools, respTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
+				Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
+		default:
 			res.note("dropped tool of type " + t.Type + ": not a function tool")
-			continue
 		}
-		out.Tools = append(out.Tools, respTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
-			Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
 	}
 	if len(out.Tools) > 0 {
 		out.ToolChoice = readToolChoice(req.ToolChoice, res).wire(true)

@@ -49,14 +49,10 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		res.Tools = names
 	}
 
-	sysRole := "system"
-	if opts.DeveloperRole {
-		sysRole = "developer"
-	}
 	if s := rawText(req.Instructions); s != "" {
 		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(s)})
 	}
-	if err := appendRespInput(&out, req.Input, sysRole, opts, res); err != nil {
+	if err := appendRespInput(&out, req.Input, opts, res); err != nil {
 		return nil, err
 	}
 	if req.PreviousResponseID != "" {
@@ -80,7 +76,7 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	return res.encode(&out, len(body))
 }
 
-func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
+func appendRespInput(out *chatRequest, raw json.RawMessage, opts Options, res *Result) error {
 	// A string is one user message.
 	items, err := stringOrList(raw, func(s string) respItem { return respItem{Role: "user", Content: jsonString(s)} })
 	if err != nil {
@@ -108,7 +104,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 		}
 		switch typ {
 		case "message":
-			m, err := respMessage(it, sysRole, opts)
+			m, err := respMessage(it, opts)
 			var refused *refusal
 			if errors.As(err, &refused) {
 				return refused.at(fmt.Sprintf("input[%d].", i), res.ClientModel)
@@ -164,14 +160,15 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 }
 
 // respMessage converts a message item. developer and system stay
-// instructions (sysRole), never user.
-func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error) {
+// instructions (system, or developer with Options.DeveloperRole), never
+// user.
+func respMessage(it respItem, opts Options) (chatMessage, error) {
 	role := it.Role
-	switch role {
-	case "developer", "system":
-		role = sysRole
-	case "assistant":
-	default:
+	switch {
+	case role == "developer" && opts.DeveloperRole:
+	case role == "developer", role == "system":
+		role = "system"
+	case role != "assistant":
 		role = "user"
 	}
 	parts, err := stringOrList(it.Content, inputText)
