@@ -208,7 +208,6 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	if src == nil {
 		return chatPart{}, &refusal{what: "without a source", fix: "give the block a source"}
 	}
-	name := cmp.Or(b.Title, "document.pdf")
 	files := opts.responses || opts.FileInput
 	switch {
 	case src.Type == "text":
@@ -216,7 +215,7 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	case src.Type == "content":
 		return chatPart{Type: "text", Text: titled(b.Title, joinText(src.Content, false))}, nil
 	case src.Type == "base64" && src.MediaType == "application/pdf" && files:
-		return chatPart{Type: "file", File: &chatFile{Filename: name, FileData: src.url()}}, nil
+		return chatPart{Type: "file", File: &chatFile{Filename: cmp.Or(b.Title, "document.pdf"), FileData: src.url()}}, nil
 	case src.Type == "url" && opts.responses:
 		return chatPart{Type: "file", File: &chatFile{FileURL: src.URL}}, nil
 	case src.Type == "base64" && src.MediaType == "application/pdf" || src.Type == "url":
@@ -259,15 +258,12 @@ const maxUserLen = 64
 
 // userID turns Anthropic metadata.user_id into a chat "user". Claude Code
 // sends a JSON string holding {device_id, account_uuid, session_id}; the
-// stable device_id (or account_uuid) is used, otherwise the string is
-// truncated to 64 bytes on a UTF-8 boundary.
+// first of account_uuid, device_id and session_id is used, otherwise the
+// string, truncated to 64 bytes on a UTF-8 boundary.
 func userID(raw json.RawMessage) string {
 	var s string
-	if err := unmarshal(raw, &s); err != nil {
-		s = string(trimSpace(raw))
-		if s == "null" {
-			return ""
-		}
+	if unmarshal(raw, &s) != nil {
+		s = string(trimSpace(raw)) // not a string: an object or a number as sent
 	}
 	if strings.HasPrefix(strings.TrimSpace(s), "{") {
 		var ids struct {

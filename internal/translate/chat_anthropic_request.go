@@ -75,7 +75,7 @@ type aTurn struct {
 // Anthropic equivalent (n, seed, penalties, logprobs, json_object) is
 // dropped with a note.
 func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
-	var req chatInRequest
+	var req chatRequest
 	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
@@ -99,12 +99,11 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 			system = append(system, textBlocks(parts, res)...)
 		case "assistant":
 			var bs []aBlock
-			if m.ReasoningContent != "" || m.ReasoningSignature != "" {
-				if m.ReasoningSignature != "" && m.ReasoningSignature != UnsignedThinkingSignature {
-					bs = append(bs, aBlock{Type: "thinking", Thinking: new(m.ReasoningContent), Signature: m.ReasoningSignature})
-				} else {
-					droppedReasoning = true
-				}
+			switch sig := m.ReasoningSignature; {
+			case sig != "" && sig != UnsignedThinkingSignature:
+				bs = append(bs, aBlock{Type: "thinking", Thinking: new(m.ReasoningContent), Signature: sig})
+			case sig != "" || m.ReasoningContent != "":
+				droppedReasoning = true
 			}
 			bs = append(bs, textBlocks(parts, res)...)
 			for _, tc := range m.ToolCalls {

@@ -7,22 +7,9 @@ import (
 	"strings"
 )
 
-// chatInRequest is a Chat Completions request as a client sends it, read
-// by ChatToAnthropic and ChatToResponses: the fields FlowGate maps plus the
-// ones it only reports as dropped.
-type chatInRequest struct {
-	chatRequest
-	N                *int            `json:"n"`
-	Seed             json.RawMessage `json:"seed"`
-	PresencePenalty  json.RawMessage `json:"presence_penalty"`
-	FrequencyPenalty json.RawMessage `json:"frequency_penalty"`
-	Logprobs         json.RawMessage `json:"logprobs"`
-	LogitBias        json.RawMessage `json:"logit_bias"`
-}
-
 // maxTokens is the client's token limit: max_completion_tokens, else
 // max_tokens; nil when neither is positive.
-func (r *chatInRequest) maxTokens() *int {
+func (r *chatRequest) maxTokens() *int {
 	for _, p := range []*int{r.MaxCompletionTokens, r.MaxTokens} {
 		if p != nil && *p > 0 {
 			return p
@@ -117,15 +104,11 @@ func readToolChoice(raw json.RawMessage, res *Result) toolChoice {
 		}
 	}
 	var c struct {
-		Type      string `json:"type"`
-		Name      string `json:"name"`
+		chatTool         // its name as a function tool's (toolName)
 		Namespace string `json:"namespace"`
-		Function  struct {
-			Name string `json:"name"`
-		} `json:"function"`
 	}
-	if unmarshal(raw, &c) == nil && c.Type == "function" && cmp.Or(c.Function.Name, c.Name) != "" {
-		return toolChoice{mode: "function", name: cmp.Or(c.Function.Name, c.Name), namespace: c.Namespace}
+	if unmarshal(raw, &c) == nil && c.Type == "function" && c.toolName() != "" {
+		return toolChoice{mode: "function", name: c.toolName(), namespace: c.Namespace}
 	}
 	res.note("tool_choice of type " + strconv.Quote(c.Type) + " approximated as auto")
 	return toolChoice{mode: "auto"}

@@ -22,7 +22,7 @@ const minOutputTokens = 16
 // replayed (a Responses upstream needs its own reasoning items) and is
 // dropped with a note, as are stop, n and other chat-only fields.
 func ChatToResponses(body []byte, opts Options) (*Result, error) {
-	var req chatInRequest
+	var req chatRequest
 	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}

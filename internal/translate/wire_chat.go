@@ -10,6 +10,10 @@ import (
 
 // Chat Completions wire types (the subset FlowGate reads and writes).
 
+// chatRequest is a Chat Completions request as a client sends it
+// (ChatToAnthropic, ChatToResponses) and as FlowGate writes it
+// (AnthropicToChat, ResponsesToChat). The fields after PromptCacheKey are
+// only read, to be reported as dropped.
 type chatRequest struct {
 	Model               string          `json:"model"`
 	Messages            []chatMessage   `json:"messages"`
@@ -27,6 +31,12 @@ type chatRequest struct {
 	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
 	ResponseFormat      json.RawMessage `json:"response_format,omitempty"`
 	PromptCacheKey      string          `json:"prompt_cache_key,omitempty"`
+	N                   *int            `json:"n,omitempty"`
+	Seed                json.RawMessage `json:"seed,omitempty"`
+	PresencePenalty     json.RawMessage `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    json.RawMessage `json:"frequency_penalty,omitempty"`
+	Logprobs            json.RawMessage `json:"logprobs,omitempty"`
+	LogitBias           json.RawMessage `json:"logit_bias,omitempty"`
 }
 
 // newChatRequest starts the Chat request AnthropicToChat and
