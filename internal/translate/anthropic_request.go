@@ -3,7 +3,6 @@ package translate
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -46,12 +45,8 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		default: // "user"
 			out.Messages, err = appendAnthUser(out.Messages, m.Content, opts, res)
 		}
-		var refused *refusal
-		if errors.As(err, &refused) {
-			return nil, refused.at(fmt.Sprintf("messages[%d].", i), req.Model)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("decoding anthropic messages[%d]: %w", i, err)
+			return nil, res.at(fmt.Sprintf("messages[%d]", i), err)
 		}
 	}
 
@@ -75,7 +70,7 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			if strings.HasPrefix(t.Type, "web_fetch_") {
 				r.route = "an anthropic/ deployment" // no other upstream fetches pages itself
 			}
-			return nil, r.at("", req.Model)
+			return nil, res.at("", r)
 		case t.Type != "" && t.Type != "custom":
 			res.note("dropped tool " + t.Name + " (type " + t.Type + "): server tools are not supported by a chat upstream")
 		case t.DeferLoading:
@@ -230,26 +225,6 @@ func titled(title, text string) string {
 		return text
 	}
 	return title + "\n\n" + text
-}
-
-// refusal is a request part the upstream cannot take and that must not be
-// dropped silently (the answer would pretend it was used). The gateway
-// answers it, like every request translation error, with a 400 before
-// anything is sent upstream.
-type refusal struct {
-	what, fix string
-	// route is the kind of deployment that can take it; default an
-	// anthropic/ or openai_responses/ one.
-	route string
-}
-
-func (r *refusal) Error() string { return r.what }
-
-// at names where the part is (prefix + what) and the alias it was sent to.
-func (r *refusal) at(prefix, alias string) error {
-	route := cmp.Or(r.route, "an anthropic/ or openai_responses/ deployment")
-	return fmt.Errorf("%s%s that model %q cannot take through its deployment; route %q to %s, or %s",
-		prefix, r.what, alias, alias, route, r.fix)
 }
 
 // maxUserLen bounds the chat "user" field (OpenAI documents 64 characters

@@ -89,7 +89,7 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 		m := &req.Messages[i]
 		parts, err := chatParts(m.Content)
 		if err != nil {
-			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			return nil, res.at(fmt.Sprintf("messages[%d]", i), err)
 		}
 		if n := len(parts); n > 0 && parts[n-1].CacheControl == nil {
 			parts[n-1].CacheControl = m.CacheControl // a message-level marker caches through its end

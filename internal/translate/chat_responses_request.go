@@ -44,7 +44,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		}
 		parts, err := chatParts(m.Content)
 		if err != nil {
-			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			return nil, res.at(fmt.Sprintf("messages[%d]", i), err)
 		}
 		switch m.Role {
 		case "system", "developer":

@@ -3,7 +3,6 @@ package translate
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -105,12 +104,8 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, opts Options, res *R
 		switch typ {
 		case "message":
 			m, err := respMessage(it, opts)
-			var refused *refusal
-			if errors.As(err, &refused) {
-				return refused.at(fmt.Sprintf("input[%d].", i), res.ClientModel)
-			}
 			if err != nil {
-				return fmt.Errorf("decoding responses input[%d]: %w", i, err)
+				return res.at(fmt.Sprintf("input[%d]", i), err)
 			}
 			if m.Role == "assistant" {
 				attach(&m)
