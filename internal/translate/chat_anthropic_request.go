@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -247,10 +248,7 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 		}
 		k++
 	}
-	bs = append(bs, aBlock{})
-	copy(bs[k+1:], bs[k:])
-	bs[k] = r
-	return bs
+	return slices.Insert(bs, k, r)
 }
 
 // appendToolResult adds a tool message's text as a tool_result, marked
@@ -274,10 +272,7 @@ func lastToolTurnUnsigned(turns []aTurn) bool {
 		if turns[i].Role != "assistant" {
 			continue
 		}
-		hasTool := false
-		for _, b := range turns[i].Content {
-			hasTool = hasTool || b.Type == "tool_use"
-		}
+		hasTool := slices.ContainsFunc(turns[i].Content, func(b aBlock) bool { return b.Type == "tool_use" })
 		return hasTool && turns[i].Content[0].Type != "thinking"
 	}
 	return false
@@ -373,11 +368,5 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 // are dropped (Anthropic rejects them).
 func stopList(raw json.RawMessage) ([]string, error) {
 	list, err := stringOrList(raw, func(s string) string { return s })
-	out := list[:0]
-	for _, s := range list {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
-		}
-	}
-	return out, err
+	return slices.DeleteFunc(list, func(s string) bool { return strings.TrimSpace(s) == "" }), err
 }
