@@ -353,11 +353,11 @@ func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, re
 	}
 	c := readToolChoice(raw, res)
 	noParallel := parallel != nil && !*parallel
-	if c.mode == "" {
-		if !noParallel {
-			return nil, false
-		}
-		c.mode = "auto"
+	switch {
+	case c.mode == "" && !noParallel:
+		return nil, false
+	case c.mode == "":
+		c.mode = "auto" // to carry disable_parallel_tool_use
 	}
 	typ := anthChoiceOf[c.mode]
 	out = &anthToolChoice{Type: typ, Name: c.name, DisableParallelToolUse: noParallel && typ != "none"}

@@ -48,13 +48,11 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		}
 		switch m.Role {
 		case "system", "developer":
-			s := chatText(parts, res)
-			if s == "" {
-				continue
-			}
-			if leading {
+			switch s := chatText(parts, res); {
+			case s == "":
+			case leading:
 				instructions = append(instructions, s)
-			} else {
+			default:
 				items = append(items, respInputMessage("developer", inputText(s)))
 			}
 			continue
@@ -62,11 +60,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 			if m.ReasoningContent != "" {
 				droppedReasoning = true
 			}
-			s := chatText(parts, res)
-			if s == "" && m.Refusal != "" {
-				s = m.Refusal
-			}
-			if s != "" {
+			if s := cmp.Or(chatText(parts, res), m.Refusal); s != "" {
 				items = append(items, respInputMessage("assistant", respPart{Type: "output_text", Text: s}))
 			}
 			for _, tc := range m.ToolCalls {
@@ -107,12 +101,10 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
 	if mt := req.maxTokens(); mt != nil {
-		n := *mt
-		if n < minOutputTokens {
-			res.note("max_tokens " + itoa(n) + " raised to " + itoa(minOutputTokens) + ", the responses minimum")
-			n = minOutputTokens
+		out.MaxOutputTokens = new(max(*mt, minOutputTokens))
+		if *mt < minOutputTokens {
+			res.note("max_tokens " + itoa(*mt) + " raised to " + itoa(minOutputTokens) + ", the responses minimum")
 		}
-		out.MaxOutputTokens = &n
 	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
 	out.PromptCacheKey = req.PromptCacheKey

@@ -119,15 +119,15 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, opts Options, res *R
 			tc := functionCall(it.CallID, res.Tools.Upstream(it.Namespace, it.Name), args)
 			// Consecutive calls (and the assistant text before them) form one
 			// assistant message, as the chat API expects.
-			if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {
-				msgs[n-1].ToolCalls = append(msgs[n-1].ToolCalls, tc)
-				if string(msgs[n-1].Content) == `""` {
-					msgs[n-1].Content = json.RawMessage("null")
-				}
-			} else {
-				m := chatMessage{Role: "assistant", Content: json.RawMessage("null"), ToolCalls: []chatDeltaCall{tc}}
+			if n := len(msgs); n == 0 || msgs[n-1].Role != "assistant" {
+				m := chatMessage{Role: "assistant"}
 				attach(&m)
 				msgs = append(msgs, m)
+			}
+			last := &msgs[len(msgs)-1]
+			last.ToolCalls = append(last.ToolCalls, tc)
+			if s := string(last.Content); s == "" || s == `""` {
+				last.Content = json.RawMessage("null") // Chat's content beside tool calls without text
 			}
 		case "function_call_output", "custom_tool_call_output":
 			text, images := toolOutput(it.Output)
