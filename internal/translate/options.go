@@ -73,8 +73,8 @@ type Result struct {
 
 func (r *Result) note(s string) { r.Notes = append(r.Notes, s) }
 
-// encode writes the upstream request v as r.Body, size the length of the
-// client's body (about as long).
+// encode writes the upstream request v as r.Body, in a buffer of size
+// bytes to start with (about the client's body length).
 func (r *Result) encode(v any, size int) (*Result, error) {
 	body, err := appendJSON(make([]byte, 0, size), v)
 	if err != nil {
