@@ -231,11 +231,11 @@ type chatOut struct {
 	Model   string `json:"model"`
 	Choices []struct {
 		Message struct {
-			Role               string         `json:"role"`
-			Content            *string        `json:"content"`
-			ReasoningContent   string         `json:"reasoning_content"`
-			ReasoningSignature string         `json:"reasoning_signature"`
-			ToolCalls          []chatToolCall `json:"tool_calls"`
+			Role               string          `json:"role"`
+			Content            *string         `json:"content"`
+			ReasoningContent   string          `json:"reasoning_content"`
+			ReasoningSignature string          `json:"reasoning_signature"`
+			ToolCalls          []chatDeltaCall `json:"tool_calls"`
 		} `json:"message"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`

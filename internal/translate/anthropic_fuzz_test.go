@@ -22,7 +22,7 @@ func FuzzChatToAnthropicKeepsToolTurns(f *testing.F) {
 		if json.Unmarshal(body, &in) != nil {
 			t.Fatal("translated a body the checker cannot decode")
 		}
-		var calls []chatToolCall
+		var calls []chatDeltaCall
 		results := map[string]bool{}
 		for _, m := range in.Messages {
 			if m.Role == "assistant" {

@@ -1,10 +1,8 @@
 package translate
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -37,13 +35,18 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 	}
 	for i, m := range req.Messages {
 		var err error
-		out.Messages, err = appendAnthMessage(out.Messages, m, opts, res)
-		var refused *refusal
-		if errors.As(err, &refused) {
-			return nil, refused.at(fmt.Sprintf("messages[%d].", i), req.Model)
+		switch m.Role {
+		case "system":
+			if s := joinText(m.Content, true); s != "" {
+				out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(s)})
+			}
+		case "assistant":
+			out.Messages = appendAnthAssistant(out.Messages, m.Content, opts)
+		default: // "user"
+			out.Messages, err = appendAnthUser(out.Messages, m.Content, opts, res)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("decoding anthropic messages[%d]: %w", i, err)
+			return nil, res.at(fmt.Sprintf("messages[%d]", i), err)
 		}
 	}
 
@@ -60,7 +63,6 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			// The chat form carries it to ChatToResponses, which sends the
 			// upstream's own web_search tool.
 			out.Tools = append(out.Tools, chatTool{Type: "web_search", Function: chatToolFuncDef{Name: t.Name}})
-			continue
 		case strings.HasPrefix(t.Type, "web_search_") || strings.HasPrefix(t.Type, "web_fetch_"):
 			// Dropping it would have the model answer as if it had searched.
 			r := &refusal{what: "tool " + t.Name + " (type " + t.Type + ") is an Anthropic server tool",
@@ -68,26 +70,23 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 			if strings.HasPrefix(t.Type, "web_fetch_") {
 				r.route = "an anthropic/ deployment" // no other upstream fetches pages itself
 			}
-			return nil, r.at("", req.Model)
+			return nil, res.at("", r)
 		case t.Type != "" && t.Type != "custom":
 			res.note("dropped tool " + t.Name + " (type " + t.Type + "): server tools are not supported by a chat upstream")
-			continue
 		case t.DeferLoading:
 			res.note("dropped tool " + t.Name + ": defer_loading tools are not offered to a chat upstream")
-			continue
+		default:
+			out.Tools = append(out.Tools, chatFunctionTool(t.Name, t.Description, t.InputSchema, nil))
 		}
-		out.Tools = append(out.Tools, chatTool{Type: "function", Function: chatToolFuncDef{
-			Name: t.Name, Description: t.Description, Parameters: schemaOrEmpty(t.InputSchema)}})
 	}
 	if tc := req.ToolChoice; tc != nil && len(out.Tools) > 0 {
+		c := toolChoice{name: tc.Name}
 		for chat, anth := range anthChoiceOf {
 			if anth == tc.Type {
-				out.ToolChoice = jsonString(chat)
+				c.mode = chat
 			}
 		}
-		if tc.Type == "tool" {
-			out.ToolChoice = mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
-		}
+		out.ToolChoice = c.wire(false)
 		if tc.DisableParallelToolUse {
 			out.ParallelToolCalls = new(false)
 		}
@@ -96,58 +95,32 @@ func AnthropicToChat(body []byte, opts Options) (*Result, error) {
 		out.User = userID(req.Metadata.UserID)
 	}
 	out.ReasoningEffort = anthropicEffort(&req)
-	format := req.OutputFormat
+	raw := req.OutputFormat
 	if req.OutputConfig != nil && len(req.OutputConfig.Format) > 0 {
-		format = req.OutputConfig.Format
+		raw = req.OutputConfig.Format
 	}
-	if rf := anthFormatToChat(format); rf != nil {
-		out.ResponseFormat = rf
+	var format schemaFormat
+	if !isNull(raw) && unmarshal(raw, &format) == nil {
+		format.Strict = new(true) // Anthropic's structured outputs always follow the schema
+		out.ResponseFormat = format.chat(res)
 	}
-	var err error
-	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
-	return res, err
+	return res.encode(&out, len(body))
 }
 
+// joinText joins the text blocks as lines; dropBilling leaves out Claude
+// Code's billing header.
 func joinText(bs []anthBlock, dropBilling bool) string {
-	n := 0
+	var sb lines
 	for _, b := range bs {
-		if b.Type == "text" {
-			n += len(b.Text) + 1
+		if b.Type == "text" && !(dropBilling && strings.HasPrefix(b.Text, billingHeaderPrefix)) {
+			sb.add(b.Text)
 		}
-	}
-	var sb strings.Builder
-	sb.Grow(n)
-	first := true
-	for _, b := range bs {
-		if b.Type != "text" || dropBilling && strings.HasPrefix(b.Text, billingHeaderPrefix) {
-			continue
-		}
-		if !first {
-			sb.WriteByte('\n')
-		}
-		first = false
-		sb.WriteString(b.Text)
 	}
 	return sb.String()
 }
 
-func appendAnthMessage(dst []chatMessage, m anthMessage, opts Options, res *Result) ([]chatMessage, error) {
-	bs := m.Content
-	switch m.Role {
-	case "system":
-		if s := joinText(bs, true); s != "" {
-			dst = append(dst, chatMessage{Role: "system", Content: jsonString(s)})
-		}
-		return dst, nil
-	case "assistant":
-		return appendAnthAssistant(dst, bs, opts), nil
-	default: // "user"
-		return appendAnthUser(dst, bs, opts, res)
-	}
-}
-
 func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chatMessage {
-	msg := chatMessage{Role: "assistant"}
+	msg := chatMessage{Role: "assistant", Content: json.RawMessage(`""`)}
 	var text, reasoning strings.Builder
 	for _, b := range bs {
 		switch b.Type {
@@ -156,24 +129,16 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 		case "thinking":
 			reasoning.WriteString(b.Thinking)
 		case "tool_use":
-			args := string(trimSpace(b.Input))
-			if args == "" || args == "null" {
-				args = "{}"
-			}
-			msg.ToolCalls = append(msg.ToolCalls, chatToolCall{ID: b.ID, Type: "function",
-				Function: chatFunction{Name: b.Name, Arguments: args}})
+			msg.ToolCalls = append(msg.ToolCalls, functionCall(b.ID, b.Name, string(b.Input)))
 		}
 	}
 	if opts.ReasoningInHistory {
 		msg.ReasoningContent = reasoning.String()
 	}
-	switch {
-	case text.Len() > 0:
+	if text.Len() > 0 {
 		msg.Content = jsonString(text.String())
-	case len(msg.ToolCalls) > 0:
-		msg.Content = json.RawMessage("null")
-	default:
-		msg.Content = json.RawMessage(`""`)
+	} else if len(msg.ToolCalls) > 0 {
+		msg.Content = json.RawMessage("null") // Chat's content beside tool calls without text
 	}
 	return append(dst, msg)
 }
@@ -184,15 +149,13 @@ func appendAnthAssistant(dst []chatMessage, bs []anthBlock, opts Options) []chat
 // images (including images returned inside tool results).
 func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result) ([]chatMessage, error) {
 	var parts []chatPart
-	hasImage := false
 	for j, b := range bs {
 		switch b.Type {
 		case "text":
 			parts = append(parts, chatPart{Type: "text", Text: b.Text})
 		case "image":
-			if p, ok := imagePart(b.Source); ok {
-				parts = append(parts, p)
-				hasImage = true
+			if u := b.Source.url(); u != "" {
+				parts = append(parts, imagePart(u, ""))
 			}
 		case "document":
 			p, err := documentPart(b, opts)
@@ -201,7 +164,6 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result
 				return dst, err
 			}
 			parts = append(parts, p)
-			hasImage = hasImage || p.Type == "file"
 		case "tool_result":
 			var inner anthContent
 			if len(b.Content) > 0 {
@@ -214,11 +176,8 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result
 				text = "Error: " + text
 			}
 			for _, ib := range inner {
-				if ib.Type == "image" {
-					if p, ok := imagePart(ib.Source); ok {
-						parts = append(parts, p)
-						hasImage = true
-					}
+				if u := ib.Source.url(); ib.Type == "image" && u != "" {
+					parts = append(parts, imagePart(u, ""))
 				}
 			}
 			dst = append(dst, chatMessage{Role: "tool", ToolCallID: b.ToolUseID, Content: jsonString(text)})
@@ -227,20 +186,12 @@ func appendAnthUser(dst []chatMessage, bs []anthBlock, opts Options, res *Result
 	if len(parts) == 0 {
 		return dst, nil
 	}
-	return append(dst, chatMessage{Role: "user", Content: chatContent(parts, hasImage)}), nil
+	return append(dst, chatMessage{Role: "user", Content: chatContent(parts)}), nil
 }
 
-func imagePart(src *anthSource) (chatPart, bool) {
-	if src == nil {
-		return chatPart{}, false
-	}
-	switch src.Type {
-	case "base64":
-		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data})}, true
-	case "url":
-		return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: src.URL})}, true
-	}
-	return chatPart{}, false
+// imagePart is a chat image_url part.
+func imagePart(url, detail string) chatPart {
+	return chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: url, Detail: detail})}
 }
 
 // documentPart turns a document block into a chat part: text documents
@@ -252,7 +203,6 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	if src == nil {
 		return chatPart{}, &refusal{what: "without a source", fix: "give the block a source"}
 	}
-	name := cmp.Or(b.Title, "document.pdf")
 	files := opts.responses || opts.FileInput
 	switch {
 	case src.Type == "text":
@@ -260,7 +210,7 @@ func documentPart(b anthBlock, opts Options) (chatPart, *refusal) {
 	case src.Type == "content":
 		return chatPart{Type: "text", Text: titled(b.Title, joinText(src.Content, false))}, nil
 	case src.Type == "base64" && src.MediaType == "application/pdf" && files:
-		return chatPart{Type: "file", File: &chatFile{Filename: name, FileData: "data:application/pdf;base64," + src.Data}}, nil
+		return chatPart{Type: "file", File: &chatFile{Filename: cmp.Or(b.Title, "document.pdf"), FileData: src.url()}}, nil
 	case src.Type == "url" && opts.responses:
 		return chatPart{Type: "file", File: &chatFile{FileURL: src.URL}}, nil
 	case src.Type == "base64" && src.MediaType == "application/pdf" || src.Type == "url":
@@ -277,41 +227,18 @@ func titled(title, text string) string {
 	return title + "\n\n" + text
 }
 
-// refusal is a request part the upstream cannot take and that must not be
-// dropped silently (the answer would pretend it was used). The gateway
-// answers it, like every request translation error, with a 400 before
-// anything is sent upstream.
-type refusal struct {
-	what, fix string
-	// route is the kind of deployment that can take it; default an
-	// anthropic/ or openai_responses/ one.
-	route string
-}
-
-func (r *refusal) Error() string { return r.what }
-
-// at names where the part is (prefix + what) and the alias it was sent to.
-func (r *refusal) at(prefix, alias string) error {
-	route := cmp.Or(r.route, "an anthropic/ or openai_responses/ deployment")
-	return fmt.Errorf("%s%s that model %q cannot take through its deployment; route %q to %s, or %s",
-		prefix, r.what, alias, alias, route, r.fix)
-}
-
 // maxUserLen bounds the chat "user" field (OpenAI documents 64 characters
 // for its successor fields; longer values are rejected by some upstreams).
 const maxUserLen = 64
 
 // userID turns Anthropic metadata.user_id into a chat "user". Claude Code
 // sends a JSON string holding {device_id, account_uuid, session_id}; the
-// stable device_id (or account_uuid) is used, otherwise the string is
-// truncated to 64 bytes on a UTF-8 boundary.
+// first of account_uuid, device_id and session_id is used, otherwise the
+// string, truncated to 64 bytes on a UTF-8 boundary.
 func userID(raw json.RawMessage) string {
 	var s string
-	if err := unmarshal(raw, &s); err != nil {
-		s = string(trimSpace(raw))
-		if s == "null" {
-			return ""
-		}
+	if unmarshal(raw, &s) != nil {
+		s = string(trimSpace(raw)) // not a string: an object or a number as sent
 	}
 	if strings.HasPrefix(strings.TrimSpace(s), "{") {
 		var ids struct {
@@ -326,47 +253,25 @@ func userID(raw json.RawMessage) string {
 	return apierr.TruncateUTF8(s, maxUserLen)
 }
 
-// anthropicEffort maps Anthropic thinking settings to a chat
-// reasoning_effort: output_config.effort wins (max -> high); otherwise
-// thinking.budget_tokens >= 10000 high, >= 4000 medium, else low. Adaptive
-// thinking without an effort and disabled thinking send nothing.
-func anthropicEffort(req *anthRequest) string {
-	if req.Thinking != nil && req.Thinking.Type == "disabled" {
-		return ""
-	}
-	if req.OutputConfig != nil && req.OutputConfig.Effort != "" {
-		switch req.OutputConfig.Effort {
-		case "max", "xhigh":
-			return "high"
-		case "low", "medium", "high":
-			return req.OutputConfig.Effort
-		}
-		return ""
-	}
-	if req.Thinking == nil || req.Thinking.Type != "enabled" {
-		return ""
-	}
-	switch b := req.Thinking.BudgetTokens; {
-	case b >= 10000:
-		return "high"
-	case b >= 4000:
-		return "medium"
-	default:
-		return "low"
-	}
-}
+var chatEffortOf = map[string]string{"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 
-// anthFormatToChat maps {"type":"json_schema","schema":{...}} to a chat
-// response_format.
-func anthFormatToChat(raw json.RawMessage) json.RawMessage {
-	raw = trimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil
+// anthropicEffort maps Anthropic thinking settings to a chat
+// reasoning_effort: output_config.effort wins (xhigh and max are high);
+// otherwise thinking.budget_tokens >= 10000 high, >= 4000 medium, else
+// low. Adaptive thinking without an effort and disabled thinking send
+// nothing.
+func anthropicEffort(req *anthRequest) string {
+	switch {
+	case req.Thinking != nil && req.Thinking.Type == "disabled":
+		return ""
+	case req.OutputConfig != nil && req.OutputConfig.Effort != "":
+		return chatEffortOf[req.OutputConfig.Effort]
+	case req.Thinking == nil || req.Thinking.Type != "enabled":
+		return ""
+	case req.Thinking.BudgetTokens >= 10000:
+		return "high"
+	case req.Thinking.BudgetTokens >= 4000:
+		return "medium"
 	}
-	var f schemaFormat
-	if unmarshal(raw, &f) != nil || f.Type != "json_schema" || len(f.Schema) == 0 {
-		return nil
-	}
-	js := schemaFormat{Name: f.Name, Schema: f.Schema, Strict: new(true)}
-	return mustJSON(chatFormat{Type: "json_schema", JSONSchema: js.named()})
+	return "low"
 }

@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,7 +30,7 @@ type anthOutRequest struct {
 	System        []aBlock        `json:"system,omitempty"`
 	Messages      []aTurn         `json:"messages"`
 	Tools         []anthTool      `json:"tools,omitempty"`
-	ToolChoice    json.RawMessage `json:"tool_choice,omitempty"`
+	ToolChoice    *anthToolChoice `json:"tool_choice,omitempty"`
 	StopSequences []string        `json:"stop_sequences,omitempty"`
 	Temperature   *float64        `json:"temperature,omitempty"`
 	TopP          *float64        `json:"top_p,omitempty"`
@@ -38,19 +40,6 @@ type anthOutRequest struct {
 	Stream        bool            `json:"stream,omitempty"`
 }
 
-type anthThinking struct {
-	Type         string `json:"type"` // "enabled"
-	BudgetTokens int    `json:"budget_tokens"`
-}
-
-type anthOutConfig struct {
-	Format json.RawMessage `json:"format"`
-}
-
-type anthMetadata struct {
-	UserID string `json:"user_id"`
-}
-
 // aBlock is one content block ChatToAnthropic writes. The pointer members
 // belong to one block type each and are written whenever set, even empty.
 type aBlock struct {
@@ -58,7 +47,7 @@ type aBlock struct {
 	Text      string          `json:"text,omitempty"`     // text (never empty)
 	Thinking  *string         `json:"thinking,omitempty"` // thinking, with Signature
 	Signature string          `json:"signature,omitempty"`
-	Source    json.RawMessage `json:"source,omitempty"` // image, document
+	Source    *anthSource     `json:"source,omitempty"` // image, document
 	Title     string          `json:"title,omitempty"`  // document
 	ID        string          `json:"id,omitempty"`     // tool_use, with Name and Input
 	Name      *string         `json:"name,omitempty"`
@@ -87,21 +76,21 @@ type aTurn struct {
 // Anthropic equivalent (n, seed, penalties, logprobs, json_object) is
 // dropped with a note.
 func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
-	var req chatInRequest
+	var req chatRequest
 	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
 
 	var system []aBlock
-	var turns []aTurn
+	turns := []aTurn{}
 	var ids callIDs // ids generated for id-less tool calls, for id-less results
 	droppedReasoning := false
 	for i := range req.Messages {
 		m := &req.Messages[i]
 		parts, err := chatParts(m.Content)
 		if err != nil {
-			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			return nil, res.at(fmt.Sprintf("messages[%d]", i), err)
 		}
 		if n := len(parts); n > 0 && parts[n-1].CacheControl == nil {
 			parts[n-1].CacheControl = m.CacheControl // a message-level marker caches through its end
@@ -111,12 +100,11 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 			system = append(system, textBlocks(parts, res)...)
 		case "assistant":
 			var bs []aBlock
-			if m.ReasoningContent != "" || m.ReasoningSignature != "" {
-				if m.ReasoningSignature != "" && m.ReasoningSignature != UnsignedThinkingSignature {
-					bs = append(bs, aBlock{Type: "thinking", Thinking: new(m.ReasoningContent), Signature: m.ReasoningSignature})
-				} else {
-					droppedReasoning = true
-				}
+			switch sig := m.ReasoningSignature; {
+			case sig != "" && sig != UnsignedThinkingSignature:
+				bs = append(bs, aBlock{Type: "thinking", Thinking: new(m.ReasoningContent), Signature: sig})
+			case sig != "" || m.ReasoningContent != "":
+				droppedReasoning = true
 			}
 			bs = append(bs, textBlocks(parts, res)...)
 			for _, tc := range m.ToolCalls {
@@ -147,40 +135,30 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	toolChoice, forced := chatToolChoiceToAnth(req.ToolChoice, req.ParallelToolCalls, len(tools) > 0, res)
 
 	maxTokens, explicitMax := opts.DefaultMaxTokens, false
-	if maxTokens <= 0 {
+	if mt := req.maxTokens(); mt != nil {
+		maxTokens, explicitMax = *mt, true
+	} else if maxTokens <= 0 {
 		maxTokens = defaultAnthropicMaxTokens
 	}
-	for _, p := range []*int{req.MaxCompletionTokens, req.MaxTokens} {
-		if p != nil && *p > 0 {
-			maxTokens, explicitMax = *p, true
-			break
-		}
-	}
-	budget := 0
-	if e := req.ReasoningEffort; e != "" && e != "none" {
-		budget = effortBudget[e]
-		if budget == 0 {
-			res.note("ignored reasoning_effort " + strconv.Quote(e))
-		}
-	}
-	if budget > 0 && forced {
+	budget := effortBudget[req.ReasoningEffort]
+	switch e := req.ReasoningEffort; {
+	case budget == 0 && e != "" && e != "none":
+		res.note("ignored reasoning_effort " + strconv.Quote(e))
+	case budget == 0:
+	case forced:
 		res.note("thinking left off: Anthropic does not allow thinking with a forced tool_choice")
 		budget = 0
-	}
-	if budget > 0 && lastToolTurnUnsigned(turns) {
+	case lastToolTurnUnsigned(turns):
 		res.note("thinking left off: the last assistant tool call has no signed thinking block to replay")
 		budget = 0
-	}
-	if budget > 0 && budget >= maxTokens {
-		if explicitMax {
-			budget = maxTokens - 1
-			if budget < minThinkingBudget {
-				res.note("thinking left off: max_tokens too small for a thinking budget")
-				budget = 0
-			}
-		} else {
-			maxTokens = budget + defaultAnthropicMaxTokens
-		}
+	case budget < maxTokens:
+	case !explicitMax:
+		maxTokens = budget + defaultAnthropicMaxTokens
+	case maxTokens-1 < minThinkingBudget:
+		res.note("thinking left off: max_tokens too small for a thinking budget")
+		budget = 0
+	default:
+		budget = maxTokens - 1
 	}
 	temp, topP := req.Temperature, req.TopP
 	if budget > 0 && (temp != nil || topP != nil) {
@@ -199,7 +177,11 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding chat stop: %w", err)
 	}
-	format := chatFormatToAnth(req.ResponseFormat, res)
+	format := readChatFormat(req.ResponseFormat, res)
+	if format != nil && (format.Type != "json_schema" || !validObject(format.Schema)) {
+		res.note("dropped response_format " + format.Type + ": no Anthropic equivalent")
+		format = nil
+	}
 	if req.N != nil && *req.N > 1 {
 		res.note("dropped n: an anthropic upstream returns one choice")
 	}
@@ -213,26 +195,17 @@ func ChatToAnthropic(body []byte, opts Options) (*Result, error) {
 	}
 
 	out := anthOutRequest{Model: opts.model(req.Model), MaxTokens: maxTokens, System: system, Messages: turns, Tools: tools,
-		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream}
-	if out.Messages == nil {
-		out.Messages = []aTurn{}
-	}
-	if len(tools) > 0 {
-		out.ToolChoice = toolChoice
-	}
+		StopSequences: stops, Temperature: temp, TopP: topP, Stream: req.Stream, ToolChoice: toolChoice}
 	if budget > 0 {
 		out.Thinking = &anthThinking{Type: "enabled", BudgetTokens: budget}
 	}
 	if format != nil {
-		out.OutputConfig = &anthOutConfig{Format: format}
+		out.OutputConfig = &anthOutConfig{Format: mustJSON(schemaFormat{Type: "json_schema", Schema: appendCompact(nil, format.Schema)})}
 	}
 	if req.User != "" {
-		out.Metadata = &anthMetadata{UserID: apierr.TruncateUTF8(req.User, maxUserLen)}
+		out.Metadata = &anthMetadata{UserID: jsonString(apierr.TruncateUTF8(req.User, maxUserLen))}
 	}
-	if res.Body, err = appendJSON(make([]byte, 0, len(body)+256), &out); err != nil {
-		return nil, fmt.Errorf("encoding anthropic request: %w", err)
-	}
-	return res, nil
+	return res.encode(&out, len(body)+256)
 }
 
 // appendTurn adds blocks as a turn of role, merged into the previous turn
@@ -267,20 +240,15 @@ func insertResult(bs []aBlock, r aBlock) []aBlock {
 	k := 0
 	for k < len(bs) && bs[k].Type == "tool_result" {
 		if *bs[k].ToolUseID == *r.ToolUseID {
-			if *r.Content != "" {
-				if *bs[k].Content != "" {
-					*bs[k].Content += "\n"
-				}
-				*bs[k].Content += *r.Content
-			}
+			var text lines
+			text.add(*bs[k].Content)
+			text.add(*r.Content)
+			*bs[k].Content = text.String()
 			return bs
 		}
 		k++
 	}
-	bs = append(bs, aBlock{})
-	copy(bs[k+1:], bs[k:])
-	bs[k] = r
-	return bs
+	return slices.Insert(bs, k, r)
 }
 
 // appendToolResult adds a tool message's text as a tool_result, marked
@@ -293,11 +261,7 @@ func appendToolResult(turns []aTurn, id string, parts []chatPart, res *Result) [
 			r.CacheControl = p.CacheControl
 		}
 	}
-	if n := len(turns); n > 0 && turns[n-1].Role == "user" {
-		turns[n-1].Content = insertResult(turns[n-1].Content, r)
-		return turns
-	}
-	return append(turns, aTurn{Role: "user", Content: []aBlock{r}})
+	return appendTurn(turns, "user", []aBlock{r})
 }
 
 // lastToolTurnUnsigned reports whether the conversation ends in a tool loop
@@ -308,10 +272,7 @@ func lastToolTurnUnsigned(turns []aTurn) bool {
 		if turns[i].Role != "assistant" {
 			continue
 		}
-		hasTool := false
-		for _, b := range turns[i].Content {
-			hasTool = hasTool || b.Type == "tool_use"
-		}
+		hasTool := slices.ContainsFunc(turns[i].Content, func(b aBlock) bool { return b.Type == "tool_use" })
 		return hasTool && turns[i].Content[0].Type != "thinking"
 	}
 	return false
@@ -334,159 +295,78 @@ func textBlocks(parts []chatPart, res *Result) []aBlock {
 	return bs
 }
 
-// chatUserBlocks converts user content into text and image blocks.
+// chatUserBlocks converts user content into text, image and document
+// blocks, each with its part's cache_control.
 func chatUserBlocks(parts []chatPart, res *Result) []aBlock {
 	var bs []aBlock
 	for _, p := range parts {
+		b := aBlock{CacheControl: p.CacheControl}
 		switch p.Type {
 		case "text", "input_text":
-			if p.Text != "" {
-				bs = append(bs, aBlock{Type: "text", Text: p.Text, CacheControl: p.CacheControl})
+			if b.Type, b.Text = "text", p.Text; p.Text == "" {
+				continue
 			}
 		case "image_url", "input_image":
-			if blk, ok := imageBlock(p.ImageURL); ok {
-				blk.CacheControl = p.CacheControl
-				bs = append(bs, blk)
-			} else {
+			u, _ := imageURL(p.ImageURL)
+			if b.Type, b.Source = "image", sourceOf(u); b.Source == nil {
 				res.note("dropped image_url part without a usable url")
+				continue
 			}
 		case "file":
-			if blk, ok := documentBlock(p.File); ok {
-				blk.CacheControl = p.CacheControl
-				bs = append(bs, blk)
-			} else {
+			if b.Type, b.Source = "document", pdfSource(p.File); b.Source == nil {
 				res.note("dropped file part: only a PDF (a base64 data: URL or a URL) becomes an anthropic document")
+				continue
 			}
+			b.Title = p.File.Filename
 		default:
 			res.note("dropped " + p.Type + " content part: not supported by an anthropic upstream")
+			continue
 		}
+		bs = append(bs, b)
 	}
 	return bs
 }
 
-// documentBlock turns a chat file part holding a PDF (an inline data: URL,
-// or a URL carried from a Responses input_file) into a document block.
-func documentBlock(f *chatFile) (aBlock, bool) {
+// pdfSource is the document source of a chat file part holding a PDF (an
+// inline data: URL, or a URL carried from a Responses input_file); nil for
+// anything else.
+func pdfSource(f *chatFile) *anthSource {
 	if f == nil {
-		return aBlock{}, false
+		return nil
 	}
-	title := f.Filename
-	if data, ok := strings.CutPrefix(f.FileData, "data:application/pdf;base64,"); ok {
-		return aBlock{Type: "document", Title: title, Source: mustJSON(map[string]string{"type": "base64", "media_type": "application/pdf", "data": data})}, true
+	src := sourceOf(cmp.Or(f.FileData, f.FileURL))
+	if src != nil && (src.MediaType == "application/pdf" || src.Type == "url" && f.FileData == "") {
+		return src
 	}
-	if f.FileData == "" && f.FileURL != "" {
-		return aBlock{Type: "document", Title: title, Source: mustJSON(map[string]string{"type": "url", "url": f.FileURL})}, true
-	}
-	return aBlock{}, false
+	return nil
 }
 
-// imageBlock turns an image_url ({"url":...} or a string) into an image
-// block: data: URLs become base64 sources, others url sources.
-func imageBlock(raw json.RawMessage) (aBlock, bool) {
-	u, _ := imageURL(raw)
-	if rest, ok := strings.CutPrefix(u, "data:"); ok {
-		media, data, ok := strings.Cut(rest, ",")
-		media, isB64 := strings.CutSuffix(media, ";base64")
-		if !ok || !isB64 || media == "" {
-			return aBlock{}, false
-		}
-		return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "base64", "media_type": media, "data": data})}, true
-	}
-	if u == "" {
-		return aBlock{}, false
-	}
-	return aBlock{Type: "image", Source: mustJSON(map[string]string{"type": "url", "url": u})}, true
-}
-
-// anthChoiceOf maps the chat tool_choice strings to Anthropic's
-// tool_choice types (and back, in AnthropicToChat).
-var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": "none"}
+// anthChoiceOf maps the chat tool_choice modes to Anthropic's tool_choice
+// types (and back, in AnthropicToChat).
+var anthChoiceOf = map[string]string{"auto": "auto", "required": "any", "none": "none", "function": "tool"}
 
 // chatToolChoiceToAnth maps a chat tool_choice (+ parallel_tool_calls) to
 // an Anthropic tool_choice; forced reports any/tool.
-func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out []byte, forced bool) {
+func chatToolChoiceToAnth(raw json.RawMessage, parallel *bool, hasTools bool, res *Result) (out *anthToolChoice, forced bool) {
 	if !hasTools {
 		return nil, false
 	}
-	typ, name := "", ""
-	raw = trimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-	case raw[0] == '"':
-		s := rawText(raw)
-		if typ = anthChoiceOf[s]; typ == "" {
-			res.note("ignored tool_choice " + strconv.Quote(s))
-		}
-	default:
-		var c chatNamedChoice
-		if unmarshal(raw, &c) == nil && c.Type == "function" && c.name() != "" {
-			typ, name = "tool", c.name()
-		} else {
-			res.note("tool_choice approximated as auto")
-			typ = "auto"
-		}
-	}
+	c := readToolChoice(raw, res)
 	noParallel := parallel != nil && !*parallel
-	if typ == "" {
-		if !noParallel {
-			return nil, false
-		}
-		typ = "auto"
+	switch {
+	case c.mode == "" && !noParallel:
+		return nil, false
+	case c.mode == "":
+		c.mode = "auto" // to carry disable_parallel_tool_use
 	}
-	c := anthToolChoice{Type: typ, Name: name, DisableParallelToolUse: noParallel && typ != "none"}
-	return mustJSON(c), typ == "any" || typ == "tool"
+	typ := anthChoiceOf[c.mode]
+	out = &anthToolChoice{Type: typ, Name: c.name, DisableParallelToolUse: noParallel && typ != "none"}
+	return out, typ == "any" || typ == "tool"
 }
 
 // stopList decodes a chat "stop" (string, array or null); empty strings
 // are dropped (Anthropic rejects them).
 func stopList(raw json.RawMessage) ([]string, error) {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil, nil
-	}
-	var list []string
-	if raw[0] == '"' {
-		var s string
-		if err := unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		list = []string{s}
-	} else if err := unmarshal(raw, &list); err != nil {
-		return nil, err
-	}
-	out := list[:0]
-	for _, s := range list {
-		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// chatFormatToAnth maps response_format json_schema to Anthropic's
-// structured output format {"type":"json_schema","schema":...}.
-func chatFormatToAnth(raw json.RawMessage, res *Result) []byte {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	var f chatFormat
-	if unmarshal(raw, &f) != nil {
-		res.note("dropped response_format: unreadable")
-		return nil
-	}
-	switch f.Type {
-	case "", "text":
-		return nil
-	case "json_schema":
-		var s []byte
-		if f.JSONSchema != nil {
-			s = trimSpace(f.JSONSchema.Schema)
-		}
-		if len(s) > 0 && s[0] == '{' {
-			b := append([]byte(nil), `{"type":"json_schema","schema":`...)
-			b = appendCompact(b, s)
-			return append(b, '}')
-		}
-	}
-	res.note("dropped response_format " + f.Type + ": no Anthropic equivalent")
-	return nil
+	list, err := stringOrList(raw, func(s string) string { return s })
+	return slices.DeleteFunc(list, func(s string) bool { return strings.TrimSpace(s) == "" }), err
 }

@@ -36,7 +36,7 @@ func splitArgs(s string, n int) []string {
 // Each call's arguments are cut into as many pieces as the script has
 // piece tokens for it. The stream ends with finish_reason tool_calls and
 // [DONE].
-func scriptedChatStream(calls []chatToolCall, script string) []byte {
+func scriptedChatStream(calls []chatDeltaCall, script string) []byte {
 	pieces := make([][]string, len(calls))
 	count := make([]int, len(calls))
 	for _, chunk := range strings.Fields(script) {
@@ -97,11 +97,11 @@ func pieceToken(tok string) (int, bool) {
 
 // bashCalls are parallel calls like the ones Claude Code and Codex get:
 // each runs a command echoing its own marker.
-func bashCalls(n int) []chatToolCall {
-	calls := make([]chatToolCall, n)
+func bashCalls(n int) []chatDeltaCall {
+	calls := make([]chatDeltaCall, n)
 	for i := range calls {
 		args := fmt.Sprintf(`{"command":"echo MARKER_%d_é","description":"marker %d"}`, i, i)
-		calls[i] = chatToolCall{ID: fmt.Sprintf("call_%d", i), Function: chatFunction{Name: fmt.Sprintf("Bash%d", i), Arguments: args}}
+		calls[i] = chatDeltaCall{ID: fmt.Sprintf("call_%d", i), Function: chatDeltaFunc{Name: fmt.Sprintf("Bash%d", i), Arguments: args}}
 	}
 	return calls
 }

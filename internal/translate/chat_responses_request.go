@@ -2,52 +2,11 @@ package translate
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/apierr"
 )
-
-// respOutRequest is the Responses request FlowGate sends to a
-// Responses-only upstream.
-type respOutRequest struct {
-	Model             string          `json:"model"`
-	Instructions      string          `json:"instructions,omitempty"`
-	Input             []respOutItem   `json:"input"`
-	Tools             []respTool      `json:"tools,omitempty"`
-	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
-	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
-	MaxOutputTokens   *int            `json:"max_output_tokens,omitempty"`
-	Temperature       *float64        `json:"temperature,omitempty"`
-	TopP              *float64        `json:"top_p,omitempty"`
-	Reasoning         *respReasoning  `json:"reasoning,omitempty"`
-	Text              *respOutText    `json:"text,omitempty"`
-	User              string          `json:"user,omitempty"`
-	PromptCacheKey    string          `json:"prompt_cache_key,omitempty"`
-	Stream            bool            `json:"stream"`
-	Store             bool            `json:"store"`
-}
-
-type respReasoning struct {
-	Effort string `json:"effort"`
-}
-
-type respOutText struct {
-	Format json.RawMessage `json:"format"`
-}
-
-// respOutItem is one input item: a message, a function_call or a
-// function_call_output (only the fields of its type are set).
-type respOutItem struct {
-	Type      string     `json:"type"`
-	Role      string     `json:"role,omitempty"`
-	Content   []respPart `json:"content,omitempty"`
-	CallID    string     `json:"call_id,omitempty"`
-	Name      string     `json:"name,omitempty"`
-	Arguments *string    `json:"arguments,omitempty"`
-	Output    *string    `json:"output,omitempty"`
-}
 
 // minOutputTokens is the smallest max_output_tokens the OpenAI Responses
 // API accepts.
@@ -63,12 +22,13 @@ const minOutputTokens = 16
 // replayed (a Responses upstream needs its own reasoning items) and is
 // dropped with a note, as are stop, n and other chat-only fields.
 func ChatToResponses(body []byte, opts Options) (*Result, error) {
-	var req chatInRequest
+	var req chatRequest
 	if err := unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("decoding chat request: %w", err)
 	}
 	res := &Result{Stream: req.Stream, ClientModel: req.Model}
-	out := respOutRequest{Model: opts.model(req.Model), Stream: req.Stream, Input: make([]respOutItem, 0, len(req.Messages))}
+	out := respRequest{Model: opts.model(req.Model), Stream: req.Stream}
+	items := make([]respItem, 0, len(req.Messages))
 	var instructions []string
 	var ids callIDs
 	leading := true
@@ -84,88 +44,75 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 		}
 		parts, err := chatParts(m.Content)
 		if err != nil {
-			return nil, fmt.Errorf("decoding chat messages[%d]: %w", i, err)
+			return nil, res.at(fmt.Sprintf("messages[%d]", i), err)
 		}
 		switch m.Role {
 		case "system", "developer":
-			s := chatText(parts, res)
-			if s == "" {
-				continue
-			}
-			if leading {
+			switch s := chatText(parts, res); {
+			case s == "":
+			case leading:
 				instructions = append(instructions, s)
-			} else {
-				out.Input = append(out.Input, respOutItem{Type: "message", Role: "developer",
-					Content: []respPart{{Type: "input_text", Text: s}}})
+			default:
+				items = append(items, respInputMessage("developer", inputText(s)))
 			}
 			continue
 		case "assistant":
 			if m.ReasoningContent != "" {
 				droppedReasoning = true
 			}
-			s := chatText(parts, res)
-			if s == "" && m.Refusal != "" {
-				s = m.Refusal
-			}
-			if s != "" {
-				out.Input = append(out.Input, respOutItem{Type: "message", Role: "assistant",
-					Content: []respPart{{Type: "output_text", Text: s}}})
+			if s := cmp.Or(chatText(parts, res), m.Refusal); s != "" {
+				items = append(items, respInputMessage("assistant", respPart{Type: "output_text", Text: s}))
 			}
 			for _, tc := range m.ToolCalls {
-				args := tc.Function.Arguments
-				if strings.TrimSpace(args) == "" {
-					args = "{}"
-				}
-				out.Input = append(out.Input, respOutItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
-					Name: tc.Function.Name, Arguments: &args})
+				items = append(items, respItem{Type: "function_call", CallID: ids.call(tc.ID, "call_"),
+					Name: tc.Function.Name, Arguments: callArgs(tc.Function.Arguments)})
 			}
 		case "tool", "function":
 			s := chatText(parts, res)
-			out.Input = append(out.Input, respOutItem{Type: "function_call_output", CallID: id, Output: &s})
+			items = append(items, respItem{Type: "function_call_output", CallID: id, Output: jsonString(s)})
 		default: // user and anything unknown
 			if parts := chatUserParts(parts, res); len(parts) > 0 {
-				out.Input = append(out.Input, respOutItem{Type: "message", Role: "user", Content: parts})
+				items = append(items, respInputMessage("user", parts...))
 			}
 		}
 		leading = false
 	}
-	out.Instructions = strings.Join(instructions, "\n\n")
+	out.Input = mustJSON(items)
+	if len(instructions) > 0 {
+		out.Instructions = jsonString(strings.Join(instructions, "\n\n"))
+	}
 	if droppedReasoning {
 		res.note("dropped reasoning_content from history: a responses upstream needs its own reasoning items")
 	}
 
 	for _, t := range req.Tools {
-		if t.Type == "web_search" {
+		switch t.Type {
+		case "web_search":
 			out.Tools = append(out.Tools, respTool{Type: "web_search"})
-			continue
-		}
-		if t.Type != "function" && t.Type != "" {
+		case "function", "":
+			out.Tools = append(out.Tools, respTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
+				Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
+		default:
 			res.note("dropped tool of type " + t.Type + ": not a function tool")
-			continue
 		}
-		out.Tools = append(out.Tools, respTool{Type: "function", Name: t.toolName(), Description: t.Function.Description,
-			Parameters: schemaOrEmpty(t.Function.Parameters), Strict: t.Function.Strict})
 	}
 	if len(out.Tools) > 0 {
-		out.ToolChoice = chatToolChoiceToResp(req.ToolChoice, res)
+		out.ToolChoice = readToolChoice(req.ToolChoice, res).wire(true)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
-	mt := cmp.Or(req.MaxCompletionTokens, req.MaxTokens)
-	if mt != nil {
-		n := *mt
-		if n < minOutputTokens {
-			res.note("max_tokens " + itoa(n) + " raised to " + itoa(minOutputTokens) + ", the responses minimum")
-			n = minOutputTokens
+	if mt := req.maxTokens(); mt != nil {
+		out.MaxOutputTokens = new(max(*mt, minOutputTokens))
+		if *mt < minOutputTokens {
+			res.note("max_tokens " + itoa(*mt) + " raised to " + itoa(minOutputTokens) + ", the responses minimum")
 		}
-		out.MaxOutputTokens = &n
 	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
 	out.PromptCacheKey = req.PromptCacheKey
 	if req.ReasoningEffort != "" {
 		out.Reasoning = &respReasoning{Effort: req.ReasoningEffort}
 	}
-	if f := chatFormatToResp(req.ResponseFormat, res); f != nil {
-		out.Text = &respOutText{Format: f}
+	if f := readChatFormat(req.ResponseFormat, res); f != nil {
+		out.Text = &respText{Format: f}
 	}
 	if !isNull(req.Stop) {
 		res.note("dropped stop: not supported by a responses upstream")
@@ -173,12 +120,7 @@ func ChatToResponses(body []byte, opts Options) (*Result, error) {
 	if req.N != nil && *req.N > 1 {
 		res.note("dropped n: a responses upstream answers once")
 	}
-	b, err := marshal(&out)
-	if err != nil {
-		return nil, fmt.Errorf("encoding responses request: %w", err)
-	}
-	res.Body = b
-	return res, nil
+	return res.encode(&out, len(body))
 }
 
 // chatUserParts converts user content into input_text / input_image /
@@ -189,7 +131,7 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 		switch p.Type {
 		case "text", "input_text":
 			if p.Text != "" {
-				out = append(out, respPart{Type: "input_text", Text: p.Text})
+				out = append(out, inputText(p.Text))
 			}
 		case "image_url", "input_image":
 			u, detail := imageURL(p.ImageURL)
@@ -212,52 +154,7 @@ func chatUserParts(parts []chatPart, res *Result) []respPart {
 	return out
 }
 
-// chatToolChoiceToResp maps a chat tool_choice to Responses.
-func chatToolChoiceToResp(raw json.RawMessage, res *Result) json.RawMessage {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	if raw[0] == '"' {
-		switch rawText(raw) {
-		case "auto", "none", "required":
-			return raw
-		}
-		res.note("dropped tool_choice " + string(raw))
-		return nil
-	}
-	var c chatNamedChoice
-	if unmarshal(raw, &c) != nil {
-		res.note("dropped unreadable tool_choice")
-		return nil
-	}
-	if c.Type == "function" && c.name() != "" {
-		return mustJSON(map[string]string{"type": "function", "name": c.name()})
-	}
-	res.note("tool_choice " + c.Type + " approximated as auto")
-	return json.RawMessage(`"auto"`)
-}
-
-// chatFormatToResp maps response_format to Responses text.format.
-func chatFormatToResp(raw json.RawMessage, res *Result) json.RawMessage {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	var f chatFormat
-	if unmarshal(raw, &f) != nil {
-		res.note("dropped unreadable response_format")
-		return nil
-	}
-	switch f.Type {
-	case "json_object":
-		return json.RawMessage(`{"type":"json_object"}`)
-	case "json_schema":
-		if f.JSONSchema == nil {
-			res.note("dropped response_format json_schema without a schema")
-			return nil
-		}
-		js := f.JSONSchema.named()
-		js.Type = "json_schema"
-		return mustJSON(js)
-	}
-	return nil // "text" is the default
+// respInputMessage is a message input item.
+func respInputMessage(role string, parts ...respPart) respItem {
+	return respItem{Type: "message", Role: role, Content: mustJSON(parts)}
 }

@@ -47,7 +47,7 @@ func FuzzAnthropicToChatKeepsToolTurns(f *testing.F) {
 			t.Fatalf("invalid chat body: %v", err)
 		}
 		var gotUses, gotResults []string
-		var calls []chatToolCall
+		var calls []chatDeltaCall
 		for _, m := range req.Messages {
 			for _, tc := range m.ToolCalls {
 				gotUses = append(gotUses, tc.ID)
@@ -152,7 +152,7 @@ func FuzzResponsesToChatKeepsToolTurns(f *testing.F) {
 // send half a character in one chunk. (Cutting one in two made json.Marshal
 // send one U+FFFD per stray byte, and the machines rightly passed those
 // on: "call 0 changed" for text "U\xac\x8a", step 1.)
-func chatStreamFor(calls []chatToolCall, text string, step int) []byte {
+func chatStreamFor(calls []chatDeltaCall, text string, step int) []byte {
 	var b bytes.Buffer
 	chunk := func(delta map[string]any, finish string) {
 		ch := map[string]any{"index": 0, "delta": delta}
@@ -196,7 +196,7 @@ func chatStreamFor(calls []chatToolCall, text string, step int) []byte {
 // random, sometimes two calls' fragments in one chunk. It returns the
 // stream and the calls in order of first appearance (the order clients get
 // them in).
-func chatStreamShuffled(calls []chatToolCall, text string, step int, rng *rand.Rand) ([]byte, []chatToolCall) {
+func chatStreamShuffled(calls []chatDeltaCall, text string, step int, rng *rand.Rand) ([]byte, []chatDeltaCall) {
 	type token struct {
 		call       int
 		head, args bool
@@ -260,7 +260,7 @@ func chatStreamShuffled(calls []chatToolCall, text string, step int, rng *rand.R
 	if text != "" {
 		chunk(map[string]any{"content": text}, "")
 	}
-	var order []chatToolCall
+	var order []chatDeltaCall
 	seen := make([]bool, len(calls))
 	note := func(i int) {
 		if !seen[i] {
@@ -313,13 +313,13 @@ func FuzzStreamsNeverLoseToolCalls(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed int64, n, step uint8, text string, shuffle bool) {
 		text = strings.ToValidUTF8(text, "\uFFFD") // the upstream's JSON carries valid UTF-8
 		rng := rand.New(rand.NewSource(seed))
-		calls := make([]chatToolCall, int(n%10)+1)
+		calls := make([]chatDeltaCall, int(n%10)+1)
 		for i := range calls {
 			args := mustJSON(map[string]any{"k": strings.Repeat(string(rune('a'+rng.Intn(26))), rng.Intn(50)), "n": rng.Intn(1000), "t": text})
 			if shuffle && rng.Intn(6) == 0 {
 				args = nil // a call without arguments
 			}
-			calls[i] = chatToolCall{ID: fmt.Sprintf("call_%d_%d", seed, i), Function: chatFunction{Name: fmt.Sprintf("tool%d", i), Arguments: string(args)}}
+			calls[i] = chatDeltaCall{ID: fmt.Sprintf("call_%d_%d", seed, i), Function: chatDeltaFunc{Name: fmt.Sprintf("tool%d", i), Arguments: string(args)}}
 		}
 		stream := chatStreamFor(calls, text, int(step)+1)
 		if shuffle {

@@ -102,21 +102,29 @@ func validObject(raw []byte) bool {
 	return len(raw) > 1 && raw[0] == '{' && validJSON(raw)
 }
 
-// trimSpace trims JSON whitespace.
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
+// trimSpace trims the whitespace around a JSON value.
+var trimSpace = bytes.TrimSpace
 
 // isNull reports whether raw is absent or JSON null.
 func isNull(raw []byte) bool {
 	raw = trimSpace(raw)
 	return len(raw) == 0 || string(raw) == "null"
+}
+
+// stringOrList decodes raw, a JSON array of T or a string (read as the
+// one element one(s)); null or nothing is an empty list.
+func stringOrList[T any](raw []byte, one func(string) T) ([]T, error) {
+	if raw = trimSpace(raw); isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := unmarshal(raw, &s)
+		return []T{one(s)}, err
+	}
+	var list []T
+	err := unmarshal(raw, &list)
+	return list, err
 }
 
 // rawText decodes a JSON string; anything else gives "".

@@ -3,6 +3,8 @@ package translate
 import (
 	"cmp"
 	"errors"
+	"fmt"
+	"strings"
 )
 
 // Options tune request translation. The zero value is the most compatible
@@ -70,6 +72,43 @@ type Result struct {
 }
 
 func (r *Result) note(s string) { r.Notes = append(r.Notes, s) }
+
+// encode writes the upstream request v as r.Body, in a buffer of size
+// bytes to start with (about the client's body length).
+func (r *Result) encode(v any, size int) (*Result, error) {
+	body, err := appendJSON(make([]byte, 0, size), v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the upstream request: %w", err)
+	}
+	r.Body = body
+	return r, nil
+}
+
+// refusal is a request part the upstream cannot take and that must not be
+// dropped silently (the answer would pretend it was used). The gateway
+// answers it, like every request translation error, with a 400 before
+// anything is sent upstream.
+type refusal struct {
+	what, fix string
+	// route is the kind of deployment that can take it; default an
+	// anthropic/ or openai_responses/ one.
+	route string
+}
+
+func (r *refusal) Error() string { return r.what }
+
+// at reports err at where in the client's request ("messages[2]", or ""
+// for the request): a refusal with the alias it was sent to and what to do
+// instead, any other error as unreadable.
+func (res *Result) at(where string, err error) error {
+	var r *refusal
+	if !errors.As(err, &r) {
+		return fmt.Errorf("decoding %s: %w", where, err)
+	}
+	route := cmp.Or(r.route, "an anthropic/ or openai_responses/ deployment")
+	return fmt.Errorf("%s that model %q cannot take through its deployment; route %q to %s, or %s",
+		strings.TrimPrefix(where+"."+r.what, "."), res.ClientModel, res.ClientModel, route, r.fix)
+}
 
 // ErrUpstreamBody marks an upstream body that could not be parsed or was
 // truncated. The gateway answers it with 502 (or an in-stream error event

@@ -3,7 +3,6 @@ package translate
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -31,14 +30,14 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	for _, t := range req.Tools {
 		switch t.Type {
 		case "function":
-			out.Tools = append(out.Tools, respFuncTool(t, t.Name))
+			out.Tools = append(out.Tools, chatFunctionTool(t.Name, t.Description, t.Parameters, t.Strict))
 		case "namespace":
 			for _, inner := range t.Tools {
 				if inner.Type != "function" && inner.Type != "" {
 					res.note("dropped tool " + t.Name + "." + inner.Name + " (type " + inner.Type + "): not a function tool")
 					continue
 				}
-				out.Tools = append(out.Tools, respFuncTool(inner, names.add(t.Name, inner.Name)))
+				out.Tools = append(out.Tools, chatFunctionTool(names.add(t.Name, inner.Name), inner.Description, inner.Parameters, inner.Strict))
 			}
 		default:
 			n := cmp.Or(t.Name, t.Type)
@@ -49,14 +48,10 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 		res.Tools = names
 	}
 
-	sysRole := "system"
-	if opts.DeveloperRole {
-		sysRole = "developer"
-	}
 	if s := rawText(req.Instructions); s != "" {
 		out.Messages = append(out.Messages, chatMessage{Role: "system", Content: jsonString(s)})
 	}
-	if err := appendRespInput(&out, req.Input, sysRole, opts, res); err != nil {
+	if err := appendRespInput(&out, req.Input, opts, res); err != nil {
 		return nil, err
 	}
 	if req.PreviousResponseID != "" {
@@ -64,7 +59,9 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	}
 
 	if len(out.Tools) > 0 {
-		out.ToolChoice = respToolChoice(req.ToolChoice, res)
+		c := readToolChoice(req.ToolChoice, res)
+		c.name = res.Tools.Upstream(c.namespace, c.name)
+		out.ToolChoice = c.wire(false)
 		out.ParallelToolCalls = req.ParallelToolCalls
 	}
 	out.Temperature, out.TopP, out.User = req.Temperature, req.TopP, apierr.TruncateUTF8(req.User, maxUserLen)
@@ -72,68 +69,16 @@ func ResponsesToChat(body []byte, opts Options) (*Result, error) {
 	if req.Reasoning != nil {
 		out.ReasoningEffort = req.Reasoning.Effort
 	}
-	if req.Text != nil && req.Text.Format != nil {
-		switch f := *req.Text.Format; f.Type {
-		case "json_schema":
-			f.Type = ""
-			if f.Schema == nil {
-				f.Schema = json.RawMessage("null") // sent on as the client had it
-			}
-			out.ResponseFormat = mustJSON(chatFormat{Type: "json_schema", JSONSchema: f.named()})
-		case "json_object":
-			out.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
-		}
+	if req.Text != nil {
+		out.ResponseFormat = req.Text.Format.chat(res)
 	}
-	if out.Messages == nil {
-		out.Messages = []chatMessage{}
-	}
-	var err error
-	res.Body, err = appendJSON(make([]byte, 0, len(body)), &out)
-	return res, err
+	return res.encode(&out, len(body))
 }
 
-func respFuncTool(t respTool, name string) chatTool {
-	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: t.Description,
-		Parameters: schemaOrEmpty(t.Parameters), Strict: t.Strict}}
-}
-
-func respToolChoice(raw json.RawMessage, res *Result) json.RawMessage {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	if raw[0] == '"' {
-		switch rawText(raw) {
-		case "auto", "none", "required":
-			return raw
-		}
-		return nil
-	}
-	var c struct {
-		Type      string `json:"type"`
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	}
-	if unmarshal(raw, &c) != nil {
-		return nil
-	}
-	if c.Type == "function" && c.Name != "" {
-		name := res.Tools.Upstream(c.Namespace, c.Name)
-		return mustJSON(map[string]any{"type": "function", "function": map[string]string{"name": name}})
-	}
-	res.note("tool_choice " + c.Type + " approximated as auto")
-	return json.RawMessage(`"auto"`)
-}
-
-func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts Options, res *Result) error {
-	if raw = trimSpace(raw); isNull(raw) {
-		return nil
-	}
-	if raw[0] == '"' {
-		out.Messages = append(out.Messages, chatMessage{Role: "user", Content: raw})
-		return nil
-	}
-	var items []respItem
-	if err := unmarshal(raw, &items); err != nil {
+func appendRespInput(out *chatRequest, raw json.RawMessage, opts Options, res *Result) error {
+	// A string is one user message.
+	items, err := stringOrList(raw, func(s string) respItem { return respItem{Role: "user", Content: jsonString(s)} })
+	if err != nil {
 		return fmt.Errorf("decoding responses input: %w", err)
 	}
 	msgs := make([]chatMessage, len(out.Messages), len(out.Messages)+len(items))
@@ -158,13 +103,9 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 		}
 		switch typ {
 		case "message":
-			m, err := respMessage(it, sysRole, opts)
-			var refused *refusal
-			if errors.As(err, &refused) {
-				return refused.at(fmt.Sprintf("input[%d].", i), res.ClientModel)
-			}
+			m, err := respMessage(it, opts)
 			if err != nil {
-				return fmt.Errorf("decoding responses input[%d]: %w", i, err)
+				return res.at(fmt.Sprintf("input[%d]", i), err)
 			}
 			if m.Role == "assistant" {
 				attach(&m)
@@ -175,22 +116,18 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 			if typ == "custom_tool_call" {
 				args = string(mustJSON(map[string]string{"input": it.Input}))
 			}
-			if strings.TrimSpace(args) == "" {
-				args = "{}"
-			}
-			tc := chatToolCall{ID: it.CallID, Type: "function",
-				Function: chatFunction{Name: res.Tools.Upstream(it.Namespace, it.Name), Arguments: args}}
+			tc := functionCall(it.CallID, res.Tools.Upstream(it.Namespace, it.Name), args)
 			// Consecutive calls (and the assistant text before them) form one
 			// assistant message, as the chat API expects.
-			if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {
-				msgs[n-1].ToolCalls = append(msgs[n-1].ToolCalls, tc)
-				if string(msgs[n-1].Content) == `""` {
-					msgs[n-1].Content = json.RawMessage("null")
-				}
-			} else {
-				m := chatMessage{Role: "assistant", Content: json.RawMessage("null"), ToolCalls: []chatToolCall{tc}}
+			if n := len(msgs); n == 0 || msgs[n-1].Role != "assistant" {
+				m := chatMessage{Role: "assistant"}
 				attach(&m)
 				msgs = append(msgs, m)
+			}
+			last := &msgs[len(msgs)-1]
+			last.ToolCalls = append(last.ToolCalls, tc)
+			if s := string(last.Content); s == "" || s == `""` {
+				last.Content = json.RawMessage("null") // Chat's content beside tool calls without text
 			}
 		case "function_call_output", "custom_tool_call_output":
 			text, images := toolOutput(it.Output)
@@ -199,7 +136,7 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 			if len(toolImages) > 0 && (i+1 == len(items) || !strings.HasSuffix(items[i+1].Type, "_call_output")) {
 				// Chat tool messages carry text only: the images the tools
 				// returned follow the run of tool messages as one user message.
-				msgs = append(msgs, chatMessage{Role: "user", Content: chatContent(toolImages, true)})
+				msgs = append(msgs, chatMessage{Role: "user", Content: chatContent(toolImages)})
 				toolImages = nil
 			}
 		case "reasoning":
@@ -218,29 +155,22 @@ func appendRespInput(out *chatRequest, raw json.RawMessage, sysRole string, opts
 }
 
 // respMessage converts a message item. developer and system stay
-// instructions (sysRole), never user.
-func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error) {
+// instructions (system, or developer with Options.DeveloperRole), never
+// user.
+func respMessage(it respItem, opts Options) (chatMessage, error) {
 	role := it.Role
-	switch role {
-	case "developer", "system":
-		role = sysRole
-	case "assistant":
-	default:
+	switch {
+	case role == "developer" && opts.DeveloperRole:
+	case role == "developer", role == "system":
+		role = "system"
+	case role != "assistant":
 		role = "user"
 	}
-	c := trimSpace(it.Content)
-	if len(c) == 0 || c[0] == '"' || string(c) == "null" {
-		if len(c) == 0 || string(c) == "null" {
-			c = json.RawMessage(`""`)
-		}
-		return chatMessage{Role: role, Content: c}, nil
-	}
-	var parts []respPart
-	if err := unmarshal(c, &parts); err != nil {
+	parts, err := stringOrList(it.Content, inputText)
+	if err != nil {
 		return chatMessage{}, err
 	}
 	var out []chatPart
-	hasImage := false
 	for j, p := range parts {
 		switch p.Type {
 		case "input_text", "output_text", "text", "summary_text":
@@ -249,8 +179,7 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 			out = append(out, chatPart{Type: "text", Text: p.Refusal})
 		case "input_image":
 			if u := rawText(p.ImageURL); u != "" && role == "user" {
-				out = append(out, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
-				hasImage = true
+				out = append(out, imagePart(u, p.Detail))
 			}
 		case "input_file":
 			// A file dropped here would be answered as if it had been read.
@@ -259,40 +188,31 @@ func respMessage(it respItem, sysRole string, opts Options) (chatMessage, error)
 					fix: "send the document's text instead"}
 			}
 			out = append(out, chatPart{Type: "file", File: &chatFile{Filename: p.Filename, FileData: p.FileData, FileURL: p.FileURL}})
-			hasImage = true
 		}
 	}
-	return chatMessage{Role: role, Content: chatContent(out, hasImage)}, nil
+	return chatMessage{Role: role, Content: chatContent(out)}, nil
 }
 
 // toolOutput splits a function_call_output "output" (a string, or a list
 // of input_text / input_image parts) into the tool message text and the
 // images it holds.
 func toolOutput(raw json.RawMessage) (string, []chatPart) {
-	if raw = trimSpace(raw); isNull(raw) {
-		return "", nil
-	}
-	if raw[0] == '"' {
-		return rawText(raw), nil
-	}
-	var parts []respPart
-	if unmarshal(raw, &parts) != nil {
-		return string(raw), nil
+	parts, err := stringOrList(raw, inputText)
+	if err != nil {
+		return string(trimSpace(raw)), nil
 	}
 	var (
-		sb     strings.Builder
+		sb     lines
 		images []chatPart
 	)
 	for _, p := range parts {
 		if u := rawText(p.ImageURL); p.Type == "input_image" && u != "" {
-			images = append(images, chatPart{Type: "image_url", ImageURL: mustJSON(chatImageURL{URL: u, Detail: p.Detail})})
+			images = append(images, imagePart(u, p.Detail))
 		}
-		if p.Text != "" {
-			if sb.Len() > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(p.Text)
-		}
+		sb.add(p.Text)
 	}
 	return sb.String(), images
 }
+
+// inputText is a Responses input_text part.
+func inputText(s string) respPart { return respPart{Type: "input_text", Text: s} }

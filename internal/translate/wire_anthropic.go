@@ -1,6 +1,9 @@
 package translate
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Anthropic Messages wire types.
 
@@ -16,18 +19,24 @@ type anthRequest struct {
 	Stream        bool            `json:"stream"`
 	Tools         []anthTool      `json:"tools"`
 	ToolChoice    *anthToolChoice `json:"tool_choice"`
-	Metadata      *struct {
-		UserID json.RawMessage `json:"user_id"`
-	} `json:"metadata"`
-	Thinking *struct {
-		Type         string `json:"type"`
-		BudgetTokens int    `json:"budget_tokens"`
-	} `json:"thinking"`
-	OutputConfig *struct {
-		Effort string          `json:"effort"`
-		Format json.RawMessage `json:"format"`
-	} `json:"output_config"`
-	OutputFormat json.RawMessage `json:"output_format"`
+	Metadata      *anthMetadata   `json:"metadata"`
+	Thinking      *anthThinking   `json:"thinking"`
+	OutputConfig  *anthOutConfig  `json:"output_config"`
+	OutputFormat  json.RawMessage `json:"output_format"`
+}
+
+type anthThinking struct {
+	Type         string `json:"type"` // "enabled", "adaptive", "disabled"
+	BudgetTokens int    `json:"budget_tokens,omitempty"`
+}
+
+type anthOutConfig struct {
+	Effort string          `json:"effort,omitempty"`
+	Format json.RawMessage `json:"format,omitempty"`
+}
+
+type anthMetadata struct {
+	UserID json.RawMessage `json:"user_id"` // a string
 }
 
 type anthMessage struct {
@@ -51,13 +60,45 @@ type anthBlock struct {
 	Title     string          `json:"title,omitempty"` // document
 }
 
+// anthSource is an image or document source; ChatToAnthropic writes its
+// members in name order.
 type anthSource struct {
-	Type      string `json:"type"`
-	MediaType string `json:"media_type,omitempty"`
-	Data      string `json:"data,omitempty"`
-	URL       string `json:"url,omitempty"`
 	// Content is a document's "content" source: text blocks.
-	Content anthContent `json:"content,omitempty"`
+	Content   anthContent `json:"content,omitempty"`
+	Data      string      `json:"data,omitempty"`
+	MediaType string      `json:"media_type,omitempty"`
+	Type      string      `json:"type"`
+	URL       string      `json:"url,omitempty"`
+}
+
+// url returns an image or PDF source as a URL (a data: URL for base64
+// data); "" for a nil source or another type.
+func (s *anthSource) url() string {
+	switch {
+	case s == nil:
+	case s.Type == "base64":
+		return "data:" + s.MediaType + ";base64," + s.Data
+	case s.Type == "url":
+		return s.URL
+	}
+	return ""
+}
+
+// sourceOf is the source for a URL: a base64 data: URL becomes a base64
+// source, any other URL a url source; nil for "" and other data: URLs.
+func sourceOf(u string) *anthSource {
+	if rest, ok := strings.CutPrefix(u, "data:"); ok {
+		media, data, ok := strings.Cut(rest, ",")
+		media, isB64 := strings.CutSuffix(media, ";base64")
+		if !ok || !isB64 || media == "" {
+			return nil
+		}
+		return &anthSource{Type: "base64", MediaType: media, Data: data}
+	}
+	if u == "" {
+		return nil
+	}
+	return &anthSource{Type: "url", URL: u}
 }
 
 type anthTool struct {
@@ -105,14 +146,7 @@ type anthCacheCreation struct {
 // as one text block), an array of blocks, or null.
 type anthContent []anthBlock
 
-func (c *anthContent) UnmarshalJSON(b []byte) error {
-	if b = trimSpace(b); len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := unmarshal(b, &s); err != nil {
-			return err
-		}
-		*c = anthContent{{Type: "text", Text: s}}
-		return nil
-	}
-	return unmarshal(b, (*[]anthBlock)(c))
+func (c *anthContent) UnmarshalJSON(b []byte) (err error) {
+	*c, err = stringOrList(b, func(s string) anthBlock { return anthBlock{Type: "text", Text: s} })
+	return err
 }

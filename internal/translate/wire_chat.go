@@ -10,6 +10,10 @@ import (
 
 // Chat Completions wire types (the subset FlowGate reads and writes).
 
+// chatRequest is a Chat Completions request as a client sends it
+// (ChatToAnthropic, ChatToResponses) and as FlowGate writes it
+// (AnthropicToChat, ResponsesToChat). The fields after PromptCacheKey are
+// only read, to be reported as dropped.
 type chatRequest struct {
 	Model               string          `json:"model"`
 	Messages            []chatMessage   `json:"messages"`
@@ -27,13 +31,19 @@ type chatRequest struct {
 	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
 	ResponseFormat      json.RawMessage `json:"response_format,omitempty"`
 	PromptCacheKey      string          `json:"prompt_cache_key,omitempty"`
+	N                   *int            `json:"n,omitempty"`
+	Seed                json.RawMessage `json:"seed,omitempty"`
+	PresencePenalty     json.RawMessage `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    json.RawMessage `json:"frequency_penalty,omitempty"`
+	Logprobs            json.RawMessage `json:"logprobs,omitempty"`
+	LogitBias           json.RawMessage `json:"logit_bias,omitempty"`
 }
 
 // newChatRequest starts the Chat request AnthropicToChat and
 // ResponsesToChat write: the model, the token limit under the name
 // MaxCompletionTokens picks, and for a stream usage in its last chunk.
 func (o Options) newChatRequest(model string, maxTokens *int, stream bool) chatRequest {
-	out := chatRequest{Model: o.model(model), Stream: stream}
+	out := chatRequest{Model: o.model(model), Messages: []chatMessage{}, Stream: stream}
 	if o.MaxCompletionTokens {
 		out.MaxCompletionTokens = maxTokens
 	} else {
@@ -53,7 +63,7 @@ type chatMessage struct {
 	Role             string          `json:"role"`
 	Content          json.RawMessage `json:"content"`
 	Name             string          `json:"name,omitempty"`
-	ToolCalls        []chatToolCall  `json:"tool_calls,omitempty"`
+	ToolCalls        []chatDeltaCall `json:"tool_calls,omitempty"`
 	ToolCallID       string          `json:"tool_call_id,omitempty"`
 	ReasoningContent string          `json:"reasoning_content,omitempty"`
 	// ReasoningSignature is read from chat clients that echo back the
@@ -89,18 +99,15 @@ type chatFile struct {
 }
 
 // chatContent is the content of a chat message made of parts: the parts
-// when there is an image, else their text joined by newlines (a string
-// every chat upstream accepts).
-func chatContent(parts []chatPart, hasImage bool) json.RawMessage {
-	if hasImage {
-		return mustJSON(parts)
-	}
-	var sb strings.Builder
-	for i, p := range parts {
-		if i > 0 {
-			sb.WriteByte('\n')
+// when one is not text (an image or a file), else their text as lines (a
+// string every chat upstream accepts).
+func chatContent(parts []chatPart) json.RawMessage {
+	var sb lines
+	for _, p := range parts {
+		if p.Type != "text" {
+			return mustJSON(parts)
 		}
-		sb.WriteString(p.Text)
+		sb.add(p.Text)
 	}
 	return jsonString(sb.String())
 }
@@ -108,18 +115,6 @@ func chatContent(parts []chatPart, hasImage bool) json.RawMessage {
 type chatImageURL struct {
 	URL    string `json:"url"`
 	Detail string `json:"detail,omitempty"`
-}
-
-type chatToolCall struct {
-	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id"`
-	Type     string       `json:"type,omitempty"`
-	Function chatFunction `json:"function"`
-}
-
-type chatFunction struct {
-	Name      string `json:"name"`
-	Arguments string `json:"arguments"`
 }
 
 type chatTool struct {
@@ -137,6 +132,13 @@ type chatToolFuncDef struct {
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
 	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// chatFunctionTool is a function tool of a chat request, its schema
+// emptySchema when it declares none.
+func chatFunctionTool(name, description string, schema json.RawMessage, strict *bool) chatTool {
+	return chatTool{Type: "function", Function: chatToolFuncDef{Name: name, Description: description,
+		Parameters: schemaOrEmpty(schema), Strict: strict}}
 }
 
 // chatResponse is a non-streaming completion or a stream chunk (also the
@@ -194,8 +196,9 @@ type chatRespMsg struct {
 	FunctionCall       *chatDeltaFunc  `json:"function_call,omitempty"`
 }
 
-// chatDeltaCall is a tool call of a response message or stream delta: a
-// fragment carries only what it adds, so empty members are left out.
+// chatDeltaCall is a tool call of a request or response message, or a
+// fragment of one in a stream delta: a fragment carries only what it adds,
+// so empty members are left out.
 type chatDeltaCall struct {
 	Index    *int          `json:"index,omitempty"`
 	ID       string        `json:"id,omitempty"`
@@ -317,29 +320,37 @@ type chatCompletion struct {
 type chatOutChoice struct {
 	Index        int        `json:"index"`
 	Message      chatOutMsg `json:"message"`
-	Logprobs     *struct{}  `json:"logprobs"` // always null
+	Logprobs     alwaysNull `json:"logprobs"`
 	FinishReason string     `json:"finish_reason"`
 }
 
 type chatOutMsg struct {
-	Role               string         `json:"role"`
-	Content            *string        `json:"content"` // null beside tool calls without text
-	Refusal            string         `json:"refusal,omitempty"`
-	ReasoningContent   *string        `json:"reasoning_content,omitempty"`
-	ReasoningSignature string         `json:"reasoning_signature,omitempty"`
-	ToolCalls          []chatToolCall `json:"tool_calls,omitempty"`
+	Role               string          `json:"role"`
+	Content            *string         `json:"content"` // null beside tool calls without text
+	Refusal            string          `json:"refusal,omitempty"`
+	ReasoningContent   *string         `json:"reasoning_content,omitempty"`
+	ReasoningSignature string          `json:"reasoning_signature,omitempty"`
+	ToolCalls          []chatDeltaCall `json:"tool_calls,omitempty"`
+}
+
+// functionCall is a tool call of a chat message (callArgs).
+func functionCall(id, name, args string) chatDeltaCall {
+	return chatDeltaCall{ID: id, Type: "function", Function: chatDeltaFunc{Name: name, Arguments: callArgs(args)}}
+}
+
+// callArgs returns a tool call's arguments, "{}" for empty or null ones.
+func callArgs(args string) string {
+	if a := strings.TrimSpace(args); a == "" || a == "null" {
+		return "{}"
+	}
+	return args
 }
 
 // chatOutCall is a tool call of a chatCompletion: a missing id is
-// generated, a missing name is UnnamedToolName and empty arguments are
-// "{}".
-func chatOutCall(id, name, args string) chatToolCall {
+// generated and a missing name is UnnamedToolName.
+func chatOutCall(id, name, args string) chatDeltaCall {
 	if id == "" {
 		id = newID("call_")
 	}
-	name = cmp.Or(name, UnnamedToolName)
-	if strings.TrimSpace(args) == "" {
-		args = "{}"
-	}
-	return chatToolCall{ID: id, Type: "function", Function: chatFunction{Name: name, Arguments: args}}
+	return functionCall(id, cmp.Or(name, UnnamedToolName), args)
 }

@@ -498,10 +498,10 @@ func streamInputs(t testing.TB) map[string]map[string][]string {
 		}
 	}
 	rng := rand.New(rand.NewSource(3))
-	calls := []chatToolCall{
-		{ID: "call_a", Function: chatFunction{Name: "Bash", Arguments: `{"command":"ls -la","description":"list é 😀"}`}},
-		{ID: "call_b", Function: chatFunction{Name: "Read", Arguments: `{"path":"/tmp/x","n":[1,2.5,true,null]}`}},
-		{ID: "call_c", Function: chatFunction{Name: "Write", Arguments: `{"path":"a","content":"line\nline \"q\" <&>"}`}},
+	calls := []chatDeltaCall{
+		{ID: "call_a", Function: chatDeltaFunc{Name: "Bash", Arguments: `{"command":"ls -la","description":"list é 😀"}`}},
+		{ID: "call_b", Function: chatDeltaFunc{Name: "Read", Arguments: `{"path":"/tmp/x","n":[1,2.5,true,null]}`}},
+		{ID: "call_c", Function: chatDeltaFunc{Name: "Write", Arguments: `{"path":"a","content":"line\nline \"q\" <&>"}`}},
 	}
 	for i := 0; i < 4; i++ {
 		add("chat", fmt.Sprintf("generated_seq%d", i), chatStreamFor(calls[:1+i%3], "Let me check.", 1+i*3))

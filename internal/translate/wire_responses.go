@@ -4,25 +4,31 @@ import "encoding/json"
 
 // OpenAI Responses wire types.
 
+// respRequest is a Responses request as a client sends it
+// (ResponsesToChat) and as FlowGate writes it for a Responses upstream
+// (ChatToResponses).
 type respRequest struct {
-	Model             string          `json:"model"`
-	Instructions      json.RawMessage `json:"instructions"`
-	Input             json.RawMessage `json:"input"`
-	Tools             []respTool      `json:"tools"`
-	ToolChoice        json.RawMessage `json:"tool_choice"`
-	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
-	Reasoning         *struct {
-		Effort  string `json:"effort"`
-		Summary string `json:"summary"`
-	} `json:"reasoning"`
-	Stream             bool      `json:"stream"`
-	MaxOutputTokens    *int      `json:"max_output_tokens"`
-	Temperature        *float64  `json:"temperature"`
-	TopP               *float64  `json:"top_p"`
-	Text               *respText `json:"text"`
-	User               string    `json:"user"`
-	PreviousResponseID string    `json:"previous_response_id"`
-	PromptCacheKey     string    `json:"prompt_cache_key"`
+	Model              string          `json:"model"`
+	Instructions       json.RawMessage `json:"instructions,omitempty"`
+	Input              json.RawMessage `json:"input"`
+	Tools              []respTool      `json:"tools,omitempty"`
+	ToolChoice         json.RawMessage `json:"tool_choice,omitempty"`
+	ParallelToolCalls  *bool           `json:"parallel_tool_calls,omitempty"`
+	Reasoning          *respReasoning  `json:"reasoning,omitempty"`
+	Stream             bool            `json:"stream"`
+	Store              bool            `json:"store"`
+	MaxOutputTokens    *int            `json:"max_output_tokens,omitempty"`
+	Temperature        *float64        `json:"temperature,omitempty"`
+	TopP               *float64        `json:"top_p,omitempty"`
+	Text               *respText       `json:"text,omitempty"`
+	User               string          `json:"user,omitempty"`
+	PreviousResponseID string          `json:"previous_response_id,omitempty"`
+	PromptCacheKey     string          `json:"prompt_cache_key,omitempty"`
+}
+
+type respReasoning struct {
+	Effort  string `json:"effort"`
+	Summary string `json:"summary,omitempty"`
 }
 
 type respText struct {
@@ -38,22 +44,23 @@ type respTool struct {
 	Tools       []respTool      `json:"tools,omitempty"` // namespace
 }
 
-// respItem is one input item (or output item of a response).
+// respItem is one input item (read, or written by ChatToResponses) or
+// output item of a response.
 type respItem struct {
 	Type      string          `json:"type"`
-	ID        string          `json:"id"`
-	Role      string          `json:"role"`
-	Content   json.RawMessage `json:"content"`
-	CallID    string          `json:"call_id"`
-	Name      string          `json:"name"`
-	Namespace string          `json:"namespace"`
-	Arguments string          `json:"arguments"`
-	Input     string          `json:"input"` // custom_tool_call
-	Output    json.RawMessage `json:"output"`
+	ID        string          `json:"id,omitempty"`
+	Role      string          `json:"role,omitempty"`
+	Content   json.RawMessage `json:"content,omitempty"` // []respPart
+	CallID    string          `json:"call_id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Namespace string          `json:"namespace,omitempty"`
+	Arguments string          `json:"arguments,omitempty"`
+	Input     string          `json:"input,omitempty"` // custom_tool_call
+	Output    json.RawMessage `json:"output,omitempty"`
 	Summary   []struct {
 		Text string `json:"text"`
-	} `json:"summary"`
-	EncryptedContent string `json:"encrypted_content"` // reasoning
+	} `json:"summary,omitempty"`
+	EncryptedContent string `json:"encrypted_content,omitempty"` // reasoning
 }
 
 // respPart is a content part of a message item (and the file parts
