@@ -10,30 +10,17 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds a Chromium to drive, or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium on PATH: install Debian's `chromium` package (as .ci/run does) to run the dashboard's end-to-end browser test")
-	return ""
-}
+	"github.com/flowgate/flowgate/internal/ui/uitest"
+)
 
 // dashUpstream is an upstream that speaks OpenAI Chat and Anthropic
 // Messages with token usage (cache tokens included): model "flaky" answers
@@ -173,7 +160,6 @@ func send(t *testing.T, gwBase, path, body string) (id string, status int) {
 // with data, and every browser request to the dashboard's own host:port.
 // FLOWGATE_UI_SCREENSHOT=path saves a screenshot of the page.
 func TestDashboardOfTheRealGatewayShowsItsRequestsInARealBrowser(t *testing.T) {
-	exe := chromium(t)
 	shot := os.Getenv("FLOWGATE_UI_SCREENSHOT")
 	up := dashUpstream(t, shot != "")
 	cfg, gwBase, dashBase := dashGateway(t, up.URL, "")
@@ -227,22 +213,8 @@ func TestDashboardOfTheRealGatewayShowsItsRequestsInARealBrowser(t *testing.T) {
 	}
 
 	base, _ := url.Parse(dashBase)
-	var mu sync.Mutex
-	var seen []string
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1440, 1000),
-		chromedp.UserDataDir(t.TempDir()))...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			seen = append(seen, e.Request.URL)
-			mu.Unlock()
-		}
-	}))
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
+	br := uitest.NewBrowser(t, 1440, 1000)
+	ctx := br.Ctx
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -341,17 +313,7 @@ func TestDashboardOfTheRealGatewayShowsItsRequestsInARealBrowser(t *testing.T) {
 		}
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) < 5 {
-		t.Fatalf("recorded only %d browser requests: %v", len(seen), seen)
-	}
-	for _, u := range seen {
-		pu, err := url.Parse(u)
-		if err != nil || pu.Host != base.Host || pu.Scheme != "http" {
-			t.Errorf("the browser requested %s, not on the dashboard's host %s", u, base.Host)
-		}
-	}
+	br.CheckOnlyHost(t, base.Host, 5)
 }
 
 // TestATakenDashboardPortLeavesTheGatewayServingAndHealthSaysSo: the

@@ -6,28 +6,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath finds a Chromium to drive, or skips the test.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium on PATH: install Debian's `chromium` package (as .ci/run does) to run the dashboard's browser test")
-	return ""
-}
+	"github.com/flowgate/flowgate/internal/ui/uitest"
+)
 
 // TestDashboardInARealBrowser drives headless Chromium against the dashboard
 // served on 127.0.0.1: refused without the key, signed in by the one-time
@@ -38,28 +25,13 @@ func chromiumPath(t *testing.T) string {
 // mode; FLOWGATE_UI_THEME=dark for the dark one), and
 // FLOWGATE_UI_SCREENSHOT_DETAIL=path one of the request page.
 func TestDashboardInARealBrowser(t *testing.T) {
-	exe := chromiumPath(t)
 	now := time.Now()
 	src := demoSource(now)
 	srv := serve(t, Options{Source: src, CheckKey: checkTestKey, Refresh: 300 * time.Millisecond})
 	base, _ := url.Parse(srv.URL)
 
-	var mu sync.Mutex
-	var seen []string
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1440, 900),
-		chromedp.UserDataDir(t.TempDir()))...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			seen = append(seen, e.Request.URL)
-			mu.Unlock()
-		}
-	}))
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
+	br := uitest.NewBrowser(t, 1440, 900)
+	ctx := br.Ctx
 
 	theme := "light"
 	if os.Getenv("FLOWGATE_UI_THEME") == "dark" {
@@ -190,17 +162,7 @@ func TestDashboardInARealBrowser(t *testing.T) {
 		must("writing the detail screenshot", os.WriteFile(p, png, 0o644))
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) < 5 {
-		t.Fatalf("recorded only %d browser requests: %v", len(seen), seen)
-	}
-	for _, u := range seen {
-		pu, err := url.Parse(u)
-		if err != nil || pu.Host != base.Host || pu.Scheme != "http" {
-			t.Errorf("the browser requested %s, not on the dashboard's host %s", u, base.Host)
-		}
-	}
+	br.CheckOnlyHost(t, base.Host, 5)
 }
 
 // mintLink asks the dashboard for a one-time link as `flowgate ui` does.
