@@ -1,16 +1,14 @@
 package compat_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flowgate/flowgate/internal/gateway"
+	"github.com/flowgate/flowgate/internal/gateway/gatewaytest"
 )
 
 const (
@@ -49,21 +47,8 @@ func startGateway(t *testing.T, deps []any, rs map[string]any, cpa string) *gw {
 	opts := gateway.Options{Addr: "127.0.0.1:0", Profile: "matrix", CLIProxyBase: cpa,
 		Doc:    map[string]any{"model_list": deps, "router_settings": router, "general_settings": map[string]any{"master_key": gatewayKey}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	s, err := gateway.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return &gw{URL: "http://" + ln.Addr().String()}
+	_, url := gatewaytest.Serve(t, opts)
+	return &gw{URL: url}
 }
 
 // single starts one upstream of kind k in mode m behind alias, with

@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/gateway"
+	"github.com/flowgate/flowgate/internal/gateway/gatewaytest"
 )
 
 const (
@@ -252,24 +252,13 @@ func startGatewayWith(t *testing.T, d map[string]any, clock *fakeClock, set func
 	if set != nil {
 		set(&opts)
 	}
-	s, err := gateway.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
+	t.Cleanup(func() { // runs after the gateway's shutdown, which may log
 		if strings.Contains(logs.String(), gatewayKey) || strings.Contains(logs.String(), upstreamKey) {
 			t.Errorf("logs contain a key:\n%s", logs.String())
 		}
 	})
-	return &gw{Server: s, URL: "http://" + ln.Addr().String(), logs: logs}
+	s, url := gatewaytest.Serve(t, opts)
+	return &gw{Server: s, URL: url, logs: logs}
 }
 
 // post sends a raw request with the gateway key.
