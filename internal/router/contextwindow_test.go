@@ -51,6 +51,26 @@ func TestModelInfoWindowMustBeAPositiveWholeNumber(t *testing.T) {
 	}
 }
 
+func TestModelInfoSwitchesAreBooleansAndReachTheTarget(t *testing.T) {
+	dep := d("m", "openai/m", "http://127.0.0.1:1/v1")
+	dep["model_info"] = map[string]any{"supports_pdf_input": "yes", "reasoning_in_history": 1}
+	_, err := Parse(testDoc(dep), nil)
+	for _, want := range []string{"model_list[0].model_info.supports_pdf_input: must be true or false", "model_list[0].model_info.reasoning_in_history: must be true or false"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %s:\n%v", want, err)
+		}
+	}
+	dep["model_info"] = map[string]any{"supports_pdf_input": true, "reasoning_in_history": true, "max_output_tokens": 64000}
+	cfg, err := Parse(testDoc(dep), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := cfg.Deployments[0].Target
+	if !tg.FileInput || !tg.ReasoningInHistory || tg.MaxOutputTokens != 64000 {
+		t.Fatalf("target %+v", tg)
+	}
+}
+
 func TestRequestOverTheWindowGoesToTheContextWindowFallbackBeforeBeingSent(t *testing.T) {
 	r := windowRouter(t, true)
 	var sentTo []string
